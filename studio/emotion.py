@@ -1,0 +1,174 @@
+"""The emotion space: valence, arousal, dominance in [-1, 1].
+
+Every public entry point takes ``emotion=`` and turns it into an :class:`Emotion` through
+:meth:`Emotion.coerce`, which accepts:
+
+* an :class:`Emotion`;
+* a tuple/list ``(v, a)`` or ``(v, a, d)`` of numbers in [-1, 1];
+* a dict with keys ``valence``, ``arousal`` and optionally ``dominance``;
+* a named emotion (``"tender"``, ``"furious"``; see :func:`named_emotions`);
+* free text (``"a rainy farewell at dusk"``), estimated by the text -> VAD model.
+
+Quadrants follow EMOPIA: Q1 = +V+A, Q2 = -V+A, Q3 = -V-A, Q4 = +V-A.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+ACCEPTED_FORMS = (
+    "an Emotion, a (valence, arousal) or (valence, arousal, dominance) tuple with each value in "
+    "[-1, 1], a dict with 'valence'/'arousal'[/'dominance'], a named emotion such as 'tender' or "
+    "'furious' (see `studio emotions`), or free text such as 'a rainy farewell at dusk'"
+)
+MAX_TEXT_CHARS = 2000
+QUADRANT_NAMES = {1: "Q1 (+V+A)", 2: "Q2 (-V+A)", 3: "Q3 (-V-A)", 4: "Q4 (+V-A)"}
+
+
+def _check_unit(name: str, x: Any) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) and not hasattr(x, "__float__"):
+        raise TypeError(f"{name} must be a number in [-1, 1], got {type(x).__name__} {x!r}")
+    v = float(x)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number in [-1, 1], got {v}")
+    if not -1.0 <= v <= 1.0:
+        raise ValueError(f"{name} must be in [-1, 1], got {v:g}")
+    return v
+
+
+@dataclass(frozen=True)
+class Emotion:
+    """A point in valence-arousal-dominance space, each coordinate in [-1, 1].
+
+    Args:
+        valence: unpleasant (-1) to pleasant (+1).
+        arousal: calm/sleepy (-1) to excited/activated (+1).
+        dominance: submissive/controlled (-1) to dominant/in control (+1).
+        label: optional name or text it came from (not part of equality).
+        confidence: optional confidence in [0, 1] of an estimate (text input).
+    """
+
+    valence: float
+    arousal: float
+    dominance: float = 0.0
+    label: str | None = field(default=None, compare=False)
+    confidence: float | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "valence", _check_unit("valence", self.valence))
+        object.__setattr__(self, "arousal", _check_unit("arousal", self.arousal))
+        object.__setattr__(self, "dominance", _check_unit("dominance", self.dominance))
+
+    # --- geometry -------------------------------------------------------------
+    @property
+    def vad(self) -> tuple[float, float, float]:
+        return (self.valence, self.arousal, self.dominance)
+
+    @property
+    def va(self) -> tuple[float, float]:
+        return (self.valence, self.arousal)
+
+    @property
+    def quadrant(self) -> int:
+        """EMOPIA quadrant 1-4 (ties on an axis count as positive)."""
+        if self.valence >= 0:
+            return 1 if self.arousal >= 0 else 4
+        return 2 if self.arousal >= 0 else 3
+
+    def distance(self, other: Any, dims: int = 3) -> float:
+        """Euclidean distance to another emotion over the first ``dims`` coordinates (2 or 3)."""
+        o = Emotion.coerce(other)
+        return math.dist(self.vad[:dims], o.vad[:dims])
+
+    def interpolate(self, other: Any, t: float) -> Emotion:
+        """Linear interpolation: ``t=0`` gives self, ``t=1`` gives ``other``."""
+        if not 0.0 <= float(t) <= 1.0:
+            raise ValueError(f"t must be in [0, 1], got {t}")
+        o = Emotion.coerce(other)
+        return Emotion(*(a + (b - a) * float(t) for a, b in zip(self.vad, o.vad)))
+
+    def nearest(self, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` nearest named emotions as ``(name, distance)``."""
+        table = named_emotions()
+        dists = sorted((math.dist(self.vad, e.vad), n) for n, e in table.items())
+        return [(n, round(d, 3)) for d, n in dists[:k]]
+
+    def to_dict(self) -> dict:
+        d = {"valence": round(self.valence, 4), "arousal": round(self.arousal, 4), "dominance": round(self.dominance, 4)}
+        if self.label is not None:
+            d["label"] = self.label
+        if self.confidence is not None:
+            d["confidence"] = round(self.confidence, 3)
+        d["quadrant"] = self.quadrant
+        return d
+
+    def __str__(self) -> str:
+        name = f"'{self.label}' " if self.label else ""
+        return f"{name}(V {self.valence:+.2f}, A {self.arousal:+.2f}, D {self.dominance:+.2f}; {QUADRANT_NAMES[self.quadrant]})"
+
+    # --- the one coercion ----------------------------------------------------
+    @classmethod
+    def coerce(cls, x: Any) -> Emotion:
+        """Turn any accepted form into an :class:`Emotion` (see module docstring).
+
+        Raises:
+            TypeError: ``x`` is of a type that is not accepted.
+            ValueError: the value is of an accepted type but unusable (out of range, NaN,
+                wrong tuple length, empty or over-long text, text with no usable words).
+        """
+        if isinstance(x, Emotion):
+            return x
+        if x is None:
+            raise TypeError(f"emotion is required; give {ACCEPTED_FORMS}")
+        if isinstance(x, dict):
+            missing = {"valence", "arousal"} - set(x)
+            if missing:
+                raise ValueError(f"emotion dict lacks {sorted(missing)}; give {ACCEPTED_FORMS}")
+            return cls(x["valence"], x["arousal"], x.get("dominance", 0.0), label=x.get("label"))
+        if isinstance(x, (tuple, list)) or (hasattr(x, "shape") and hasattr(x, "tolist")):
+            vals = list(x.tolist() if hasattr(x, "tolist") else x)
+            if len(vals) not in (2, 3):
+                raise ValueError(f"an emotion tuple has 2 or 3 values (valence, arousal[, dominance]), got {len(vals)}")
+            return cls(*vals)
+        if isinstance(x, str):
+            return _from_text(x)
+        raise TypeError(f"cannot use {type(x).__name__} as an emotion; give {ACCEPTED_FORMS}")
+
+
+def _from_text(text: str) -> Emotion:
+    s = text.strip()
+    if not s:
+        raise ValueError(f"emotion text is empty; give {ACCEPTED_FORMS}")
+    if len(s) > MAX_TEXT_CHARS:
+        raise ValueError(f"emotion text is {len(s)} characters; at most {MAX_TEXT_CHARS} are accepted")
+    table = named_emotions()
+    key = s.lower()
+    if key in table:
+        return table[key]
+    from studio.text import estimate_vad  # text model is optional-heavy: import lazily
+
+    return estimate_vad(s)
+
+
+@lru_cache(maxsize=1)
+def named_emotions() -> dict[str, Emotion]:
+    """The named-emotion table: name -> Emotion, from Glasgow-norm ratings (see assets CSV)."""
+    path = resources.files("studio") / "assets" / "named_emotions.csv"
+    out: dict[str, Emotion] = {}
+    with path.open(encoding="utf-8") as f:
+        lines = [ln for ln in f if not ln.startswith("#")]
+    for r in csv.DictReader(lines):
+        out[r["name"]] = Emotion(float(r["valence"]), float(r["arousal"]), float(r["dominance"]), label=r["name"], confidence=1.0)
+    return out
+
+
+def named_emotion_provenance() -> list[dict]:
+    """Rows of the named-emotion table with the Glasgow source word and how it was chosen."""
+    path = resources.files("studio") / "assets" / "named_emotions.csv"
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(ln for ln in f if not ln.startswith("#")))

@@ -1,0 +1,32 @@
+"""Seeds: every generation takes one and records it; ``None`` draws one and records that."""
+
+from __future__ import annotations
+
+import secrets
+
+import numpy as np
+
+MAX_SEED = 2**31 - 1
+
+
+def resolve_seed(seed: int | None) -> int:
+    """Return a concrete seed: ``seed`` itself (validated) or a fresh random one."""
+    if seed is None:
+        return secrets.randbelow(MAX_SEED)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer in [0, {MAX_SEED}] or None, got {seed!r}")
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise ValueError(f"seed must be in [0, {MAX_SEED}], got {seed}")
+    return int(seed)
+
+
+def numpy_rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def torch_generator(seed: int, device: str = "cpu"):
+    import torch
+
+    g = torch.Generator(device=device)
+    g.manual_seed(seed)
+    return g

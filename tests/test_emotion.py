@@ -1,0 +1,87 @@
+import math
+
+import numpy as np
+import pytest
+
+from studio.emotion import Emotion, named_emotion_provenance, named_emotions
+
+
+def test_quadrants_follow_emopia():
+    assert Emotion(0.5, 0.5).quadrant == 1
+    assert Emotion(-0.5, 0.5).quadrant == 2
+    assert Emotion(-0.5, -0.5).quadrant == 3
+    assert Emotion(0.5, -0.5).quadrant == 4
+
+
+def test_distance_and_interpolation():
+    a, b = Emotion(-1, -1, 0), Emotion(1, 1, 0)
+    assert a.distance(b) == pytest.approx(math.sqrt(8))
+    mid = a.interpolate(b, 0.5)
+    assert mid.vad == pytest.approx((0, 0, 0))
+    with pytest.raises(ValueError):
+        a.interpolate(b, 1.5)
+
+
+def test_frozen():
+    e = Emotion(0.1, 0.2)
+    with pytest.raises(AttributeError):
+        e.valence = 0.3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "x, expected",
+    [((0.2, -0.3), (0.2, -0.3, 0.0)), ([0.2, -0.3, 0.5], (0.2, -0.3, 0.5)), (np.array([0.1, 0.2]), (0.1, 0.2, 0.0)),
+     ({"valence": 0.4, "arousal": 0.1}, (0.4, 0.1, 0.0))],
+)
+def test_coerce_numeric_forms(x, expected):
+    assert Emotion.coerce(x).vad == pytest.approx(expected)
+
+
+def test_coerce_named_is_case_insensitive():
+    assert Emotion.coerce("  Tender ") == named_emotions()["tender"]
+
+
+@pytest.mark.parametrize("bad", [(2.0, 0.0), (0.0, -1.01), (float("nan"), 0.0), (0.0, float("inf")), (0.1,), (0.1, 0.2, 0.3, 0.4)])
+def test_coerce_rejects_bad_tuples(bad):
+    with pytest.raises(ValueError) as e:
+        Emotion.coerce(bad)
+    assert "[-1, 1]" in str(e.value) or "2 or 3 values" in str(e.value)
+
+
+@pytest.mark.parametrize("bad", [None, 3, object(), b"sad", ("a", "b")])
+def test_coerce_rejects_bad_types(bad):
+    with pytest.raises(TypeError) as e:
+        Emotion.coerce(bad)
+    assert "emotion" in str(e.value) or "number" in str(e.value)
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t"])
+def test_coerce_rejects_empty_text(bad):
+    with pytest.raises(ValueError, match="empty"):
+        Emotion.coerce(bad)
+
+
+def test_coerce_rejects_huge_text():
+    with pytest.raises(ValueError, match="characters"):
+        Emotion.coerce("sad " * 25_000)
+
+
+def test_named_table_has_emoart_categories_and_is_sane():
+    table = named_emotions()
+    assert len(table) >= 40
+    emoart = "excited happy aroused alarmed annoyed frustrated sad bored tired calm content glad".split()
+    assert set(emoart) <= set(table)
+    for e in table.values():
+        assert all(-1 <= x <= 1 for x in e.vad)
+    # directions from human ratings, not hand-placed
+    assert table["happy"].valence > 0.5 > -0.5 > table["sad"].valence
+    assert table["furious"].arousal > table["calm"].arousal
+    assert table["excited"].quadrant == 1 and table["angry"].quadrant == 2 and table["depressed"].quadrant == 3
+    prov = {r["name"]: r for r in named_emotion_provenance()}
+    assert set(prov) == set(table) and {r["how"] for r in prov.values()} <= {"exact", "variant", "proxy"}
+
+
+def test_nearest_and_str():
+    e = named_emotions()["serene"]
+    assert e.nearest(1)[0][0] == "serene"
+    assert "serene" in str(e) and "Q" in str(e)
