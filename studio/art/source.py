@@ -1,0 +1,227 @@
+"""Stage 1 of the CPU painter: a source image (what the brushes copy) and a flow field (which way
+they run), both built from :class:`VisualAttributes`, or a user's photo recoloured toward them.
+
+The source is a simple landscape-like layout: a sky/ground split at the horizon, masses placed
+around the composition's centre of mass (blobs when curved, shards when angular, larger with
+dominance), tonal gradients, and low-frequency colour noise. Its global statistics are then pulled
+to the requested brightness, saturation and value contrast so the painting measures what it was
+asked to.
+
+Axis legend: h - height, w - width, c - RGB channel (floats in [0, 1]).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from studio.attributes.visual import VisualAttributes, hsv_to_rgb, luminance, rgb_to_hsv
+
+
+def smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
+    """Value noise in [-1, 1] with about ``cells`` features across the long side. Returns ``[h, w]``."""
+    h, w = shape
+    gh, gw = max(2, round(cells * h / max(h, w)) + 2), max(2, round(cells * w / max(h, w)) + 2)
+    grid = rng.uniform(-1.0, 1.0, (gh, gw)).astype(np.float32)
+    return np.asarray(Image.fromarray(grid, mode="F").resize((w, h), Image.Resampling.BICUBIC), dtype=np.float32)
+
+
+def palette_rgb(attrs: VisualAttributes) -> np.ndarray:
+    """``[k, 3]`` RGB colours of the palette: each hue at the requested saturation, main hue strongest."""
+    hues = np.array(attrs.palette_hues, dtype=np.float32)
+    sat = np.clip(attrs.saturation * np.array([1.25] + [1.0] * (len(hues) - 1)), 0.0, 1.0)
+    val = np.full(len(hues), attrs.brightness, dtype=np.float32)
+    return hsv_to_rgb(np.stack([hues, sat, val], -1))
+
+
+def _shade(rgb: np.ndarray, dv: float) -> np.ndarray:
+    hsv = rgb_to_hsv(np.asarray(rgb, dtype=np.float32)[None])[0]
+    hsv[2] = np.clip(hsv[2] + dv, 0.02, 1.0)
+    if dv < 0:  # dark paint loses chroma (toward black), so saturation stays in the lights
+        hsv[1] = hsv[1] * max(0.2, 1.0 + 1.5 * dv)
+    return hsv_to_rgb(hsv[None])[0]
+
+
+def _mass_polygon(rng, cx, cy, r, angular: bool, tilt: float, elong: float) -> list[tuple[float, float]]:
+    """Vertices of one mass: a wobbly ellipse (curved) or a 3-5 sided shard (angular)."""
+    if angular:
+        n = int(rng.integers(3, 6))
+        ang = np.sort(rng.uniform(0, 2 * math.pi, n))
+        rad = r * rng.uniform(0.6, 1.2, n)
+    else:
+        n = 40
+        ang = np.linspace(0, 2 * math.pi, n, endpoint=False)
+        k = rng.uniform(0, 2 * math.pi, 3)
+        rad = r * (1 + 0.15 * np.sin(2 * ang + k[0]) + 0.08 * np.sin(3 * ang + k[1]))
+    x, y = rad * np.cos(ang) * elong, rad * np.sin(ang) / elong
+    ct, st = math.cos(tilt), math.sin(tilt)
+    return [(cx + xi * ct - yi * st, cy + xi * st + yi * ct) for xi, yi in zip(x, y)]
+
+
+def build_source(attrs: VisualAttributes, size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Compose the source image the brushes will copy.
+
+    Args:
+        attrs: the target visual attributes.
+        size: ``(width, height)`` in pixels.
+        rng: the painting's generator (layout, shapes, noise).
+
+    Returns:
+        ``[h, w, 3]`` float32 RGB in [0, 1].
+    """
+    w, h = size
+    # Layout is smooth, so draw it at half size and upsample.
+    sw, sh = max(32, w // 2), max(32, h // 2)
+    pal = palette_rgb(attrs)
+    main, second = pal[0], pal[1 % len(pal)]
+    third = pal[2 % len(pal)]
+    dv = 0.5 * attrs.value_contrast
+
+    img = Image.new("RGB", (sw, sh))
+    draw = ImageDraw.Draw(img)
+    hz = attrs.horizon * sh
+    sky_top, sky_low = _shade(main, 0.25 * dv), _shade(second, 0.5 * dv)
+    ground_top, ground_low = _shade(third, -0.3 * dv), _shade(main, -0.8 * dv)
+    for y in range(sh):  # sky and ground gradients
+        if y < hz:
+            t = y / max(hz, 1)
+            c = sky_top * (1 - t) + sky_low * t
+        else:
+            t = (y - hz) / max(sh - hz, 1)
+            c = ground_top * (1 - t) + ground_low * t
+        draw.line([(0, y), (sw, y)], fill=tuple(int(255 * x) for x in np.clip(c, 0, 1)))
+
+    # The horizon's silhouette: jagged ridges when angular, rolling hills when curved.
+    angular = rng.random(64) < attrs.angularity
+    xs = np.linspace(0, sw, 9 if attrs.angularity > 0.5 else 64)
+    amp = sh * (0.04 + 0.1 * attrs.value_contrast)
+    if attrs.angularity > 0.5:
+        ys = hz - amp * rng.uniform(0.0, 1.5, len(xs))
+    else:
+        ys = hz - amp * (0.6 + 0.6 * smooth_noise(rng, (1, len(xs)), 3)[0])
+    draw.polygon(
+        [(0, sh)] + list(zip(xs, ys)) + [(sw, sh)], fill=tuple(int(255 * x) for x in _shade(third, -0.45 * dv))
+    )
+
+    # A light source in the sky for pleasant, high-key pictures: reads as sun or moon, lifts the key.
+    if attrs.key > -0.1:
+        sx = sw * (1.0 - attrs.center_of_mass[0]) + rng.normal(0, 0.1 * sw)
+        sy = hz * rng.uniform(0.25, 0.6)
+        sr = sw * (0.04 + 0.05 * rng.random())
+        glow = np.clip(_shade(pal[-1] if attrs.saturation > 0.5 else main, 0.6), 0, 1) * 0.5 + 0.5
+        draw.ellipse([sx - sr, sy - sr, sx + sr, sy + sr], fill=tuple(int(255 * x) for x in glow))
+
+    # Masses around the centre of mass; dominance (via stroke_size) scales them.
+    n_mass = int(round(2 + 14 * attrs.density * (1 - 0.5 * attrs.empty_space)))
+    cx, cy = attrs.center_of_mass[0] * sw, attrs.center_of_mass[1] * sh
+    spread = (0.15 + 0.35 * (1 - attrs.empty_space)) * sw
+    base_r = sw * (0.05 + 2.0 * attrs.stroke_size)
+    for i in range(n_mass):
+        px = cx + rng.normal(0, spread)
+        py = cy + rng.normal(0, spread * 0.6)
+        if rng.random() < attrs.symmetry and i % 2 == 1:  # mirror the previous mass
+            px = sw - px
+        r = base_r * rng.uniform(0.5, 1.3) * (1.0 if i > 0 else 1.6)
+        diag = rng.random() < attrs.diagonal_share
+        tilt = (math.pi / 4 * rng.choice([-1, 1])) if diag else rng.normal(0, 0.15)
+        elong = 1.0 + 1.2 * rng.random() if diag or attrs.angularity > 0.5 else 1.0 + 0.8 * rng.random()
+        # Against the sky a mass reads dark, against the ground light: contrast with the local background.
+        dark = (py < hz) if rng.random() < 0.4 + 0.5 * attrs.value_contrast else rng.random() < 0.5 - 0.3 * attrs.key
+        col = _shade(pal[int(rng.integers(0, len(pal)))], (-1 if dark else 1) * dv * rng.uniform(0.5, 1.2))
+        poly = _mass_polygon(rng, px, py, r, bool(angular[i % 64]), tilt, elong)
+        draw.polygon(poly, fill=tuple(int(255 * x) for x in np.clip(col, 0, 1)))
+
+    arr = np.asarray(img.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
+    # Low-frequency tonal and hue variation: the sky is never one flat colour in a painting.
+    n1 = smooth_noise(rng, (h, w), 5)
+    n2 = smooth_noise(rng, (h, w), 9)
+    hsv = rgb_to_hsv(arr)
+    hsv[..., 0] = (hsv[..., 0] + 12.0 * (0.5 + attrs.jitter) * n2) % 360.0
+    hsv[..., 2] = np.clip(hsv[..., 2] * (1.0 + 0.12 * n1), 0, 1)
+    arr = hsv_to_rgb(hsv)
+    arr = ndimage.gaussian_filter(arr, (1.5, 1.5, 0))
+    return match_statistics(arr, attrs)
+
+
+def match_statistics(rgb: np.ndarray, attrs: VisualAttributes, strength: float = 1.0) -> np.ndarray:
+    """Pull mean HSV value/saturation and value contrast toward the attributes.
+
+    Args:
+        rgb: ``[h, w, 3]`` in [0, 1].
+        attrs: targets (``brightness``, ``saturation``, ``value_contrast``).
+        strength: 0 leaves the image, 1 matches the targets.
+
+    Returns:
+        ``[h, w, 3]`` float32 in [0, 1].
+    """
+    hsv = rgb_to_hsv(rgb)
+    for _ in range(2):  # clipping moves the mean, so a second pass closes most of the gap
+        v = hsv[..., 2]
+        mean, spread = float(v.mean()), max(float(np.percentile(v, 95) - np.percentile(v, 5)), 1e-3)
+        target_spread = spread + strength * (attrs.value_contrast - spread)
+        target_mean = mean + strength * (attrs.brightness - mean)
+        hsv[..., 2] = np.clip((v - mean) * (target_spread / spread) + target_mean, 0.0, 1.0)
+        s = hsv[..., 1]
+        target_s = s.mean() + strength * (attrs.saturation - s.mean())
+        hsv[..., 1] = np.clip(s * (target_s / max(float(s.mean()), 1e-3)), 0.0, 1.0)
+    return hsv_to_rgb(hsv)
+
+
+def recolour_photo(rgb: np.ndarray, attrs: VisualAttributes, strength: float = 0.6) -> np.ndarray:
+    """A photo shifted toward the emotion: hues pulled to the nearest palette hue, statistics matched.
+
+    Args:
+        rgb: ``[h, w, 3]`` photo in [0, 1].
+        attrs: target attributes.
+        strength: 0 keeps the photo's colours, 1 moves hues fully onto the palette.
+
+    Returns:
+        ``[h, w, 3]`` float32 in [0, 1].
+    """
+    hsv = rgb_to_hsv(rgb)
+    pal = np.array(attrs.palette_hues, dtype=np.float32)
+    diff = (pal[None, None, :] - hsv[..., 0:1] + 180.0) % 360.0 - 180.0  # [h, w, k] signed hue gaps
+    nearest = np.take_along_axis(diff, np.abs(diff).argmin(-1)[..., None], -1)[..., 0]
+    hsv[..., 0] = (hsv[..., 0] + strength * nearest) % 360.0
+    # Greys carry no hue; tint them gently with the main hue so the palette shows.
+    grey = hsv[..., 1] < 0.08
+    hsv[..., 0] = np.where(grey, pal[0], hsv[..., 0])
+    hsv[..., 1] = np.where(grey, np.maximum(hsv[..., 1], 0.1 * strength), hsv[..., 1])
+    return match_statistics(hsv_to_rgb(hsv), attrs, strength=0.5 + 0.5 * strength)
+
+
+def flow_field(source: np.ndarray, attrs: VisualAttributes, rng: np.random.Generator, sigma: float = 3.0) -> np.ndarray:
+    """Stroke orientation per pixel: along the source's isophotes where it has edges, elsewhere the
+    emotion's own field (horizontal when calm, diagonal with arousal, swirling with curvature).
+
+    Args:
+        source: ``[h, w, 3]`` source image.
+        attrs: gives ``diagonal_share`` and ``curvature``.
+        rng: generator for the field's noise.
+        sigma: smoothing of the structure tensor, pixels.
+
+    Returns:
+        ``[h, w]`` angle in radians (orientation, defined modulo pi).
+    """
+    h, w = source.shape[:2]
+    lum = ndimage.gaussian_filter(luminance(source), 1.5)
+    gx, gy = ndimage.sobel(lum, 1), ndimage.sobel(lum, 0)
+    # Structure tensor in doubled-angle form; the isophote is perpendicular to the gradient.
+    jxx, jyy, jxy = (ndimage.gaussian_filter(a, sigma) for a in (gx * gx, gy * gy, gx * gy))
+    c2, s2 = -(jxx - jyy), -2 * jxy  # doubled angle of the isophote (gradient angle + 90 deg)
+    strength = np.hypot(c2, s2)
+    strength = strength / (np.percentile(strength, 90) + 1e-6)
+
+    swirl = smooth_noise(rng, (h, w), 3) * (0.1 + 0.5 * attrs.curvature)
+    region = smooth_noise(rng, (h, w), 2)
+    side = np.sign(smooth_noise(rng, (h, w), 2) + 1e-3)
+    diag = region < np.quantile(region, attrs.diagonal_share)
+    theta_e = np.where(diag, side * math.pi / 4, 0.0) + swirl
+    theta_e = ndimage.gaussian_filter(theta_e, max(h, w) / 64)
+    we = 0.6
+    c = np.clip(strength, 0, 1.5) * c2 / (np.hypot(c2, s2) + 1e-9) + we * np.cos(2 * theta_e)
+    s = np.clip(strength, 0, 1.5) * s2 / (np.hypot(c2, s2) + 1e-9) + we * np.sin(2 * theta_e)
+    return (0.5 * np.arctan2(s, c)).astype(np.float32)
