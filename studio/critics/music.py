@@ -1,0 +1,274 @@
+"""The music-emotion critic: a symbolic piece -> valence, arousal, quadrant probabilities, confidence.
+
+Trained on EMOPIA (piano clips labelled with Russell quadrants Q1-Q4). A piece becomes the feature
+vector of :mod:`studio.critics.features`; an ensemble of a multinomial logistic regression and a few
+one-hidden-layer MLPs gives quadrant probabilities, temperature-scaled on the validation split.
+Inference is numpy only; training (``fit``) uses scikit-learn.
+
+Valence and arousal are read off the quadrant probabilities::
+
+    V = P(Q1) + P(Q4) - P(Q2) - P(Q3)        A = P(Q1) + P(Q2) - P(Q3) - P(Q4)
+
+Confidence starts from the normalised margin of the top quadrant and is cut for input the critic
+was not trained on: few notes, no pitched notes (drums only), features far outside the training
+range. Such input gets a defined low-confidence reading, not an error; unreadable or oversized files
+raise ``ValueError``.
+
+Fit and ship::
+
+    python -m studio.critics.music fit --out checkpoints/music-critic
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio.critics.base import Reading
+from studio.critics.features import FEATURE_NAMES, NUM_FEATURES, note_features
+
+MAX_FILE_BYTES = 16 * 1024 * 1024  # a 16 MB MIDI is hours of dense music; refuse rather than hang
+MAX_ANALYSIS_SECONDS = 600.0  # longer pieces are judged on their first ten minutes
+MAX_NOTES = 60_000
+MIN_NOTES = 24  # below this a reading is a guess: confidence is scaled down
+CRITIC_NAME = "music-critic"
+
+_SIGN_V = np.array([1.0, -1.0, -1.0, 1.0])  # Q1..Q4
+_SIGN_A = np.array([1.0, 1.0, -1.0, -1.0])
+
+
+# --------------------------------------------------------------------------- input
+def load_score(x: Any):
+    """Read a piece into a ``symusic.Score``.
+
+    Args:
+        x: a MIDI path (str/PathLike), MIDI bytes, a ``symusic.Score``, or any object with a
+            ``.score`` attribute holding one (``MusicResult``).
+
+    Raises:
+        TypeError: unsupported input type. FileNotFoundError: missing path.
+        ValueError: empty, oversized or unreadable MIDI.
+    """
+    import symusic
+
+    if hasattr(x, "score") and not isinstance(x, (str, bytes, os.PathLike)):
+        x = x.score
+    if isinstance(x, symusic.Score):
+        return x
+    if isinstance(x, (bytes, bytearray, memoryview)):
+        data = bytes(x)
+        where = "MIDI bytes"
+    elif isinstance(x, (str, os.PathLike)):
+        p = Path(x)
+        if not p.exists():
+            raise FileNotFoundError(f"no such MIDI file: {p}")
+        if p.is_dir():
+            raise ValueError(f"{p} is a folder; give a .mid/.midi file")
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ValueError(f"{p} is {size / 1e6:.1f} MB; MIDI files up to {MAX_FILE_BYTES // 2**20} MB are accepted")
+        data = p.read_bytes()
+        where = str(p)
+    else:
+        raise TypeError(
+            f"cannot judge {type(x).__name__} as music; give a MIDI path, MIDI bytes, a symusic.Score or a MusicResult"
+        )
+    if not data:
+        raise ValueError(f"{where} is empty (0 bytes); give a standard MIDI file")
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"{where} is {len(data) / 1e6:.1f} MB; up to {MAX_FILE_BYTES // 2**20} MB are accepted")
+    if not data.startswith(b"MThd"):
+        raise ValueError(f"{where} is not a standard MIDI file (no 'MThd' header)")
+    try:
+        return symusic.Score.from_midi(data)
+    except Exception as e:  # symusic raises plain RuntimeError/IndexError on corrupt files
+        raise ValueError(f"{where} could not be read as MIDI ({e}); give a standard MIDI file") from e
+
+
+def pitched_notes(score, max_seconds: float = MAX_ANALYSIS_SECONDS) -> tuple[np.ndarray, dict]:
+    """Pitched notes in seconds and what was left out.
+
+    Args:
+        score: a ``symusic.Score`` (any time unit).
+        max_seconds: notes starting later than this are ignored.
+
+    Returns:
+        ``notes`` ``[N, 4]`` float64 ``(onset_s, duration_s, pitch, velocity)`` sorted by onset,
+        and ``info`` with ``drum_notes``, ``tracks``, ``truncated`` (bool) and ``seconds``.
+    """
+    s = score.to("second") if str(score.ttype).lower() != "second" else score
+    arrs, drum = [], 0
+    for tr in s.tracks:
+        if tr.is_drum:
+            drum += len(tr.notes)
+            continue
+        if len(tr.notes) == 0:
+            continue
+        d = tr.notes.numpy()
+        arrs.append(np.stack([d["time"], d["duration"], d["pitch"], d["velocity"]], 1).astype(np.float64))
+    notes = np.concatenate(arrs) if arrs else np.zeros((0, 4))
+    notes = notes[np.argsort(notes[:, 0], kind="stable")]
+    total = float((notes[:, 0] + notes[:, 1]).max()) if len(notes) else 0.0
+    keep = notes[:, 0] < max_seconds
+    truncated = not keep.all()
+    notes = notes[keep][:MAX_NOTES]
+    truncated = truncated or int(keep.sum()) > MAX_NOTES
+    return notes, {"drum_notes": drum, "tracks": len(s.tracks), "truncated": truncated, "seconds": round(total, 2)}
+
+
+# --------------------------------------------------------------------------- model
+@dataclass
+class MusicCriticConfig:
+    """What the checkpoint's ``config.json`` holds (weights live in ``model.safetensors``)."""
+
+    feature_names: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
+    num_mlps: int = 0
+    temperature: float = 1.0
+    version: str = "music-critic-1"
+    trained_on: str = "EMOPIA train split"
+    metrics: dict = field(default_factory=dict)
+
+
+class MusicCritic:
+    """Quadrant classifier over symbolic features.
+
+    Args:
+        config: :class:`MusicCriticConfig`.
+        weights: arrays ``mean [F]``, ``std [F]``, ``lr_W [F, 4]``, ``lr_b [4]`` and for each MLP
+            ``i``: ``mlp{i}_W1 [F, H]``, ``mlp{i}_b1 [H]``, ``mlp{i}_W2 [H, 4]``, ``mlp{i}_b2 [4]``.
+    """
+
+    def __init__(self, config: MusicCriticConfig, weights: dict[str, np.ndarray]):
+        if list(config.feature_names) != list(FEATURE_NAMES):
+            raise ValueError(
+                "checkpoint was fitted on a different feature set; refit with `python -m studio.critics.music fit`"
+            )
+        self.config = config
+        self.w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
+
+    # -- persistence
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike | None = None) -> MusicCritic:
+        from safetensors.numpy import load_file
+
+        from studio.paths import checkpoint
+
+        p = Path(path) if path is not None else checkpoint(CRITIC_NAME)
+        if not (p / "config.json").is_file():
+            raise FileNotFoundError(
+                f"no music-critic checkpoint at {p}; fit one with `python -m studio.critics.music fit`"
+            )
+        cfg = MusicCriticConfig(**json.loads((p / "config.json").read_text()))
+        return cls(cfg, load_file(str(p / "model.safetensors")))
+
+    def save_pretrained(self, path: str | os.PathLike) -> Path:
+        from safetensors.numpy import save_file
+
+        from studio.io import atomic_path, write_json_atomic
+
+        p = Path(path)
+        p.mkdir(parents=True, exist_ok=True)
+        with atomic_path(p / "model.safetensors") as tmp:
+            save_file({k: v.astype(np.float32) for k, v in self.w.items()}, str(tmp))
+        write_json_atomic(p / "config.json", asdict(self.config))
+        return p
+
+    # -- inference
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        """Log of the ensemble's mean quadrant probability before temperature.
+
+        Args:
+            features: ``[B, F]`` raw feature vectors.
+
+        Returns:
+            ``[B, 4]`` log-probabilities (Q1..Q4).
+        """
+        z = (np.atleast_2d(features) - self.w["mean"]) / self.w["std"]
+        probs = [_softmax(z @ self.w["lr_W"] + self.w["lr_b"])]
+        for i in range(self.config.num_mlps):
+            h = np.maximum(z @ self.w[f"mlp{i}_W1"] + self.w[f"mlp{i}_b1"], 0.0)
+            probs.append(_softmax(h @ self.w[f"mlp{i}_W2"] + self.w[f"mlp{i}_b2"]))
+        return np.log(np.clip(np.mean(probs, 0), 1e-9, 1.0))
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        """Calibrated quadrant probabilities ``[B, 4]`` for raw features ``[B, F]``."""
+        return _softmax(self.logits(features) / self.config.temperature)
+
+    def __call__(self, x: Any) -> Reading:
+        """Judge one piece (MIDI path, bytes, ``symusic.Score`` or ``MusicResult``)."""
+        notes, info = pitched_notes(load_score(x))
+        warnings = []
+        if info["truncated"]:
+            warnings.append(f"judged on the first {MAX_ANALYSIS_SECONDS:.0f} s / {MAX_NOTES} notes only")
+        if len(notes) == 0:
+            why = "drum-only piece" if info["drum_notes"] else "no notes"
+            return Reading(
+                0.0,
+                0.0,
+                0.0,
+                {q: 0.25 for q in range(1, 5)},
+                "music",
+                self.config.version,
+                details={"warning": f"{why}: the critic reads pitched music only", **info},
+            )
+        feats = note_features(notes)
+        p = self.predict_proba(feats[None])[0]
+        z = np.abs((feats - self.w["mean"]) / self.w["std"])
+        conf = float((p.max() - 0.25) / 0.75) ** 0.5
+        if len(notes) < MIN_NOTES:
+            conf *= len(notes) / MIN_NOTES
+            warnings.append(f"only {len(notes)} notes; readings under {MIN_NOTES} notes are unreliable")
+        outlying = int((z > 5).sum())
+        if outlying:
+            conf *= 0.6**outlying
+            warnings.append(f"{outlying} feature(s) far outside the training range (piano clips)")
+        if info["drum_notes"] > len(notes):
+            conf *= 0.5
+            warnings.append("mostly drums; the critic was trained on solo piano")
+        details = {"notes": int(len(notes)), **info}
+        if warnings:
+            details["warning"] = "; ".join(warnings)
+        return Reading(
+            valence=float(p @ _SIGN_V),
+            arousal=float(p @ _SIGN_A),
+            confidence=float(np.clip(conf, 0.0, 1.0)),
+            quadrant_probs={q + 1: float(p[q]) for q in range(4)},
+            kind="music",
+            critic=self.config.version,
+            details=details,
+        )
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+@lru_cache(maxsize=1)
+def default_critic() -> MusicCritic:
+    return MusicCritic.from_pretrained()
+
+
+def judge_music(x: Any, critic: MusicCritic | None = None) -> Reading:
+    """Reading of a piece by the released critic (or ``critic``)."""
+    return (critic or default_critic())(x)
+
+
+def features_of(x: Any) -> np.ndarray:
+    """Feature vector ``[F]`` of a piece (zeros if it has no pitched notes)."""
+    notes, _ = pitched_notes(load_score(x))
+    return note_features(notes) if len(notes) else np.zeros(NUM_FEATURES, np.float32)
+
+
+if __name__ == "__main__":
+    from studio.critics.music_fit import main
+
+    raise SystemExit(main())
+
+__all__ = ["MusicCritic", "MusicCriticConfig", "judge_music", "load_score", "pitched_notes", "features_of"]
