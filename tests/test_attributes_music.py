@@ -1,0 +1,155 @@
+"""Music attribute extraction: known answers on tiny synthetic scores, input errors, round trips."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import symusic
+
+from studio.attributes import MusicAttributes, extract_attributes, extract_bar_attributes
+from studio.attributes.music import ATTRIBUTES, MAX_FILE_BYTES, load_score
+
+TPQ = 480
+
+
+def make_score(chords, beat_len=1.0, velocity=80, qpm=120.0, drums=False, program=0):
+    """A score with one chord (tuple of pitches) per ``beat_len`` beats, held for the whole slot."""
+    s = symusic.Score(TPQ)
+    s.tempos.append(symusic.Tempo(0, qpm))
+    s.time_signatures.append(symusic.TimeSignature(0, 4, 4))
+    t = symusic.Track(program=program, is_drum=drums)
+    for i, chord in enumerate(chords):
+        for p in chord:
+            t.notes.append(symusic.Note(int(i * beat_len * TPQ), int(beat_len * TPQ), p, velocity))
+    s.tracks.append(t)
+    return s
+
+
+C_MAJ, A_MIN, G_MAJ, F_MAJ, E_MIN, D_MIN = (
+    (60, 64, 67),
+    (57, 60, 64),
+    (55, 59, 62),
+    (53, 57, 60),
+    (52, 55, 59),
+    (50, 53, 57),
+)
+
+
+def test_c_major_progression_reads_c_major_with_bright_chords():
+    s = make_score([C_MAJ, F_MAJ, G_MAJ, C_MAJ] * 4, beat_len=2.0, qpm=140)
+    a = extract_attributes(s)
+    assert a.key == 0 and a.mode_name == "major" and a.mode > 0.8
+    assert a.tempo == pytest.approx(140, rel=1e-3)
+    assert a.chord_valence == pytest.approx(0.87, abs=1e-6)  # every window is a major triad
+    assert a.polyphony == pytest.approx(3.0, abs=1e-6)
+    assert a.note_density == pytest.approx(1.5) and a.onset_density == pytest.approx(0.5)
+    assert a.onset_regularity == pytest.approx(1.0)  # all onsets on the beat
+    assert a.articulation == pytest.approx(1.0, abs=1e-6)  # held exactly until the next onset
+    assert a.velocity_mean == 80 and a.velocity_std == 0
+
+
+def test_a_minor_progression_reads_minor_with_dark_chords():
+    s = make_score([A_MIN, D_MIN, E_MIN, A_MIN] * 4, beat_len=2.0)
+    a = extract_attributes(s)
+    assert a.key == 9 and a.mode < 0.2 and a.mode_name == "minor"
+    assert a.chord_valence == pytest.approx(-0.81, abs=1e-6)
+
+
+def test_staccato_and_offgrid_onsets_lower_articulation_and_regularity():
+    s = symusic.Score(TPQ)
+    t = symusic.Track()
+    rng = np.random.default_rng(0)
+    for i in range(32):
+        t.notes.append(symusic.Note(int(i * TPQ + rng.integers(50, 90)), TPQ // 5, 60 + i % 12, 70))
+    s.tracks.append(t)
+    a = extract_attributes(s)
+    assert a.articulation < 0.3
+    assert a.tempo == 120.0  # no tempo map -> MIDI default
+
+
+def test_drums_excluded_from_pitch_attributes_but_listed_as_instrument():
+    s = make_score([C_MAJ] * 8)
+    drums = symusic.Track(program=0, is_drum=True)
+    for i in range(8):
+        drums.notes.append(symusic.Note(i * TPQ, 60, 36, 127))
+    s.tracks.append(drums)
+    a = extract_attributes(s)
+    assert a.pitch_mean == pytest.approx(np.mean(C_MAJ)) and a.velocity_mean == 80
+    assert a.instruments == (0, -1)
+
+
+def test_inputs_path_bytes_prettymidi_agree(tmp_path):
+    import pretty_midi
+
+    s = make_score([C_MAJ, G_MAJ] * 4)
+    path = tmp_path / "x.mid"
+    s.dump_midi(str(path))
+    a = extract_attributes(path)
+    assert extract_attributes(path.read_bytes()) == a
+    assert extract_attributes(str(path)) == a
+    b = extract_attributes(pretty_midi.PrettyMIDI(str(path)))
+    assert b.key == a.key and b.note_density == pytest.approx(a.note_density)
+
+
+@pytest.mark.parametrize(
+    "bad, err, msg",
+    [
+        (b"", ValueError, "MThd"),
+        (b"not a midi file at all", ValueError, "MThd"),
+        (b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\xff\xff", ValueError, "not a readable MIDI"),
+        (12, TypeError, "give a .mid path"),
+    ],
+)
+def test_bad_inputs_give_clear_errors(bad, err, msg):
+    with pytest.raises(err, match=msg):
+        extract_attributes(bad)
+
+
+def test_empty_drum_only_and_missing_files(tmp_path):
+    with pytest.raises(ValueError, match="no pitched notes.*empty"):
+        extract_attributes(symusic.Score(TPQ))
+    with pytest.raises(ValueError, match="drums only"):
+        extract_attributes(make_score([(36,)] * 4, drums=True))
+    with pytest.raises(FileNotFoundError, match="no MIDI file"):
+        extract_attributes(tmp_path / "missing.mid")
+    big = tmp_path / "big.mid"
+    with open(big, "wb") as f:
+        f.truncate(MAX_FILE_BYTES + 1)
+    with pytest.raises(ValueError, match="MB"):
+        load_score(big)
+
+
+def test_bar_attributes_follow_the_bars():
+    s = make_score([C_MAJ] * 4 + [A_MIN] * 4 + [(60,)] * 4)  # 3 bars of 4/4
+    bars = extract_bar_attributes(s)
+    assert [b["chord"] for b in bars] == ["C:maj", "A:min", "N"]
+    assert bars[0]["chord_valence"] == pytest.approx(0.87) and bars[2]["chord_valence"] is None
+    assert bars[0]["note_density"] == pytest.approx(3.0) and bars[2]["note_density"] == pytest.approx(1.0)
+    assert bars[2]["polyphony"] == pytest.approx(1.0)
+    assert all(b["beats"] == 4.0 for b in bars)
+
+
+def test_dataclass_round_trip_and_validation():
+    a = extract_attributes(make_score([C_MAJ, G_MAJ] * 4))
+    assert MusicAttributes.from_dict(a.to_dict()).to_dict() == a.to_dict()
+    assert MusicAttributes(tempo=90).specified() == {"tempo": 90.0}
+    with pytest.raises(ValueError, match=r"tempo must be in \[20, 320\]"):
+        MusicAttributes(tempo=1000)
+    with pytest.raises(ValueError, match="unknown music attributes.*known"):
+        MusicAttributes.from_dict({"tempoo": 90})
+    with pytest.raises(ValueError, match="whole number"):
+        MusicAttributes(key=1.5)
+    with pytest.raises(TypeError):
+        MusicAttributes(mode="major")
+
+
+def test_attribute_objects():
+    t = ATTRIBUTES["tempo"]
+    assert t.bin(10) == 0 and t.bin(1000) == len(t.bins)
+    assert t.validate(100) == 100.0
+    s = make_score([C_MAJ] * 8, qpm=100)
+    buf = io.BytesIO(s.dumps_midi())
+    assert ATTRIBUTES["tempo"].extract(buf.getvalue()) == pytest.approx(100, rel=1e-3)
+    assert set(ATTRIBUTES) == {f for f in MusicAttributes.__dataclass_fields__}
