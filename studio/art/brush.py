@@ -149,7 +149,8 @@ def render_strokes(
     px = np.round(c[:, 1:2]).astype(np.int32) + ox[None]
     ok = (py >= 0) & (py < h) & (px >= 0) & (px < w)
     across = (oy[None] * dr[:, 1:2] - ox[None] * dr[:, 0:1]) / max(radius, 1.0)  # [-1, 1] across the stroke
-    n_bristle = rng.uniform(2.0, 5.0, n).astype(np.float32)
+    # 2-5 ridges per stroke, but none narrower than ~4 px (finer ones alias into hatching).
+    n_bristle = np.minimum(rng.uniform(2.0, 5.0, n), max(1.0, radius / 3.0)).astype(np.float32)
     phase = rng.uniform(0, 2 * math.pi, n).astype(np.float32)
     tex = np.sin(across * math.pi * n_bristle[sid][:, None] + phase[sid][:, None])
     edge = np.clip((radius + 0.5 - dist[None]) / max(softness * radius, 0.75), 0.0, 1.0)
@@ -169,6 +170,8 @@ def render_strokes(
 
     painted = id_buf >= 0
     idx = id_buf[painted]
+    # Bristle ridges need a few pixels to resolve; on small brushes they would alias into moire.
+    bristle = bristle * float(np.clip((radius - 2.0) / 6.0, 0.0, 1.0))
     col = colours[idx] * (1.0 + bristle * 0.12 * t_buf[painted])[:, None]
     a = a_buf[painted][:, None]
     flat_canvas = canvas.reshape(-1, 3)

@@ -9,6 +9,7 @@ alpha, 16-bit, EXIF rotation, animations: first frame).
 from __future__ import annotations
 
 import os
+import struct
 import warnings
 from pathlib import Path
 from typing import Any
@@ -73,12 +74,17 @@ def load_image(
         raise TypeError(f"cannot load an image from {type(source).__name__}; give a path, file, PIL image or array")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Our own limit (checked from the header below) is stricter than PIL's warning threshold.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(source)  # lazy: reads the header only
-    except UnidentifiedImageError as e:
+    except Image.DecompressionBombError as e:
+        raise ValueError(
+            f"{name} is too large to decode safely (over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels); "
+            f"at most {max_pixels / 1e6:.0f} megapixels are accepted"
+        ) from e
+    except (UnidentifiedImageError, OSError, SyntaxError, AttributeError, ValueError, struct.error) as e:
+        # PIL signals broken headers with a zoo of exceptions; all mean the same thing to the user.
         raise ValueError(f"{name} is not a readable image; accepted formats: {ACCEPTED_FORMATS}") from e
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ValueError(f"{name} is too large to decode safely ({e}); at most {max_pixels / 1e6:.0f} MP") from e
     with img:
         return _normalise(img, max_pixels, min_side, notes, name=name)
 
@@ -94,7 +100,7 @@ def _normalise(img: Image.Image, max_pixels: int, min_side: int, notes: list[str
         img.seek(0)
     try:
         img.load()
-    except (OSError, SyntaxError) as e:
+    except (OSError, SyntaxError, AttributeError, ValueError, struct.error) as e:
         raise ValueError(
             f"{name} could not be decoded ({e}); is it truncated? accepted formats: {ACCEPTED_FORMATS}"
         ) from e

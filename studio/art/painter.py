@@ -23,7 +23,7 @@ import numpy as np
 from scipy import ndimage
 
 from studio.art.brush import render_strokes, trace_strokes
-from studio.art.source import build_source, flow_field, recolour_photo, smooth_noise
+from studio.art.source import build_source, flow_field, match_statistics, recolour_photo, smooth_noise
 from studio.attributes.visual import VisualAttributes, hsv_to_rgb, rgb_to_hsv
 
 
@@ -205,6 +205,9 @@ class CPUPainter:
                 callback(li + 1, len(plans))
         if preset.final_blur > 0:
             canvas = ndimage.gaussian_filter(canvas, (preset.final_blur, preset.final_blur, 0))
+        # Strokes and blur soften the source's statistics; one global tone/chroma correction (an affine
+        # map per pixel, so the brushwork is untouched) brings brightness, saturation and contrast back.
+        canvas = match_statistics(canvas, attributes)
         # Canvas grain: a faint fine texture so flat areas read as paint on cloth.
         grain = smooth_noise(rng, (h, w), max(w, h) // 3) * 0.015
         canvas = np.clip(canvas * (1.0 + grain[..., None]), 0.0, 1.0)

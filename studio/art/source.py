@@ -40,8 +40,8 @@ def palette_rgb(attrs: VisualAttributes) -> np.ndarray:
 def _shade(rgb: np.ndarray, dv: float) -> np.ndarray:
     hsv = rgb_to_hsv(np.asarray(rgb, dtype=np.float32)[None])[0]
     hsv[2] = np.clip(hsv[2] + dv, 0.02, 1.0)
-    if dv < 0:  # dark paint loses chroma (toward black), so saturation stays in the lights
-        hsv[1] = hsv[1] * max(0.2, 1.0 + 1.5 * dv)
+    if dv < 0:  # deep darks lose chroma (toward black), so saturation stays in the mid and light tones
+        hsv[1] = hsv[1] * float(np.clip(hsv[2] / 0.3, 0.15, 1.0))
     return hsv_to_rgb(hsv[None])[0]
 
 
@@ -78,7 +78,7 @@ def build_source(attrs: VisualAttributes, size: tuple[int, int], rng: np.random.
     pal = palette_rgb(attrs)
     main, second = pal[0], pal[1 % len(pal)]
     third = pal[2 % len(pal)]
-    dv = 0.5 * attrs.value_contrast
+    dv = 0.3 * attrs.value_contrast  # modest here; match_statistics stretches to the target contrast
 
     img = Image.new("RGB", (sw, sh))
     draw = ImageDraw.Draw(img)
@@ -131,6 +131,7 @@ def build_source(attrs: VisualAttributes, size: tuple[int, int], rng: np.random.
         # Against the sky a mass reads dark, against the ground light: contrast with the local background.
         dark = (py < hz) if rng.random() < 0.4 + 0.5 * attrs.value_contrast else rng.random() < 0.5 - 0.3 * attrs.key
         col = _shade(pal[int(rng.integers(0, len(pal)))], (-1 if dark else 1) * dv * rng.uniform(0.5, 1.2))
+        col = col + (col.mean() - col) * rng.uniform(0.0, 0.4)  # vary chroma so masses are not all full-strength
         poly = _mass_polygon(rng, px, py, r, bool(angular[i % 64]), tilt, elong)
         draw.polygon(poly, fill=tuple(int(255 * x) for x in np.clip(col, 0, 1)))
 
@@ -144,6 +145,13 @@ def build_source(attrs: VisualAttributes, size: tuple[int, int], rng: np.random.
     arr = hsv_to_rgb(hsv)
     arr = ndimage.gaussian_filter(arr, (1.5, 1.5, 0))
     return match_statistics(arr, attrs)
+
+
+def _soft_clip(x: np.ndarray, knee: float = 0.1) -> np.ndarray:
+    """Clip to [0, 1] with exponential toe and shoulder, so stretched darks keep their brushwork."""
+    lo = knee * np.exp(np.minimum(x - knee, 0.0) / knee)
+    hi = 1.0 - knee * np.exp(-np.maximum(x - (1.0 - knee), 0.0) / knee)
+    return np.where(x < knee, lo, np.where(x > 1.0 - knee, hi, x)).astype(np.float32)
 
 
 def match_statistics(rgb: np.ndarray, attrs: VisualAttributes, strength: float = 1.0) -> np.ndarray:
@@ -160,13 +168,21 @@ def match_statistics(rgb: np.ndarray, attrs: VisualAttributes, strength: float =
     hsv = rgb_to_hsv(rgb)
     for _ in range(2):  # clipping moves the mean, so a second pass closes most of the gap
         v = hsv[..., 2]
+        # Spread of value, not lightness: a saturated red's lightness barely moves with value, so a
+        # lightness target would keep stretching and crush the darks. The extractor's L* contrast
+        # therefore reads somewhat below the target for saturated palettes.
         mean, spread = float(v.mean()), max(float(np.percentile(v, 95) - np.percentile(v, 5)), 1e-3)
         target_spread = spread + strength * (attrs.value_contrast - spread)
         target_mean = mean + strength * (attrs.brightness - mean)
-        hsv[..., 2] = np.clip((v - mean) * (target_spread / spread) + target_mean, 0.0, 1.0)
+        ratio = float(np.clip(target_spread / spread, 0.5, 1.6))
+        hsv[..., 2] = _soft_clip((v - mean) * ratio + target_mean)
         s = hsv[..., 1]
         target_s = s.mean() + strength * (attrs.saturation - s.mean())
-        hsv[..., 1] = np.clip(s * (target_s / max(float(s.mean()), 1e-3)), 0.0, 1.0)
+        # Gain weighted toward the lights: in paint, chroma lives in the mid and light tones and
+        # darks go toward black, so a dark picture keeps vivid lights instead of turning uniformly grey-pink.
+        lift = np.clip(hsv[..., 2] / max(float(hsv[..., 2].mean()), 1e-3), 0.0, 2.5) ** 0.35
+        gain = target_s / max(float((s * lift).mean()), 1e-3)
+        hsv[..., 1] = np.clip(s * lift * gain, 0.0, 1.0)
     return hsv_to_rgb(hsv)
 
 

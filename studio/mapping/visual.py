@@ -44,7 +44,7 @@ HUE_ANCHORS = (
     (0.70, -0.50, 165.0),  # relaxation: blue-green
     (-0.70, -0.35, 220.0),  # sadness: blue
     (-0.45, -0.70, 235.0),  # boredom, fatigue: slate
-    (-0.75, 0.40, 358.0),  # anger: red
+    (-0.75, 0.40, 2.0),  # anger: red
     (-0.45, 0.75, 12.0),  # alarm: red-orange
     (-0.45, -0.10, 268.0),  # unease, tension: violet
 )
@@ -83,8 +83,10 @@ def palette_for(emotion: Any) -> tuple[float, ...]:
     hues = [h0, h0 - spread, h0 + spread]
     if a > 0.2:  # activity: a complementary accent (Ou et al. 2004 colour activity / harmony)
         hues.append(h0 + 180.0)
+    if v > 0:  # yellow and green-yellow are the least pleasant hues (Valdez & Mehrabian 1994): step around them
+        hues = [h if not 62.0 <= h % 360.0 <= 105.0 else (50.0 if h % 360.0 < 80.0 else 130.0) for h in hues]
     if v < -0.3:  # unpleasant: narrow toward monochrome
-        hues = [h0, h0 - 0.5 * spread, h0 + 0.5 * spread] + hues[3:]
+        hues = [h0, h0 - 0.3 * spread, h0 + 0.3 * spread] + hues[3:]
     return tuple(round(h % 360.0, 1) for h in hues)
 
 
@@ -102,14 +104,13 @@ def visual_attributes_for(emotion: Any, **overrides: Any) -> VisualAttributes:
     v, a, d = e.valence, e.arousal, e.dominance
     zb, zs = _solve_bs(v, a)
     brightness = float(np.clip(B_REF[0] + Z_GAIN * B_REF[1] * zb, 0.08, 0.95))
-    # Threat (unpleasant + activated) adds chroma: red anger reads active (Ou et al. 2004 colour activity).
-    threat = (-v) * (a + 1) / 2
-    saturation = float(np.clip(S_REF[0] + Z_GAIN * S_REF[1] * zs + 0.15 * max(threat, 0.0), 0.04, 0.95))
+    saturation = float(np.clip(S_REF[0] + Z_GAIN * S_REF[1] * zs, 0.04, 0.95))
     hues = palette_for(e)
     sat_w = np.array([1.0, 0.6, 0.6] + [0.3] * (len(hues) - 3))
     warmth = float(np.clip((hue_warmth(np.array(hues)) * sat_w).sum() / sat_w.sum(), -1, 1))
 
     # Threat = unpleasant and activated: angular, diagonal lines (Aronoff 1988; Bar & Neta 2006).
+    threat = (-v) * (a + 1) / 2
     angularity = _sigmoid(4.0 * (threat + 0.5 * a - 0.15))
     diagonal = float(np.clip(0.35 + 0.4 * a + 0.2 * threat, 0.05, 0.95))
 

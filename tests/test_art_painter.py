@@ -1,0 +1,154 @@
+"""The CPU painter and studio.paint: reproducible, varied, faithful to the attributes, safe to save."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from studio.art import PaintResult, paint
+from studio.art.painter import STYLES, CPUPainter, resolve_style
+from studio.attributes.visual import extract_visual_attributes
+from studio.mapping.visual import visual_attributes_for
+
+SIZE = 96
+
+
+def _paint(emotion="serene", **kw) -> PaintResult:
+    kw.setdefault("seed", 3)
+    kw.setdefault("size", SIZE)
+    kw.setdefault("progress", False)
+    return paint(emotion, **kw)
+
+
+def test_same_seed_same_image_different_seed_different_image():
+    a, b, c = _paint(seed=7), _paint(seed=7), _paint(seed=8)
+    assert np.array_equal(np.asarray(a.image), np.asarray(b.image))
+    diff = np.abs(np.asarray(a.image, np.float32) - np.asarray(c.image, np.float32)).mean()
+    assert diff > 4.0, f"seeds 7 and 8 look the same (mean abs diff {diff:.2f})"
+
+
+def test_result_fields_and_seed_drawn_when_none():
+    r = _paint("joyful", seed=None)
+    assert isinstance(r.seed, int) and r.image.size == (SIZE, SIZE) and r.image.mode == "RGB"
+    assert r.emotion.label == "joyful" and r.backend == "painter" and r.style == "auto"
+    assert r.attributes == visual_attributes_for("joyful")
+    again = _paint("joyful", seed=r.seed)
+    assert np.array_equal(np.asarray(r.image), np.asarray(again.image))
+
+
+@pytest.mark.parametrize("name", ["serene", "furious", "melancholy", "joyful"])
+def test_painting_measures_the_requested_brightness_and_saturation(name):
+    r = _paint(name, size=128)
+    m = extract_visual_attributes(r.image)
+    assert m.brightness == pytest.approx(r.attributes.brightness, abs=0.05)
+    assert m.saturation == pytest.approx(r.attributes.saturation, abs=0.05)
+
+
+def test_emotions_look_different_in_the_expected_directions():
+    serene, furious = (
+        extract_visual_attributes(_paint("serene").image),
+        extract_visual_attributes(_paint("furious").image),
+    )
+    melancholy, joyful = _paint("melancholy").image, _paint("joyful").image
+    mel, joy = extract_visual_attributes(melancholy), extract_visual_attributes(joyful)
+    assert serene.warmth < 0 < furious.warmth
+    assert joy.brightness > mel.brightness + 0.2 and joy.saturation > mel.saturation + 0.2
+    assert joy.warmth > 0.3 > -0.3 > mel.warmth
+    assert furious.brightness < serene.brightness
+
+
+@pytest.mark.parametrize("style", list(STYLES))
+def test_every_style_paints(style):
+    r = _paint("calm", style=style, size=80)
+    assert r.style == style and r.image.size == (80, 80)
+    assert np.asarray(r.image).std() > 2.0  # not a flat fill
+
+
+def test_styles_differ_and_aliases_resolve():
+    a = np.asarray(_paint(style="pointillist").image, np.float32)
+    b = np.asarray(_paint(style="colourist").image, np.float32)
+    assert np.abs(a - b).mean() > 2.0
+    assert resolve_style("Wash") == "colourist" and resolve_style(None) == "auto"
+    with pytest.raises(ValueError, match="accepted: auto, impressionist"):
+        resolve_style("cubist")
+
+
+def test_painter_direct_call_and_callback():
+    calls = []
+    img = CPUPainter()(
+        visual_attributes_for("tender"), seed=1, size=(80, 64), callback=lambda i, n: calls.append((i, n))
+    )
+    assert img.shape == (64, 80, 3) and img.dtype == np.uint8
+    assert calls and calls[-1][0] == calls[-1][1]
+
+
+def test_photo_keeps_aspect_and_moves_toward_the_palette():
+    yy, xx = np.mgrid[0:60, 0:90]
+    photo = np.stack([xx / 90, yy / 60, 0.5 + 0 * xx], -1)  # a colourful gradient, 90 x 60
+    r = _paint("melancholy", photo=(photo * 255).astype(np.uint8), size=96)
+    assert r.image.size == (96, 64)
+    m = extract_visual_attributes(r.image)
+    assert m.saturation == pytest.approx(r.attributes.saturation, abs=0.08)
+    assert m.warmth < 0  # melancholy's blues took over
+
+
+def test_candidates_rank_and_record_rounds():
+    r = _paint("excited", candidates=3)
+    assert len(r.rounds) == 3 and sum(x["chosen"] for x in r.rounds) == 1
+    chosen = next(x for x in r.rounds if x["chosen"])
+    assert chosen["distance"] == min(x["distance"] for x in r.rounds)
+    assert r.rounds[0]["seed"] == r.seed
+    single = _paint("excited", seed=chosen["seed"])  # the chosen seed alone reproduces the image
+    assert np.array_equal(np.asarray(single.image), np.asarray(r.image))
+
+
+def test_progress_callback():
+    seen = []
+    _paint(candidates=2, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 2), (2, 2)]
+
+
+def test_save_writes_png_and_sidecar_atomically(tmp_path):
+    r = _paint("tender", seed=11)
+    paths = r.save(tmp_path / "out", stem="p")
+    assert Image.open(paths["png"]).size == (SIZE, SIZE)
+    meta = json.loads(paths["json"].read_text())
+    assert meta["seed"] == 11 and meta["emotion"]["label"] == "tender" and meta["style"] == "auto"
+    assert meta["attributes"]["brightness"] == round(r.attributes.brightness, 4)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p.json", "p.png"]  # no temp files left
+    with pytest.raises(ValueError, match="stem"):
+        r.save(tmp_path, stem="../x")
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, msg",
+    [
+        ({"size": 63}, ValueError, r"\[64, 2048\]"),
+        ({"size": 4096}, ValueError, r"\[64, 2048\]"),
+        ({"size": 100.5}, TypeError, "size must be an integer"),
+        ({"candidates": 0}, ValueError, "candidates must be in"),
+        ({"backend": "gpu"}, ValueError, "accepted: painter, diffusers"),
+        ({"style": "cubist"}, ValueError, "unknown style"),
+        ({"seed": -1}, ValueError, "seed"),
+        ({"strength": 2.0}, ValueError, "strength"),
+    ],
+)
+def test_bad_arguments_give_clear_errors(kwargs, exc, msg):
+    with pytest.raises(exc, match=msg):
+        _paint(**kwargs)
+
+
+def test_bad_emotion_and_diffusers_without_weights():
+    with pytest.raises(ValueError):
+        _paint((3.0, 0.0))
+    with pytest.raises((ValueError, FileNotFoundError), match="diffusers|weights"):
+        _paint(backend="diffusers")
+
+
+def test_attribute_overrides():
+    r = _paint("serene", attributes={"palette_hues": (0.0,), "saturation": 0.8})
+    m = extract_visual_attributes(r.image)
+    assert r.attributes.palette_hues == (0.0,) and m.warmth > 0.3 and m.saturation > 0.6
