@@ -51,7 +51,12 @@ CHORD_QUALITIES: dict[str, tuple[tuple[int, ...], float]] = {
     "sus4": ((0, 5, 7), 0.20),
 }
 CHORD_WINDOW_BEATS = 2.0  # half a 4/4 bar: long enough to wash out passing notes
-MIN_CHORD_SCORE = 0.6  # cosine similarity below this is "N" (no chord)
+MIN_CHORD_SCORE = 0.6
+# Onset tempo estimator: log-normal prior centre and weight of the autocorrelation at twice the lag;
+# tuned on POP909 songs 001-300 against beat_midi.txt (bench/bench_attributes.py reports all songs).
+TEMPO_PRIOR_BPM = 90.0
+TEMPO_DOUBLE_WEIGHT = 0.5
+UNQUANTISED_REGULARITY = 0.45  # below this a default-120 tempo map is treated as meaningless  # cosine similarity below this is "N" (no chord)
 
 
 def _templates() -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -274,6 +279,44 @@ def _tempo(n: _Notes) -> float:
     return float((qpm * w).sum() / w.sum())
 
 
+def tempo_from_onsets(
+    onset_seconds: np.ndarray,
+    weights: np.ndarray | None = None,
+    prior_bpm: float = TEMPO_PRIOR_BPM,
+    double_weight: float = TEMPO_DOUBLE_WEIGHT,
+) -> float:
+    """Beat-period estimate from onset times alone (for performance MIDI with no real tempo map).
+
+    Autocorrelation of a 10 ms onset envelope over lags of 40-240 BPM, times a log-normal prior
+    centred on 120 BPM (one octave s.d., as in common audio tempo estimators), plus half the
+    autocorrelation at twice the lag so the beat level beats its subdivisions.
+
+    Args:
+        onset_seconds: ``[u]`` distinct onset times in seconds.
+        weights: ``[u]`` onset strengths (e.g. notes per onset); ones when omitted.
+
+    Returns:
+        BPM (120 when there are too few onsets to tell).
+    """
+    if len(onset_seconds) < 8:
+        return 120.0
+    hop = 0.01
+    w = np.ones(len(onset_seconds)) if weights is None else np.asarray(weights, dtype=np.float64)
+    env = np.bincount(np.round((onset_seconds - onset_seconds.min()) / hop).astype(np.int64), weights=w)
+    env = np.convolve(env, np.exp(-0.5 * (np.arange(-6, 7) / 2.0) ** 2), mode="same")
+    env = env - env.mean()
+    nfft = 1 << int(np.ceil(np.log2(2 * len(env))))
+    spec = np.fft.rfft(env, nfft)
+    ac = np.fft.irfft(spec * np.conj(spec), nfft)[: len(env)]
+    lags = np.arange(25, 151)  # 0.25 s .. 1.5 s
+    lags = lags[2 * lags < len(ac)]
+    if len(lags) == 0:
+        return 120.0
+    bpm = 60.0 / (lags * hop)
+    score = (ac[lags] + double_weight * ac[2 * lags]) * np.exp(-0.5 * np.log2(bpm / prior_bpm) ** 2)
+    return float(bpm[int(np.argmax(score))])
+
+
 def pitch_class_histogram(n: _Notes) -> np.ndarray:
     """Duration-weighted pitch-class histogram ``[c]`` summing to 1."""
     h = np.bincount(n.pitch % 12, weights=n.dur, minlength=12)
@@ -406,17 +449,37 @@ def _instruments(score) -> tuple[int, ...]:
     return tuple(progs)
 
 
+def _tempo_and_beat_scale(n: _Notes, onsets: np.ndarray, regularity: float) -> tuple[float, float]:
+    """Tempo, and the factor turning per-quarter-note rates into per-beat rates at that tempo.
+
+    A file whose only tempo is the MIDI default (none, or a single 120 BPM event) and whose onsets
+    sit off the grid is a performance transcription (EMOPIA, most piano transcriptions): its tempo
+    map says nothing, so the tempo comes from the onsets (:func:`tempo_from_onsets`) and densities
+    are counted per estimated beat. Quantised files keep their tempo map.
+    """
+    map_tempo = _tempo(n)
+    tm = n.score.tempos.numpy()
+    default_map = len(tm["time"]) == 0 or (len(tm["time"]) == 1 and abs(map_tempo - 120.0) < 0.01)
+    if not (default_map and regularity < UNQUANTISED_REGULARITY):
+        return map_tempo, 1.0
+    weights = np.bincount(np.searchsorted(onsets, np.round(n.start * 32) / 32), minlength=len(onsets))
+    est = tempo_from_onsets(onsets * 60.0 / map_tempo, weights)
+    return est, map_tempo / est
+
+
 def _measure(n: _Notes) -> dict[str, Any]:
     onsets = _onsets(n)
     key, mode = estimate_key(n)
     p5, p95 = np.percentile(n.pitch, [5, 95])
+    regularity = _onset_regularity(onsets)
+    tempo, scale = _tempo_and_beat_scale(n, onsets, regularity)
     return {
-        "tempo": _tempo(n),
+        "tempo": tempo,
         "key": key,
         "mode": mode,
-        "note_density": len(n.start) / n.span,
-        "onset_density": len(onsets) / n.span,
-        "onset_regularity": _onset_regularity(onsets),
+        "note_density": len(n.start) / n.span * scale,
+        "onset_density": len(onsets) / n.span * scale,
+        "onset_regularity": regularity,
         "pitch_mean": float(n.pitch.mean()),
         "pitch_range": float(p95 - p5),
         "velocity_mean": float(n.velocity.mean()),
