@@ -4,10 +4,11 @@ Tracing advances every stroke of a layer at once: each step follows the flow fie
 isophotes of the source), bent only as far as the curvature filter allows, and a stroke stops
 when the source under it no longer matches its colour.
 
-Rasterising stamps a disc per control point. Strokes are written in a random order into flat
-buffers with numpy fancy assignment (the last write wins), which makes a layer of thousands of
-opaque strokes one vectorised operation; each write also carries its alpha (soft edge, tapered
-ends) and a bristle texture value (ridges across the stroke), so strokes look dragged, not stamped.
+Rasterising stamps a disc per control point. Strokes are written in a random order into a flat
+id buffer with numpy fancy assignment (the last write wins), which makes a layer of thousands of
+opaque strokes one vectorised operation; a second pass keeps, per pixel, the winning stroke's
+nearest dab, which gives the alpha (soft edge, tapered ends) and a bristle texture value (ridges
+along the stroke), so strokes look dragged, not stamped.
 
 Axis legend: n - strokes, l - control points per stroke, d - dabs, p - pixels of one dab.
 """
@@ -153,27 +154,33 @@ def render_strokes(
     n_bristle = np.minimum(rng.uniform(2.0, 5.0, n), max(1.0, radius / 3.0)).astype(np.float32)
     phase = rng.uniform(0, 2 * math.pi, n).astype(np.float32)
     tex = np.sin(across * math.pi * n_bristle[sid][:, None] + phase[sid][:, None])
-    edge = np.clip((radius + 0.5 - dist[None]) / max(softness * radius, 0.75), 0.0, 1.0)
-    alpha = opacity * edge * tp[:, None]
 
     flat = (py * w + px)[ok]
     id_buf = np.full(h * w, -1, dtype=np.int32)
-    a_buf = np.zeros(h * w, dtype=np.float32)
-    t_buf = np.zeros(h * w, dtype=np.float32)
     sid_w = np.broadcast_to(sid[:, None], ok.shape)[ok]
     id_buf[flat] = sid_w
-    t_buf[flat] = tex[ok]
-    # Alpha is the max over the winning stroke's own dabs: a last-write alpha would print each
-    # dab's soft rim as an arc inside the stroke.
+    # Within the winning stroke, each pixel takes its nearest dab's edge distance, taper and bristle
+    # value (packed into one int64 so a single maximum.at picks them together). Taking the last dab
+    # instead would print every dab's rim and bristle phase as arcs ("rungs") inside the stroke.
     mine = id_buf[flat] == sid_w
-    np.maximum.at(a_buf, flat[mine], alpha[ok][mine])
+    dist_q = np.round(np.broadcast_to(dist[None], ok.shape)[ok][mine] / max(radius + 0.5, 1.0) * 1023).astype(np.int64)
+    taper_q = np.round(np.broadcast_to(tp[:, None], ok.shape)[ok][mine] * 255).astype(np.int64)
+    tex_q = np.round((tex[ok][mine] + 1.0) * 511.5).astype(np.int64)
+    key = ((1023 - np.clip(dist_q, 0, 1023)) << 18) | (taper_q << 10) | tex_q
+    k_buf = np.full(h * w, -1, dtype=np.int64)
+    np.maximum.at(k_buf, flat[mine], key)
 
     painted = id_buf >= 0
     idx = id_buf[painted]
+    k = k_buf[painted]
+    near = (1023 - (k >> 18)).astype(np.float32) / 1023 * (radius + 0.5)
+    taper_px = ((k >> 10) & 255).astype(np.float32) / 255
+    tex_px = (k & 1023).astype(np.float32) / 511.5 - 1.0
+    edge = np.clip((radius + 0.5 - near) / max(softness * radius, 0.75), 0.0, 1.0)
+    a = (opacity * edge * taper_px)[:, None]
     # Bristle ridges need a few pixels to resolve; on small brushes they would alias into moire.
     bristle = bristle * float(np.clip((radius - 2.0) / 6.0, 0.0, 1.0))
-    col = colours[idx] * (1.0 + bristle * 0.12 * t_buf[painted])[:, None]
-    a = a_buf[painted][:, None]
+    col = colours[idx] * (1.0 + bristle * 0.12 * tex_px)[:, None]
     flat_canvas = canvas.reshape(-1, 3)
     flat_canvas[painted] = np.clip(col, 0, 1) * a + flat_canvas[painted] * (1.0 - a)
     return canvas
