@@ -64,13 +64,20 @@ _SCALAR = (
     "step_share",
     "leap_share",
     "chord_change_rate",
+    "local_mode_mean",
+    "local_mode_std",
+    "local_major_share",
+    "local_key_strength",
 )
 FEATURE_NAMES = (
     *_SCALAR,
     *(f"degree_{i}" for i in range(12)),
     *(f"chord_{c}" for c in CHORD_NAMES),
     *(f"interval_{i}" for i in range(13)),
+    *(f"vertical_ic_{i}" for i in range(1, 7)),
+    *(f"bass_degree_{i}" for i in range(12)),
 )
+LOCAL_WINDOW_S = 4.0
 NUM_FEATURES = len(FEATURE_NAMES)
 
 
@@ -165,6 +172,31 @@ def note_features(notes: np.ndarray) -> np.ndarray:
         prev = pcs
     chords /= max(chords.sum(), 1.0)
 
+    # local keys over 4 s windows: modulating or modally mixed music reads differently
+    margins, strengths = [], []
+    for w in range(int(min(np.ceil(span / LOCAL_WINDOW_S), 600))):
+        t0 = float(on.min()) + w * LOCAL_WINDOW_S
+        m = (on < t0 + LOCAL_WINDOW_S) & (on + dur > t0)
+        if m.sum() < 4:
+            continue
+        _, a, b = key_correlations(np.bincount(pitch[m].astype(int) % 12, weights=dur[m], minlength=12))
+        margins.append(a - b)
+        strengths.append(max(a, b))
+    margins = np.array(margins or [0.0])
+
+    # vertical interval classes between notes sounding at each onset (consonance/dissonance)
+    vic = np.zeros(6)
+    for t_on in onsets[:: max(1, len(onsets) // 400)]:
+        m = (on <= t_on) & (on + dur > t_on)
+        pcs = np.unique(pitch[m].astype(int) % 12)
+        if len(pcs) > 1:
+            d = np.abs(pcs[:, None] - pcs[None, :])[np.triu_indices(len(pcs), 1)]
+            ic = np.minimum(d, 12 - d)
+            vic += np.bincount(ic, minlength=7)[1:7]
+    vic /= max(vic.sum(), 1.0)
+    bass_deg = np.bincount((bass.astype(int) - tonic) % 12, minlength=12).astype(float)
+    bass_deg /= max(bass_deg.sum(), 1.0)
+
     iv = np.abs(np.diff(top)) if len(top) > 1 else np.zeros(1)
     ivh = np.bincount(np.minimum(iv.astype(int), 12), minlength=13).astype(float)
     ivh /= max(ivh.sum(), 1.0)
@@ -199,6 +231,10 @@ def note_features(notes: np.ndarray) -> np.ndarray:
         float(((iv >= 1) & (iv <= 2)).mean()),
         float((iv >= 5).mean()),
         changes / span,
+        margins.mean(),
+        margins.std(),
+        float((margins > 0).mean()),
+        float(np.mean(strengths)) if strengths else 0.0,
     ]
-    out = np.concatenate([np.asarray(scalar, dtype=np.float64), degrees, chords, ivh]).astype(np.float32)
+    out = np.concatenate([np.asarray(scalar, dtype=np.float64), degrees, chords, ivh, vic, bass_deg]).astype(np.float32)
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)

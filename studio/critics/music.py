@@ -1,8 +1,8 @@
 """The music-emotion critic: a symbolic piece -> valence, arousal, quadrant probabilities, confidence.
 
 Trained on EMOPIA (piano clips labelled with Russell quadrants Q1-Q4). A piece becomes the feature
-vector of :mod:`studio.critics.features`; an ensemble of a multinomial logistic regression and a few
-one-hidden-layer MLPs gives quadrant probabilities, temperature-scaled on the validation split.
+vector of :mod:`studio.critics.features`; an ensemble of a multinomial logistic regression and gradient-boosted
+trees (exported to plain arrays, no pickles) gives quadrant probabilities, temperature-scaled on the validation split.
 Inference is numpy only; training (``fit``) uses scikit-learn.
 
 Valence and arousal are read off the quadrant probabilities::
@@ -125,23 +125,32 @@ def pitched_notes(score, max_seconds: float = MAX_ANALYSIS_SECONDS) -> tuple[np.
 # --------------------------------------------------------------------------- model
 @dataclass
 class MusicCriticConfig:
-    """What the checkpoint's ``config.json`` holds (weights live in ``model.safetensors``)."""
+    """What the checkpoint's ``config.json`` holds (weights live in ``model.safetensors``).
+
+    Attributes:
+        lr_weight: share of the logistic regression in the ensemble; the rest is the boosted trees.
+        temperature: divides the ensemble's log-probabilities (fitted on the validation split).
+    """
 
     feature_names: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
-    num_mlps: int = 0
+    lr_weight: float = 0.3
     temperature: float = 1.0
     version: str = "music-critic-1"
     trained_on: str = "EMOPIA train split"
+    hyper: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
 
 
 class MusicCritic:
-    """Quadrant classifier over symbolic features.
+    """Quadrant classifier over symbolic features: logistic regression + gradient-boosted trees.
 
     Args:
         config: :class:`MusicCriticConfig`.
-        weights: arrays ``mean [F]``, ``std [F]``, ``lr_W [F, 4]``, ``lr_b [4]`` and for each MLP
-            ``i``: ``mlp{i}_W1 [F, H]``, ``mlp{i}_b1 [H]``, ``mlp{i}_W2 [H, 4]``, ``mlp{i}_b2 [4]``.
+        weights: ``mean [F]``, ``std [F]``, ``lr_W [F, 4]``, ``lr_b [4]`` (on standardised
+            features) and the trees (on raw features): ``tree_feature [K]``, ``tree_threshold [K]``,
+            ``tree_left [K]``, ``tree_right [K]`` (global node indices), ``tree_leaf [K]``,
+            ``tree_value [K]``, ``tree_roots [I, 4]`` (root node of iteration i, class c) and
+            ``tree_baseline [4]``; no trees is allowed (``tree_roots`` of shape ``[0, 4]``).
     """
 
     def __init__(self, config: MusicCriticConfig, weights: dict[str, np.ndarray]):
@@ -150,7 +159,7 @@ class MusicCritic:
                 "checkpoint was fitted on a different feature set; refit with `python -m studio.critics.music fit`"
             )
         self.config = config
-        self.w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
+        self.w = {k: np.asarray(v) for k, v in weights.items()}
 
     # -- persistence
     @classmethod
@@ -175,13 +184,32 @@ class MusicCritic:
         p = Path(path)
         p.mkdir(parents=True, exist_ok=True)
         with atomic_path(p / "model.safetensors") as tmp:
-            save_file({k: v.astype(np.float32) for k, v in self.w.items()}, str(tmp))
+            save_file({k: np.ascontiguousarray(v) for k, v in self.w.items()}, str(tmp))
         write_json_atomic(p / "config.json", asdict(self.config))
         return p
 
     # -- inference
+    def _tree_logits(self, X: np.ndarray) -> np.ndarray:
+        """Boosted-tree raw scores ``[B, 4]`` for raw features ``X [B, F]``."""
+        roots = self.w["tree_roots"].astype(np.int64)
+        if roots.size == 0:
+            return np.zeros((len(X), 4))
+        feat, thr = self.w["tree_feature"].astype(np.int64), self.w["tree_threshold"]
+        left, right = self.w["tree_left"].astype(np.int64), self.w["tree_right"].astype(np.int64)
+        leaf, value = self.w["tree_leaf"].astype(bool), self.w["tree_value"]
+        node = np.broadcast_to(roots.reshape(1, -1), (len(X), roots.size)).copy()  # [B, I*4]
+        rows = np.arange(len(X))[:, None]
+        for _ in range(64):  # depth bound; trees here are a handful of levels deep
+            inner = ~leaf[node]
+            if not inner.any():
+                break
+            go_left = X[rows, feat[node]] <= thr[node]
+            node = np.where(inner, np.where(go_left, left[node], right[node]), node)
+        out = value[node].reshape(len(X), -1, 4).sum(1)
+        return out + self.w["tree_baseline"]
+
     def logits(self, features: np.ndarray) -> np.ndarray:
-        """Log of the ensemble's mean quadrant probability before temperature.
+        """Log of the ensemble's quadrant probability before temperature.
 
         Args:
             features: ``[B, F]`` raw feature vectors.
@@ -189,12 +217,12 @@ class MusicCritic:
         Returns:
             ``[B, 4]`` log-probabilities (Q1..Q4).
         """
-        z = (np.atleast_2d(features) - self.w["mean"]) / self.w["std"]
-        probs = [_softmax(z @ self.w["lr_W"] + self.w["lr_b"])]
-        for i in range(self.config.num_mlps):
-            h = np.maximum(z @ self.w[f"mlp{i}_W1"] + self.w[f"mlp{i}_b1"], 0.0)
-            probs.append(_softmax(h @ self.w[f"mlp{i}_W2"] + self.w[f"mlp{i}_b2"]))
-        return np.log(np.clip(np.mean(probs, 0), 1e-9, 1.0))
+        X = np.atleast_2d(features).astype(np.float64)
+        z = (X - self.w["mean"]) / self.w["std"]
+        p_lr = _softmax(z @ self.w["lr_W"] + self.w["lr_b"])
+        p_tree = _softmax(self._tree_logits(X))
+        lw = self.config.lr_weight
+        return np.log(np.clip(lw * p_lr + (1 - lw) * p_tree, 1e-9, 1.0))
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         """Calibrated quadrant probabilities ``[B, 4]`` for raw features ``[B, F]``."""
