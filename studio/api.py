@@ -1,0 +1,256 @@
+"""``studio.create``: one emotion in, a judged piece of music and a judged painting out.
+
+A thin layer over the public verbs (``studio.compose`` for music, ``studio.paint`` for the
+painting): it resolves the emotion once, draws one seed, derives a sub-seed for each part so
+the two are reproducible independently, and bundles both results with one JSON sidecar.
+
+    >>> import studio
+    >>> r = studio.create(emotion="tender", bars=8, seed=7)
+    >>> r.save("outputs/tender")  # music/, painting/, create.json
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.emotion import Emotion
+from studio.io import write_json_atomic
+from studio.seeding import MAX_SEED, resolve_seed
+
+WHAT = ("both", "music", "art")
+ProgressFn = Callable[[float, str], None]
+
+
+def derive_seed(seed: int, part: str) -> int:
+    """A deterministic sub-seed for ``part`` ("music", "art", ...) from the one recorded seed.
+
+    Hash-derived rather than ``seed + k`` so neighbouring user seeds do not share sub-seeds.
+    """
+    h = hashlib.sha256(f"{int(seed)}:{part}".encode()).digest()
+    return int.from_bytes(h[:8], "little") % (MAX_SEED + 1)
+
+
+def _reading_dict(reading: Any) -> dict | None:
+    if reading is None:
+        return None
+    return reading.to_dict() if hasattr(reading, "to_dict") else dict(reading)
+
+
+def _as_dict(x: Any) -> Any:
+    if x is None:
+        return None
+    if hasattr(x, "to_dict"):
+        return x.to_dict()
+    if hasattr(x, "__dataclass_fields__"):
+        import dataclasses
+
+        return dataclasses.asdict(x)
+    return x
+
+
+@dataclass
+class CreateResult:
+    """Music and a painting made for one emotion from one seed.
+
+    Attributes:
+        emotion: the resolved target :class:`Emotion`.
+        seed: the seed used (drawn at random when none was given); ``music_seed``/``art_seed``
+            are derived from it with :func:`derive_seed`.
+        music: a ``MusicResult`` (``studio.compose``) or ``None`` when ``what="art"``.
+        art: a ``PaintResult`` (``studio.paint``) or ``None`` when ``what="music"``.
+        asked: the emotion exactly as it was given (label, tuple or text).
+        timings: seconds spent per part.
+    """
+
+    emotion: Emotion
+    seed: int
+    music: Any = None
+    art: Any = None
+    asked: Any = None
+    music_seed: int | None = None
+    art_seed: int | None = None
+    settings: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def readings(self) -> dict[str, Any]:
+        """The critics' readings: ``{"music": Reading|None, "art": Reading|None}``."""
+        return {
+            "music": getattr(self.music, "reading", None),
+            "art": getattr(self.art, "reading", None),
+        }
+
+    def to_dict(self) -> dict:
+        from studio import __version__
+
+        music, art = self.music, self.art
+        return {
+            "studio_version": __version__,
+            "emotion_asked": self.asked
+            if isinstance(self.asked, (str, int, float, type(None)))
+            else _as_dict(self.asked),
+            "emotion": self.emotion.to_dict(),
+            "seed": self.seed,
+            "music_seed": self.music_seed,
+            "art_seed": self.art_seed,
+            "settings": self.settings,
+            "attributes": {
+                "music_requested": _as_dict(getattr(music, "attributes_requested", None)),
+                "music_measured": _as_dict(getattr(music, "attributes_measured", None)),
+                "visual": _as_dict(getattr(art, "attributes", None)),
+            },
+            "models": {
+                "music": getattr(music, "model", None) if music is not None else None,
+                "music_critic": getattr(getattr(music, "reading", None), "critic", None),
+                "art": getattr(art, "backend", None) or getattr(art, "model", None) if art is not None else None,
+                "art_critic": getattr(getattr(art, "reading", None), "critic", None),
+            },
+            "readings": {k: _reading_dict(v) for k, v in self.readings.items()},
+            "rounds": len(getattr(music, "rounds", None) or []) if music is not None else None,
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+    def save(self, directory: str | Path) -> dict[str, Path]:
+        """Write the music to ``directory/music/``, the painting to ``directory/painting/`` and
+        the combined sidecar ``directory/create.json``; every file is written atomically and the
+        sidecar last, so its presence means the set is complete.
+
+        Returns:
+            ``{relative name: path}`` of every file written.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        for part, sub in ((self.music, "music"), (self.art, "painting")):
+            if part is not None:
+                part.save(out / sub)
+        files = {
+            str(p.relative_to(out)): p for p in sorted(out.rglob("*")) if p.is_file() and not p.name.startswith(".")
+        }
+        d = self.to_dict()
+        d["files"] = sorted(files) + ["create.json"]
+        files["create.json"] = write_json_atomic(out / "create.json", d)
+        return files
+
+    def summary(self) -> str:
+        """A few readable lines: target vs the critics' readings."""
+        lines = [f"target {self.emotion}  seed {self.seed}"]
+        for name, r in self.readings.items():
+            part = self.music if name == "music" else self.art
+            if part is None:
+                continue
+            if r is None:
+                lines.append(f"  {name:5s}: no critic reading")
+            else:
+                lines.append(
+                    f"  {name:5s}: read V {r.valence:+.2f} A {r.arousal:+.2f} (distance {r.distance(self.emotion):.2f}, confidence {r.confidence:.2f})"
+                )
+        return "\n".join(lines)
+
+
+def create(
+    emotion: Any,
+    bars: int = 16,
+    seed: int | None = None,
+    size: int = 512,
+    style: str | None = None,
+    candidates: int = 4,
+    rounds: int = 3,
+    what: str = "both",
+    music_overrides: dict | None = None,
+    visual_overrides: dict | None = None,
+    art_backend: str = "painter",
+    art_candidates: int = 1,
+    progress: ProgressFn | None = None,
+) -> CreateResult:
+    """Make music and a painting for one emotion.
+
+    Args:
+        emotion: a label ("tender"), ``(v, a)``/``(v, a, d)``, a dict, free text or an ``Emotion``.
+        bars: length of the piece in bars (1-256).
+        seed: one seed for both parts (``None`` draws one; it is recorded either way).
+        size: painting edge in pixels (64-2048).
+        style: painting style passed to ``studio.paint``.
+        candidates, rounds: the composing loop's candidates per round and number of rounds.
+        what: ``"both"``, ``"music"`` or ``"art"``.
+        music_overrides / visual_overrides: attribute values that replace the mapped targets,
+            e.g. ``{"tempo": 90}``.
+        art_backend: ``"painter"`` (CPU) or ``"diffusers"``.
+        progress: optional ``callback(fraction, message)``.
+
+    Returns:
+        :class:`CreateResult` with ``music`` and/or ``art`` filled.
+
+    Raises:
+        ValueError / TypeError: bad arguments, with what is accepted.
+    """
+    if what not in WHAT:
+        raise ValueError(f"what must be one of {WHAT}, got {what!r}")
+    for name, val, lo, hi in (
+        ("bars", bars, 1, 256),
+        ("size", size, 64, 2048),
+        ("candidates", candidates, 1, 64),
+        ("rounds", rounds, 1, 20),
+    ):
+        if isinstance(val, bool) or not isinstance(val, int):
+            raise TypeError(f"{name} must be an integer in [{lo}, {hi}], got {val!r}")
+        if not lo <= val <= hi:
+            raise ValueError(f"{name} must be in [{lo}, {hi}], got {val}")
+    target = Emotion.coerce(emotion)
+    seed = resolve_seed(seed)
+    report = progress or (lambda f, m: None)
+    result = CreateResult(
+        emotion=target,
+        seed=seed,
+        asked=emotion,
+        settings={
+            "bars": bars,
+            "size": size,
+            "style": style,
+            "candidates": candidates,
+            "rounds": rounds,
+            "what": what,
+            "art_backend": art_backend,
+        },
+    )
+    if what in ("both", "music"):
+        from studio.loop import compose
+
+        result.music_seed = derive_seed(seed, "music")
+        report(0.0, "composing")
+        t0 = time.perf_counter()
+        share = 0.6 if what == "both" else 1.0
+        result.music = compose(
+            target,
+            bars=bars,
+            seed=result.music_seed,
+            candidates=candidates,
+            rounds=rounds,
+            progress=(lambda f, m: report(share * f, f"composing: {m}")) if progress else False,
+            **dict(music_overrides or {}),
+        )
+        result.timings["music"] = time.perf_counter() - t0
+    if what in ("both", "art"):
+        from studio.art import paint
+
+        result.art_seed = derive_seed(seed, "art")
+        report(0.6 if what == "both" else 0.0, "painting")
+        t0 = time.perf_counter()
+        start = 0.6 if what == "both" else 0.0
+        result.art = paint(
+            target,
+            seed=result.art_seed,
+            size=size,
+            style=style,
+            backend=art_backend,
+            candidates=art_candidates,
+            progress=(lambda d, n: report(start + (1 - start) * d / max(n, 1), "painting")) if progress else False,
+            attributes=dict(visual_overrides) if visual_overrides else None,
+        )
+        result.timings["art"] = time.perf_counter() - t0
+    report(1.0, "done")
+    return result
