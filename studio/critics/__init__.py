@@ -49,7 +49,7 @@ def _kind(x: Any) -> str:
         raise ValueError(f"bytes given are not a MIDI file (no 'MThd' header); give {ACCEPTED}")
     name = type(x).__name__
     mod = type(x).__module__ or ""
-    if name == "Score" and mod.startswith("symusic"):
+    if name.startswith("Score") and mod.startswith("symusic"):
         return "music"
     if mod.startswith("PIL") or hasattr(x, "image") or name == "PaintResult":
         return "image"

@@ -1,0 +1,116 @@
+"""Rendering: offline FluidSynth audio, WAV/FLAC writing, piano-roll and circumplex PNGs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import symusic
+
+from studio.render import TAIL_SECONDS, circumplex_png, normalize, piano_roll_png, render_audio, write_audio
+
+SR = 22050
+
+
+def small_score(seconds: float = 2.0, velocity: int = 90) -> symusic.Score:
+    s = symusic.Score(480)  # 120 BPM default: 960 ticks per second
+    tr = symusic.Track(program=0)
+    n = int(seconds * 4)
+    for i in range(n):
+        tr.notes.append(symusic.Note(i * 240, 240, 60 + (i % 8), velocity))
+    s.tracks.append(tr)
+    return s
+
+
+def test_render_shape_loudness_peak_and_tail():
+    audio = render_audio(small_score(2.0), sample_rate=SR)
+    assert audio.dtype == np.float32 and audio.ndim == 2 and audio.shape[1] == 2
+    assert len(audio) == pytest.approx((2.0 + TAIL_SECONDS) * SR, abs=SR * 0.02)
+    assert np.abs(audio).max() <= 0.95 + 1e-6
+    rms = float(np.sqrt(np.mean(audio**2)))
+    assert 0.03 < rms <= 0.1 + 1e-4
+    assert np.abs(audio[int(2.1 * SR) : int(2.4 * SR)]).max() > 1e-3  # the release rings into the tail
+
+
+def test_render_is_deterministic_and_loudness_independent_of_velocity():
+    a = render_audio(small_score(velocity=90), sample_rate=SR)
+    b = render_audio(small_score(velocity=90), sample_rate=SR)
+    np.testing.assert_array_equal(a, b)
+    soft = render_audio(small_score(velocity=30), sample_rate=SR)
+    assert np.sqrt(np.mean(soft**2)) == pytest.approx(np.sqrt(np.mean(a**2)), rel=0.35)
+
+
+def test_normalize_respects_peak_ceiling():
+    x = np.zeros((1000, 2), np.float32)
+    x[10] = 1.0  # one spike: RMS target would need a huge gain
+    y = normalize(x, target_rms=0.1, ceiling=0.9)
+    assert np.abs(y).max() == pytest.approx(0.9, abs=1e-6)
+    silent = normalize(np.zeros((10, 2), np.float32))
+    assert not silent.any()
+
+
+def test_write_audio_roundtrip_and_errors(tmp_path):
+    import soundfile as sf
+
+    audio = render_audio(small_score(1.0), sample_rate=SR)
+    for ext in ("wav", "flac"):
+        p = write_audio(tmp_path / f"a.{ext}", audio, SR)
+        data, sr = sf.read(str(p))
+        assert sr == SR and data.shape == audio.shape
+    with pytest.raises(ValueError, match="must end in"):
+        write_audio(tmp_path / "a.mp3", audio, SR)
+    with pytest.raises(ValueError, match="shape"):
+        write_audio(tmp_path / "b.wav", np.zeros((0, 2)), SR)
+    with pytest.raises(ValueError, match="NaN"):
+        write_audio(tmp_path / "c.wav", np.full((10, 2), np.nan), SR)
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["a.flac", "a.wav"]  # nothing half-written left
+
+
+def test_render_bad_input():
+    with pytest.raises(ValueError, match="sample_rate"):
+        render_audio(small_score(), sample_rate=100)
+    with pytest.raises(ValueError, match="capped"):
+        render_audio(small_score(30.0), sample_rate=SR, max_seconds=10)
+    with pytest.raises(ValueError):
+        render_audio(b"not midi")
+
+
+def test_pictures(tmp_path):
+    from PIL import Image
+
+    from studio.critics.base import Reading
+
+    roll = piano_roll_png(small_score(), tmp_path / "roll.png", title="test", emotion="tender")
+    circ = circumplex_png(
+        "tender",
+        [(0.1, 0.5), Reading(0.4, 0.1, 0.8, {1: 0.7, 2: 0.1, 3: 0.1, 4: 0.1}, "music", "x")],
+        tmp_path / "circ.png",
+        candidates=[(0.0, 0.0)],
+    )
+    for p in (roll, circ):
+        im = Image.open(p)
+        assert im.size[0] > 300 and im.size[1] > 300
+    with pytest.raises(ValueError, match=".png"):
+        piano_roll_png(small_score(), tmp_path / "roll.jpg")
+
+
+def test_render_cli(tmp_path):
+    from studio.cli import main
+
+    mid = tmp_path / "p.mid"
+    small_score().dump_midi(str(mid))
+    assert (
+        main(
+            [
+                "render",
+                str(mid),
+                "-o",
+                str(tmp_path / "p.wav"),
+                "--png",
+                str(tmp_path / "p.png"),
+                "--sample-rate",
+                str(SR),
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "p.wav").stat().st_size > 1000 and (tmp_path / "p.png").exists()
