@@ -1,0 +1,156 @@
+"""The closed loop with a tiny fake generator, mapper and critic (no checkpoints needed).
+
+The fake generator plays the requested register 8 semitones too low, so the open-loop piece misses
+a bright target and the loop has to re-aim to hit it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import symusic
+
+import studio.loop as loop
+from studio.attributes.music import MusicAttributes
+from studio.critics.base import Reading
+
+
+def fake_mapper(emotion, **overrides):
+    from studio.emotion import Emotion
+
+    e = Emotion.coerce(emotion)
+    music = MusicAttributes(pitch_mean=60 + 20 * e.valence, note_density=2.0 + 1.5 * e.arousal, **overrides)
+    return type("Targets", (), {"music": music, "emotion": e})()
+
+
+class FakePipeline:
+    """Stands in for MusicPipeline: same call signature, register and density follow the request."""
+
+    calls: list
+
+    def __init__(self, bias: float = -8.0):
+        self.bias, self.calls = bias, []
+
+    def __call__(self, attributes=None, bars=16, seed=None, num_pieces=1, progress=True, **kw):
+        self.calls.append({"seed": seed, "num_pieces": num_pieces, "bars": bars})
+        rng = np.random.default_rng(seed)
+        out = []
+        for _ in range(num_pieces):
+            s = symusic.Score(480)
+            tr = symusic.Track(program=0)
+            per_beat = max(attributes.note_density + rng.normal(0, 0.3), 0.25)
+            centre = attributes.pitch_mean + self.bias + rng.normal(0, 2.0)
+            for i in range(int(bars * 4 * per_beat)):
+                pitch = int(np.clip(round(centre + rng.normal(0, 3)), 21, 108))
+                tr.notes.append(symusic.Note(int(i * 480 / per_beat), 240, pitch, 80))
+            s.tracks.append(tr)
+            out.append(type("Piece", (), {"score": s})())
+        return out
+
+
+def fake_critic(score) -> Reading:
+    d = score.tracks[0].notes.numpy()
+    v = float(np.clip((d["pitch"].mean() - 60) / 20, -1, 1))
+    a = float(np.clip((len(d["pitch"]) / max(score.end() / 480, 1) - 2.0) / 1.5, -1, 1))
+    p = {1: 0.25, 2: 0.25, 3: 0.25, 4: 0.25}
+    return Reading(v, a, 0.9, p, "music", "fake")
+
+
+@dataclasses.dataclass
+class FakeResult:
+    score: object
+    emotion: object
+    attributes_requested: object
+    attributes_measured: object
+    seed: int
+    bars: int
+    model: str
+    notes: list
+    reading: object
+    rounds: list
+
+
+@pytest.fixture
+def fakes(monkeypatch):
+    monkeypatch.setattr(loop, "_mapper", lambda: fake_mapper)
+    monkeypatch.setattr(loop, "_result_cls", lambda: FakeResult)
+    monkeypatch.setattr(loop, "_attribute_direction", lambda score: (None, fake_critic(score).emotion.va))
+
+
+def run(**kw):
+    args = dict(emotion=(0.7, 0.2), bars=4, seed=3, candidates=3, rounds=4, progress=False, tolerance=0.05)
+    args |= kw
+    args.setdefault("pipeline", FakePipeline())
+    return loop.compose(critic=args.pop("critic", fake_critic), **args)
+
+
+def test_loop_improves_on_open_loop(fakes):
+    closed = run()
+    open_ = run(candidates=1, rounds=1)
+    assert len(open_.rounds) == 1 and len(open_.rounds[0]["candidates"]) == 1
+    d_closed = closed.reading.distance((0.7, 0.2))
+    d_open = open_.reading.distance((0.7, 0.2))
+    assert d_closed < d_open - 0.15  # the generator's bias is corrected by re-aiming
+    aims = [r["aim"]["valence"] for r in closed.rounds]
+    assert aims[1] > aims[0]  # the aim moved against the (too dark) error
+    best = [r["best_distance"] for r in closed.rounds]
+    assert best == sorted(best, reverse=True)
+
+
+def test_rounds_are_recorded(fakes):
+    res = run(rounds=2, tolerance=0.0)
+    assert res.seed == 3 and res.bars == 4 and len(res.rounds) == 2
+    r0 = res.rounds[0]
+    assert {"round", "seed", "aim", "attributes", "candidates", "chosen", "why", "best_distance"} <= set(r0)
+    assert len(r0["candidates"]) == 3 and r0["candidates"][r0["chosen"]]["distance"] == r0["chosen_distance"]
+    assert res.rounds[-1]["why"] == "round budget spent"
+    assert res.reading.critic == "fake"
+
+
+def test_same_seed_same_output(fakes):
+    a, b = run(), run()
+    np.testing.assert_array_equal(a.score.tracks[0].notes.numpy()["pitch"], b.score.tracks[0].notes.numpy()["pitch"])
+    assert [r["best_distance"] for r in a.rounds] == [r["best_distance"] for r in b.rounds]
+    c = run(seed=4)
+    assert c.rounds[0]["candidates"][0]["estimate"] != a.rounds[0]["candidates"][0]["estimate"]
+
+
+def test_critic_errors_are_recorded_not_raised(fakes):
+    def broken(score):
+        raise RuntimeError("critic exploded")
+
+    res = run(critic=broken, rounds=2)
+    assert res.reading is None and len(res.rounds) >= 1
+    assert "critic exploded" in res.rounds[0]["candidates"][0]["errors"][0]
+    assert any("critic exploded" in n for n in res.notes)
+
+
+def test_early_stop_and_progress_callback(fakes):
+    seen = []
+    res = run(tolerance=2.5, progress=lambda frac, msg: seen.append(frac))
+    assert len(res.rounds) == 1 and "within tolerance" in res.rounds[0]["why"]
+    assert seen and seen[-1] == pytest.approx(1 / 4)
+
+
+def test_overrides_reach_the_generator(fakes):
+    pipe = FakePipeline()
+    res = run(pipeline=pipe, tempo=90.0, rounds=1)
+    assert res.rounds[0]["attributes"]["tempo"] == 90.0
+    assert pipe.calls[0]["num_pieces"] == 3
+
+
+@pytest.mark.parametrize(
+    "kw, exc",
+    [
+        ({"candidates": 0}, ValueError),
+        ({"rounds": 11}, ValueError),
+        ({"bars": "8"}, TypeError),
+        ({"max_seconds": -1}, ValueError),
+        ({"emotion": (3, 0)}, ValueError),
+    ],
+)
+def test_bad_arguments(fakes, kw, exc):
+    with pytest.raises(exc):
+        run(**kw)
