@@ -1,0 +1,66 @@
+"""studio compose: compose music for an emotion with the generate-judge-re-aim loop."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "compose music for an emotion (closed loop: generate, judge, re-aim); writes MIDI, WAV, PNG, JSON"
+
+# attributes that may be pinned from the command line: flag -> (field, type)
+OVERRIDES = {"tempo": float, "mode": float, "note_density": float, "pitch_mean": float, "velocity_mean": float}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--emotion", "-e", required=True, help="label ('tender'), 'v,a[,d]' numbers, or free text")
+    p.add_argument("--bars", type=int, default=16, help="length in bars, 1-256 (default 16)")
+    p.add_argument("--seed", type=int, default=None, help="integer seed (drawn and recorded when omitted)")
+    p.add_argument("--candidates", type=int, default=4, help="pieces generated per round, 1-32 (default 4)")
+    p.add_argument("--rounds", type=int, default=3, help="at most this many rounds, 1-10 (default 3)")
+    p.add_argument("--max-seconds", type=float, default=None, help="start no new round after this many seconds")
+    p.add_argument("--tolerance", type=float, default=0.25, help="stop once the VA distance is within this")
+    for name, typ in OVERRIDES.items():
+        p.add_argument(
+            f"--{name.replace('_', '-')}", type=typ, default=None, help=f"pin {name} (else from the emotion)"
+        )
+    p.add_argument("-o", "--out", default="out", help="output folder (default ./out)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _emotion_arg(text: str):
+    parts = [t.strip() for t in text.split(",")]
+    if len(parts) in (2, 3):
+        try:
+            return tuple(float(t) for t in parts)
+        except ValueError:
+            pass
+    return text
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.loop import compose
+
+    overrides = {k: getattr(args, k) for k in OVERRIDES if getattr(args, k) is not None}
+    result = compose(
+        _emotion_arg(args.emotion),
+        bars=args.bars,
+        seed=args.seed,
+        candidates=args.candidates,
+        rounds=args.rounds,
+        max_seconds=args.max_seconds,
+        tolerance=args.tolerance,
+        progress=not args.quiet,
+        **overrides,
+    )
+    paths = result.save(args.out)
+    print(f"target {result.emotion}; seed {result.seed}")
+    for r in result.rounds:
+        print(
+            f"  round {r['round']}: aim V {r['aim']['valence']:+.2f} A {r['aim']['arousal']:+.2f}, "
+            f"chosen #{r['chosen'] + 1} at distance {r['chosen_distance']}; {r['why']}"
+        )
+    if result.reading is not None:
+        print(f"  {result.reading}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    print("wrote " + ", ".join(str(p) for p in (paths.values() if isinstance(paths, dict) else [paths])))
+    return 0
