@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from studio.art.brush import render_strokes, trace_strokes
 from studio.art.source import build_source, flow_field, match_statistics, recolour_photo, smooth_noise
-from studio.attributes.visual import VisualAttributes, hsv_to_rgb, rgb_to_hsv
+from studio.attributes.visual import VisualAttributes, hsv_to_rgb, luminance, rgb_to_hsv
 
 
 @dataclass(frozen=True)
@@ -203,6 +203,7 @@ class CPUPainter:
             render_strokes(canvas, pts, valid, colours, plan.radius, opacity, preset.bristle, preset.softness, rng)
             if callback is not None:
                 callback(li + 1, len(plans))
+        canvas = self._quiet(canvas, source, attributes.empty_space, plans[0].radius)
         if preset.final_blur > 0:
             canvas = ndimage.gaussian_filter(canvas, (preset.final_blur, preset.final_blur, 0))
         # Strokes and blur soften the source's statistics; one global tone/chroma correction (an affine
@@ -212,6 +213,22 @@ class CPUPainter:
         grain = smooth_noise(rng, (h, w), max(w, h) // 3) * 0.015
         canvas = np.clip(canvas * (1.0 + grain[..., None]), 0.0, 1.0)
         return (canvas * 255.0 + 0.5).astype(np.uint8)
+
+    @staticmethod
+    def _quiet(canvas: np.ndarray, source: np.ndarray, share: float, radius: float) -> np.ndarray:
+        """Leave the quietest ``share`` of the picture as smooth wash (negative space).
+
+        The least detailed areas of the source (by smoothed gradient) are blended toward a blurred
+        canvas, so calm pictures get restful empty areas and busy ones stay textured everywhere.
+        """
+        if share <= 0.02:
+            return canvas
+        lum = luminance(source)
+        detail = ndimage.gaussian_filter(np.hypot(ndimage.sobel(lum, 0), ndimage.sobel(lum, 1)), radius)
+        mask = (detail <= np.quantile(detail, share)).astype(np.float32)
+        mask = ndimage.gaussian_filter(mask, radius * 0.5)[..., None] * 0.9
+        soft = ndimage.gaussian_filter(canvas, (radius * 0.6, radius * 0.6, 0))
+        return canvas * (1.0 - mask) + soft * mask
 
     @staticmethod
     def _place(reference, canvas, plan: LayerPlan, first: bool, density: float, rng) -> np.ndarray:

@@ -201,12 +201,16 @@ def recolour_photo(rgb: np.ndarray, attrs: VisualAttributes, strength: float = 0
     pal = np.array(attrs.palette_hues, dtype=np.float32)
     diff = (pal[None, None, :] - hsv[..., 0:1] + 180.0) % 360.0 - 180.0  # [h, w, k] signed hue gaps
     nearest = np.take_along_axis(diff, np.abs(diff).argmin(-1)[..., None], -1)[..., 0]
-    hsv[..., 0] = (hsv[..., 0] + strength * nearest) % 360.0
-    # Greys carry no hue; tint them gently with the main hue so the palette shows.
-    grey = hsv[..., 1] < 0.08
-    hsv[..., 0] = np.where(grey, pal[0], hsv[..., 0])
-    hsv[..., 1] = np.where(grey, np.maximum(hsv[..., 1], 0.1 * strength), hsv[..., 1])
-    return match_statistics(hsv_to_rgb(hsv), attrs, strength=0.5 + 0.5 * strength)
+    # Pull hues only toward nearby palette hues: a skin tone 130 deg from every palette hue is tinted
+    # below rather than rotated into green.
+    pull = strength * np.clip(1.0 - np.abs(nearest) / 90.0, 0.0, 1.0)
+    hsv[..., 0] = (hsv[..., 0] + pull * nearest) % 360.0
+    out = hsv_to_rgb(hsv)
+    # Colour grade: blend toward the photo's own values painted in the main hue (a glaze over it).
+    tint = np.stack([np.full_like(hsv[..., 0], pal[0]), np.full_like(hsv[..., 1], attrs.saturation), hsv[..., 2]], -1)
+    t = 0.4 * strength
+    out = (1.0 - t) * out + t * hsv_to_rgb(tint)
+    return match_statistics(out, attrs, strength=0.5 + 0.5 * strength)
 
 
 def flow_field(source: np.ndarray, attrs: VisualAttributes, rng: np.random.Generator, sigma: float = 3.0) -> np.ndarray:
