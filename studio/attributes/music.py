@@ -31,7 +31,7 @@ KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66,
 KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 # Temperature of the major/minor softmax over (best major r - best minor r); fitted by maximum
 # likelihood on POP909 key annotations (songs 001-600; see bench/bench_attributes.py --calibrate).
-MODE_TEMPERATURE = 0.05
+MODE_TEMPERATURE = 0.07
 
 PITCH_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 
