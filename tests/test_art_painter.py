@@ -152,3 +152,11 @@ def test_attribute_overrides():
     r = _paint("serene", attributes={"palette_hues": (0.0,), "saturation": 0.8})
     m = extract_visual_attributes(r.image)
     assert r.attributes.palette_hues == (0.0,) and m.warmth > 0.3 and m.saturation > 0.6
+
+
+def test_empty_space_request_moves_the_measurement():
+    def measured(share: float) -> float:
+        imgs = [_paint("serene", seed=s, size=128, attributes={"empty_space": share}).image for s in (0, 1)]
+        return float(np.mean([extract_visual_attributes(im).empty_space for im in imgs]))
+
+    assert measured(0.8) > measured(0.05) + 0.05
