@@ -153,3 +153,69 @@ def test_attribute_objects():
     buf = io.BytesIO(s.dumps_midi())
     assert ATTRIBUTES["tempo"].extract(buf.getvalue()) == pytest.approx(100, rel=1e-3)
     assert set(ATTRIBUTES) == {f for f in MusicAttributes.__dataclass_fields__}
+
+
+def performance_score(bpm: float, beats: int = 64, jitter_s: float = 0.012, seed: int = 0):
+    """An unquantised 'transcription' at ``bpm``: file tempo is the default 120, onsets jittered off the grid."""
+    rng = np.random.default_rng(seed)
+    s = symusic.Score(TPQ)
+    s.tempos.append(symusic.Tempo(0, 120.0))
+    t = symusic.Track()
+    sec_per_tick = 0.5 / TPQ
+    for b in range(beats):
+        for sub, pitches in ((0.0, (48, 60, 64, 67)), (0.5, (55,))):  # a chord on the beat, a bass 8th between
+            onset = (b + sub) * 60.0 / bpm + rng.normal(0, jitter_s) + 0.013
+            for p in pitches:
+                t.notes.append(symusic.Note(int(max(onset, 0) / sec_per_tick), int(0.2 / sec_per_tick), p, 70))
+    s.tracks.append(t)
+    return s
+
+
+@pytest.mark.parametrize("bpm", [66.0, 96.0, 116.0])  # within half an octave of the 90 BPM prior
+def test_onset_tempo_for_performance_midi(bpm):
+    a = extract_attributes(performance_score(bpm))
+    assert a.onset_regularity < 0.45  # read as unquantised
+    assert a.tempo == pytest.approx(bpm, rel=0.04)
+    # densities are per estimated beat: 5 notes and 2 onsets per beat
+    assert a.note_density == pytest.approx(5.0, rel=0.08)
+    assert a.onset_density == pytest.approx(2.0, rel=0.08)
+
+
+def test_note_cap_refuses_huge_files(monkeypatch):
+    import studio.attributes.music as M
+
+    monkeypatch.setattr(M, "MAX_NOTES", 100)
+    with pytest.raises(ValueError, match="at most 100"):
+        extract_attributes(make_score([C_MAJ] * 40))
+
+
+def test_three_minute_piece_is_fast():
+    import time
+
+    s = make_score([C_MAJ, A_MIN, F_MAJ, G_MAJ] * 90, beat_len=0.5, qpm=120)  # 180 s, ~1,100 notes
+    for t in s.tracks:
+        for i, n in enumerate(t.notes):
+            n.velocity = 40 + i % 60
+    extract_attributes(s)
+    t0 = time.perf_counter()
+    extract_attributes(s)
+    extract_bar_attributes(s)
+    assert time.perf_counter() - t0 < 0.2
+
+
+@pytest.mark.data
+def test_key_finding_on_pop909(data_root):
+    import sys
+
+    sys.path.insert(0, str(__import__("studio.paths").paths.PROJECT_ROOT / "bench"))
+    from bench_attributes import mirex_score, song_key
+
+    from studio.attributes.music import _pitched_notes, estimate_key
+
+    root = data_root / "pop909" / "POP909"
+    scores = []
+    for i in range(601, 641):
+        f = root / f"{i:03d}"
+        tonic, p_major = estimate_key(_pitched_notes(load_score(f / f"{f.name}.mid")))
+        scores.append(mirex_score((tonic, p_major >= 0.5), song_key(f)))
+    assert np.mean(scores) > 0.75
