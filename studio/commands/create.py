@@ -1,0 +1,45 @@
+"""studio create: music and a painting for one emotion, saved to a folder."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "make music + a painting for one emotion and save them (MIDI, WAV, PNG, JSON)"
+
+
+def _emotion_arg(s: str):
+    from studio.batch import _emotion
+
+    return _emotion(s)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--emotion", "-e", required=True, type=_emotion_arg, help="a word, 'v,a[,d]' or free text")
+    p.add_argument("--out", "-o", required=True, help="output folder")
+    p.add_argument("--bars", type=int, default=16)
+    p.add_argument("--seed", type=int, default=None, help="one seed for both parts (default: drawn and recorded)")
+    p.add_argument("--size", type=int, default=512, help="painting edge in pixels")
+    p.add_argument("--style", default=None, help="painting style (impressionist, expressionist, pointillist, ...)")
+    p.add_argument("--candidates", type=int, default=4, help="music candidates per loop round")
+    p.add_argument("--rounds", type=int, default=3, help="loop rounds")
+    p.add_argument("--what", choices=["both", "music", "art"], default="both")
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.api import create
+
+    r = create(
+        emotion=args.emotion,
+        bars=args.bars,
+        seed=args.seed,
+        size=args.size,
+        style=args.style,
+        candidates=args.candidates,
+        rounds=args.rounds,
+        what=args.what,
+    )
+    files = r.save(args.out)
+    print(r.summary())
+    for name in sorted(files):
+        print(f"  wrote {files[name]}")
+    return 0
