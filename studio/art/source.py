@@ -135,6 +135,18 @@ def build_source(attrs: VisualAttributes, size: tuple[int, int], rng: np.random.
         poly = _mass_polygon(rng, px, py, r, bool(angular[i % 64]), tilt, elong)
         draw.polygon(poly, fill=tuple(int(255 * x) for x in np.clip(col, 0, 1)))
 
+    # Threatening pictures get splinters: thin diagonal shards across the frame (Aronoff's pointed forms).
+    for _ in range(int(round(10 * max(attrs.angularity - 0.5, 0.0)))):
+        px, py = rng.uniform(0.05, 0.95) * sw, rng.uniform(0.1, 0.95) * sh
+        length, width = sw * rng.uniform(0.08, 0.2), sw * rng.uniform(0.01, 0.03)
+        ang = math.pi / 4 * rng.choice([-1, 1]) + rng.normal(0, 0.25)
+        dx, dy = math.cos(ang), math.sin(ang)
+        tip = (px + dx * length, py + dy * length)
+        base = [(px - dy * width, py + dx * width), (px + dy * width, py - dx * width)]
+        dark = py < hz
+        col = _shade(pal[int(rng.integers(0, len(pal)))], (-1 if dark else 1) * dv * 1.2)
+        draw.polygon([tip, *base], fill=tuple(int(255 * x) for x in np.clip(col, 0, 1)))
+
     arr = np.asarray(img.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
     # Low-frequency tonal and hue variation: the sky is never one flat colour in a painting.
     n1 = smooth_noise(rng, (h, w), 5)
