@@ -18,7 +18,6 @@ from typing import Any
 from studio.attributes.music import ATTRIBUTES as MUSIC_ATTRIBUTES
 from studio.attributes.music import MusicAttributes
 from studio.emotion import Emotion
-from studio.mapping.music import estimate_emotion, music_targets
 
 __all__ = ["AttributeTargets", "attributes_for", "estimate_emotion"]
 
@@ -105,6 +104,8 @@ def attributes_for(
     unknown = set(m_over) - set(MUSIC_ATTRIBUTES)
     if unknown:
         raise ValueError(f"unknown music attributes {sorted(unknown)}; known: {list(MUSIC_ATTRIBUTES)}")
+    from studio.mapping.music import music_targets  # lazy: `python -m studio.mapping.music` runs cleanly
+
     target, spread = music_targets(e)
     target = target.replace(**m_over) if m_over else target
     return AttributeTargets(
@@ -114,3 +115,11 @@ def attributes_for(
         spread=spread,
         overrides={"music": target.__class__.from_dict(m_over).specified(), "visual": v_over},
     )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "estimate_emotion":
+        from studio.mapping.music import estimate_emotion
+
+        return estimate_emotion
+    raise AttributeError(f"module 'studio.mapping' has no attribute {name!r}")
