@@ -160,3 +160,25 @@ def test_empty_space_request_moves_the_measurement():
         return float(np.mean([extract_visual_attributes(im).empty_space for im in imgs]))
 
     assert measured(0.8) > measured(0.05) + 0.05
+
+
+def test_image_critic_is_used_when_importable(monkeypatch):
+    import sys
+    import types
+
+    from studio.critics.base import Reading
+
+    calls = []
+
+    def judge_image(img):  # a stand-in critic: brighter reads more pleasant
+        a = np.asarray(img, dtype=np.float32) / 255.0
+        calls.append(img.size)
+        return Reading(float(a.mean() * 2 - 1), 0.0, 0.5, {1: 0.25, 2: 0.25, 3: 0.25, 4: 0.25}, "image", "stub")
+
+    monkeypatch.setitem(sys.modules, "studio.critics.image", types.SimpleNamespace(judge_image=judge_image))
+    r = _paint("joyful", candidates=3)
+    assert len(calls) == 3 and r.reading is not None and r.reading.critic == "stub"
+    dists = [x["distance"] for x in r.rounds]
+    assert r.rounds[int(np.argmin(dists))]["chosen"]
+    assert not any("not available" in n for n in r.notes)
+    assert r.to_dict()["reading"]["critic"] == "stub"

@@ -62,7 +62,7 @@ def _progress(progress: bool | Callable, total: int):
         return step, None
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, desc="painting", unit="layer", disable=not progress, leave=False)
+    bar = tqdm(total=total, desc="painting", unit="candidate", disable=not progress, leave=False)
     return (lambda: bar.update(1)), bar
 
 
@@ -152,7 +152,13 @@ def paint(
             cseed = _candidate_seed(seed, i)
             image = render(cseed)
             measured = extract_visual_attributes(image)
-            reading = judge(image) if judge is not None else None
+            reading = None
+            if judge is not None:
+                try:
+                    reading = judge(image)
+                except (FileNotFoundError, OSError, RuntimeError) as e:  # critic present but unusable (no weights)
+                    notes.append(f"image critic failed ({e}); ranking by the Valdez estimate instead")
+                    judge = None
             if reading is not None:
                 dist = reading.distance(target)
             else:
