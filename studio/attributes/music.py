@@ -545,9 +545,9 @@ def extract_bar_attributes(midi: Any) -> list[dict[str, Any]]:
     vsum = np.bincount(bar_of, weights=n.velocity, minlength=len(starts))
     # Sounding-note time inside each bar / time anything sounds there: clip each note to its bars.
     chroma, sounding = _bar_chroma(n, starts)
+    chord_idx, _, chord_val = match_chords(chroma)
     out = []
     for b in range(len(starts)):
-        idx, _, val = match_chords(chroma[b : b + 1])
         beats = float(max(lens[b], 1e-9))
         out.append(
             {
@@ -559,38 +559,37 @@ def extract_bar_attributes(midi: Any) -> list[dict[str, Any]]:
                 "pitch_mean": round(float(psum[b] / count[b]), 3) if count[b] else None,
                 "velocity_mean": round(float(vsum[b] / count[b]), 3) if count[b] else None,
                 "polyphony": round(float(chroma[b].sum() / sounding[b]), 3) if sounding[b] > 0 else 0.0,
-                "chord": chord_label(int(idx[0])),
-                "chord_valence": None if np.isnan(val[0]) else round(float(val[0]), 3),
+                "chord": chord_label(int(chord_idx[b])),
+                "chord_valence": None if np.isnan(chord_val[b]) else round(float(chord_val[b]), 3),
             }
         )
     return out
 
 
-def _bar_chroma(n: _Notes, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Chroma ``[bars, c]`` of note time in each bar, and the time anything sounds in each bar ``[bars]``."""
+def _split_over_bars(start: np.ndarray, end: np.ndarray, starts: np.ndarray):
+    """Cut intervals ``[n]`` at bar lines: (interval index, bar, overlap in beats), each ``[pieces]``."""
     edges = np.append(starts, np.inf)
-    first = np.clip(np.searchsorted(starts, n.start, side="right") - 1, 0, len(starts) - 1)
-    last = np.clip(np.searchsorted(starts, n.end - 1e-9, side="right") - 1, first, len(starts) - 1)
+    first = np.clip(np.searchsorted(starts, start, side="right") - 1, 0, len(starts) - 1)
+    last = np.clip(np.searchsorted(starts, end - 1e-9, side="right") - 1, first, len(starts) - 1)
     span = last - first + 1
     idx = np.repeat(np.arange(len(first)), span)
     bar = first[idx] + (np.arange(len(idx)) - np.repeat(np.cumsum(span) - span, span))
-    overlap = np.clip(np.minimum(n.end[idx], edges[bar + 1]) - np.maximum(n.start[idx], edges[bar]), 0, None)
+    overlap = np.clip(np.minimum(end[idx], edges[bar + 1]) - np.maximum(start[idx], edges[bar]), 0, None)
+    return idx, bar, overlap
+
+
+def _bar_chroma(n: _Notes, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Chroma ``[bars, c]`` of note time in each bar, and the time anything sounds in each bar ``[bars]``."""
+    idx, bar, overlap = _split_over_bars(n.start, n.end, starts)
     chroma = np.zeros((len(starts), 12))
     np.add.at(chroma, (bar, n.pitch[idx] % 12), overlap)
-    # Union of sounding intervals per bar: merge the note intervals once, then clip to bars.
-    order = np.argsort(n.start)
-    s, e = n.start[order], np.maximum.accumulate(n.end[order])
-    new = np.append(True, s[1:] > e[:-1])
-    grp = np.cumsum(new) - 1
-    us = s[new]
-    ue = np.zeros(len(us))
-    np.maximum.at(ue, grp, e)
-    sounding = np.zeros(len(starts))
-    for a, z in zip(us, ue):  # merged intervals: few (phrases), so a Python loop is fine
-        b0 = max(int(np.searchsorted(starts, a, side="right") - 1), 0)
-        b1 = max(int(np.searchsorted(starts, z - 1e-9, side="right") - 1), b0)
-        for b in range(b0, min(b1, len(starts) - 1) + 1):
-            sounding[b] += max(0.0, min(z, edges[b + 1]) - max(a, edges[b]))
+    # Union of the note intervals (notes are sorted by onset): a new interval starts where an onset
+    # comes after every earlier note has ended.
+    e = np.maximum.accumulate(n.end)
+    new = np.append(True, n.start[1:] > e[:-1])
+    last_of_group = np.append(np.flatnonzero(new)[1:] - 1, len(e) - 1)
+    _, ubar, uover = _split_over_bars(n.start[new], e[last_of_group], starts)
+    sounding = np.bincount(ubar, weights=uover, minlength=len(starts))
     return chroma, sounding
 
 
