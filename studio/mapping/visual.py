@@ -46,7 +46,7 @@ HUE_ANCHORS = (
     (-0.45, -0.70, 235.0),  # boredom, fatigue: slate
     (-0.75, 0.40, 2.0),  # anger: red
     (-0.45, 0.75, 12.0),  # alarm: red-orange
-    (-0.45, -0.10, 268.0),  # unease, tension: violet
+    (-0.35, -0.25, 268.0),  # unease, tension: violet
 )
 HUE_KERNEL = 0.3
 
