@@ -151,3 +151,18 @@ def test_shipped_critic_on_emopia_test(data_root):
     m = metrics(MusicCritic.from_pretrained().predict_proba(X), y)
     assert m["n"] == 88
     assert m["acc_4q"] >= 0.6 and m["acc_arousal"] >= 0.85  # shipped: 0.67 / 0.92 (models/music-critic)
+
+
+def test_sixteen_drum_tracks_and_dense_long_piece_stay_fast():
+    import time
+
+    s = symusic.Score(480)
+    for _ in range(16):
+        s.tracks.append(make_score(n=200, drum=True).tracks[0])
+    t0 = time.perf_counter()
+    assert judge(s).confidence == 0.0
+    dense = make_score(n=40000, step=1 / 32)  # ~10 minutes of 64th notes, one stuck-length pattern
+    dense.tracks[0].notes.append(symusic.Note(0, 480 * 2000, 40, 80))  # a note held for 1000 s
+    r = judge(dense)
+    assert r.confidence < 0.5
+    assert time.perf_counter() - t0 < 20

@@ -154,3 +154,13 @@ def test_overrides_reach_the_generator(fakes):
 def test_bad_arguments(fakes, kw, exc):
     with pytest.raises(exc):
         run(**kw)
+
+
+def test_loop_with_released_mapper_and_critic(monkeypatch):
+    """Real attributes_for, extract_attributes, estimate_emotion and critic; fake generator only."""
+    pytest.importorskip("studio.mapping.music")
+    monkeypatch.setattr(loop, "_result_cls", lambda: FakeResult)
+    res = loop.compose("furious", bars=4, seed=1, candidates=2, rounds=2, progress=False, pipeline=FakePipeline(0.0))
+    cand = res.rounds[0]["candidates"][0]
+    assert cand["errors"] == [] and cand["attribute_va"] is not None and cand["reading"]["kind"] == "music"
+    assert res.reading is not None and res.reading.critic.startswith("music-critic")

@@ -126,7 +126,9 @@ def note_features(notes: np.ndarray) -> np.ndarray:
     Returns:
         ``[NUM_FEATURES]`` float32 vector in :data:`FEATURE_NAMES` order.
     """
-    on, dur, pitch, vel = notes[:, 0], np.maximum(notes[:, 1], 1e-3), notes[:, 2], notes[:, 3]
+    notes = notes[np.argsort(notes[:, 0], kind="stable")]
+    # durations capped at 16 s: a stuck note must not make every window scan the whole piece
+    on, dur, pitch, vel = notes[:, 0], np.clip(notes[:, 1], 1e-3, 16.0), notes[:, 2], notes[:, 3]
     n = len(on)
     end = float(np.max(on + dur))
     span = max(end - float(on.min()), 1.0)
@@ -134,12 +136,18 @@ def note_features(notes: np.ndarray) -> np.ndarray:
     ioi = np.diff(onsets) if len(onsets) > 1 else np.array([0.5])
     ioi = np.clip(ioi, 0.01, 4.0)
 
-    # polyphony: sounding notes sampled on a 50 ms grid, where anything sounds
-    grid = np.arange(float(on.min()), end, 0.05)
-    if len(grid) > 20000:
-        grid = np.linspace(float(on.min()), end, 20000)
-    sounding = ((on[None, :] <= grid[:, None]) & (on[None, :] + dur[None, :] > grid[:, None])).sum(1)
+    # polyphony: sounding notes sampled on a 50 ms grid, where anything sounds (sorted sweeps, O(G log N))
+    grid = np.arange(float(on.min()), end, 0.05)[:20000]
+    off_sorted = np.sort(on + dur)
+    sounding = np.searchsorted(on, grid, side="right") - np.searchsorted(off_sorted, grid, side="right")
     poly = float(sounding[sounding > 0].mean()) if (sounding > 0).any() else 1.0
+    max_dur = float(dur.max())
+
+    def sounding_in(t0: float, t1: float) -> np.ndarray:
+        """Indices of notes sounding somewhere in [t0, t1); ``on`` is sorted."""
+        lo, hi = np.searchsorted(on, t0 - max_dur), np.searchsorted(on, t1)
+        idx = np.arange(lo, hi)
+        return idx[on[idx] + dur[idx] > t0]
 
     # register: bass = lowest note per onset, treble = highest
     order = np.lexsort((pitch, np.round(on, 2)))
@@ -163,8 +171,8 @@ def note_features(notes: np.ndarray) -> np.ndarray:
     n_win = int(min(np.ceil(span / CHORD_WINDOW_S), 4000))
     for w in range(n_win):
         t0 = float(on.min()) + w * CHORD_WINDOW_S
-        m = (on < t0 + CHORD_WINDOW_S) & (on + dur > t0)
-        if not m.any():
+        m = sounding_in(t0, t0 + CHORD_WINDOW_S)
+        if not len(m):
             continue
         pcs = frozenset(int(p) % 12 for p in pitch[m])
         chords[CHORD_NAMES.index(_chord_quality(set(pcs)))] += 1
@@ -176,8 +184,8 @@ def note_features(notes: np.ndarray) -> np.ndarray:
     margins, strengths = [], []
     for w in range(int(min(np.ceil(span / LOCAL_WINDOW_S), 600))):
         t0 = float(on.min()) + w * LOCAL_WINDOW_S
-        m = (on < t0 + LOCAL_WINDOW_S) & (on + dur > t0)
-        if m.sum() < 4:
+        m = sounding_in(t0, t0 + LOCAL_WINDOW_S)
+        if len(m) < 4:
             continue
         _, a, b = key_correlations(np.bincount(pitch[m].astype(int) % 12, weights=dur[m], minlength=12))
         margins.append(a - b)
@@ -187,7 +195,8 @@ def note_features(notes: np.ndarray) -> np.ndarray:
     # vertical interval classes between notes sounding at each onset (consonance/dissonance)
     vic = np.zeros(6)
     for t_on in onsets[:: max(1, len(onsets) // 400)]:
-        m = (on <= t_on) & (on + dur > t_on)
+        m = sounding_in(t_on, t_on + 1e-6)
+        m = m[on[m] <= t_on]
         pcs = np.unique(pitch[m].astype(int) % 12)
         if len(pcs) > 1:
             d = np.abs(pcs[:, None] - pcs[None, :])[np.triu_indices(len(pcs), 1)]
