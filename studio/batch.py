@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -249,17 +250,12 @@ def _init_worker(job_fn: str | Callable, threads: int | None) -> None:
     """Per-process set-up: thread count, the job function, and warm models (loaded once)."""
     if threads:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-        try:
-            import torch
-
-            torch.set_num_threads(threads)
-        except ImportError:
-            pass
     fn = resolve_job_fn(job_fn)
     _WORKER["fn"] = fn
-    warm = getattr(importlib.import_module(fn.__module__), "warm_up", None)
-    if callable(warm) and fn is create_job:
-        warm()
+    if fn is create_job:
+        warm_up()
+    if threads and "torch" in sys.modules:  # only a job that uses torch pays for importing it
+        sys.modules["torch"].set_num_threads(threads)
 
 
 def warm_up() -> None:
