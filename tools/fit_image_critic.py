@@ -1,0 +1,186 @@
+"""Fit the image-emotion critic on OASIS and write ``checkpoints/image-critic/``.
+
+    .venv/bin/python tools/fit_image_critic.py [--out checkpoints/image-critic]
+
+Split: OASIS themes are grouped into families by stripping the trailing number ("Dog 3" -> "Dog");
+~20% of families (chosen by a hash of the name, so the split never changes) are held out for
+``bench/bench_image_critic.py`` and never seen here. Hyper-parameters (ridge alpha, MLP width and
+weight decay, and whether to average ridge with the MLP) are chosen per target by 5-fold
+family-grouped cross-validation on the remaining families; the chosen models are refitted on all
+of them. OASIS images are only read to compute features, never shown or copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+TEST_SHARE = 0.2
+ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
+MLP_GRID = ((16,), (32,), (64,))
+MLP_ALPHAS = (0.1, 1.0, 3.0)
+
+
+def family(theme: str) -> str:
+    return re.sub(r"\s*\d+$", "", theme.strip())
+
+
+def is_test_family(fam: str) -> bool:
+    """Deterministic ~20% hold-out by family name."""
+    return int(hashlib.sha1(fam.lower().encode()).hexdigest()[:8], 16) % 1000 < TEST_SHARE * 1000
+
+
+def load_oasis(root: Path) -> list[dict]:
+    rows = []
+    with (root / "oasis" / "OASIS.csv").open(newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            theme = r["Theme"].strip()
+            rows.append(
+                {
+                    "theme": theme,
+                    "family": family(theme),
+                    "path": root / "oasis" / "images" / f"{theme}.jpg",
+                    "valence": (float(r["Valence_mean"]) - 4.0) / 3.0,
+                    "arousal": (float(r["Arousal_mean"]) - 4.0) / 3.0,
+                }
+            )
+    return rows
+
+
+def features_for(rows: list[dict], cache: Path | None = None) -> np.ndarray:
+    """Feature matrix ``[n, F]`` (cached under /tmp by default: derived numbers, not images)."""
+    from studio.critics.image import read_image
+    from studio.critics.image_features import FEATURE_NAMES, extract_features
+
+    key = hashlib.sha1(("|".join(FEATURE_NAMES) + Path(__file__).read_text()[:0]).encode()).hexdigest()[:10]
+    if cache is not None and (cache / f"oasis_{key}.npy").exists():
+        return np.load(cache / f"oasis_{key}.npy")
+    X = np.stack([extract_features(read_image(r["path"])[0]) for r in rows])
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        np.save(cache / f"oasis_{key}.npy", X)
+    return X
+
+
+def _mlp(hidden, alpha, seed=0):
+    from sklearn.neural_network import MLPRegressor
+
+    return MLPRegressor(
+        hidden_layer_sizes=hidden, alpha=alpha, max_iter=2000, early_stopping=False, random_state=seed, tol=1e-5
+    )
+
+
+def cv_select(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> dict:
+    """Family-grouped 5-fold CV over ridge alphas, MLP settings and the ridge+MLP average."""
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GroupKFold
+
+    folds = list(GroupKFold(5).split(X, y, groups))
+
+    def oof(make):
+        pred = np.zeros_like(y)
+        for tr, te in folds:
+            mu, sd = X[tr].mean(0), X[tr].std(0) + 1e-9
+            m = make().fit((X[tr] - mu) / sd, y[tr])
+            pred[te] = m.predict((X[te] - mu) / sd)
+        return pred
+
+    r = lambda p: float(np.corrcoef(p, y)[0, 1])  # noqa: E731
+    ridge = {a: oof(lambda a=a: Ridge(alpha=a)) for a in ALPHAS}
+    best_a = max(ridge, key=lambda a: r(ridge[a]))
+    mlps = {(h, al): oof(lambda h=h, al=al: _mlp(h, al)) for h in MLP_GRID for al in MLP_ALPHAS}
+    best_m = max(mlps, key=lambda k: r(mlps[k]))
+    cands = {"ridge": ridge[best_a], "mlp": mlps[best_m], "mean": 0.5 * (ridge[best_a] + mlps[best_m])}
+    kind = max(cands, key=lambda k: r(cands[k]))
+    resid = float(np.std(y - cands[kind]))
+    return {
+        "kind": kind,
+        "ridge_alpha": best_a,
+        "mlp_hidden": list(best_m[0]),
+        "mlp_alpha": best_m[1],
+        "cv_r": {k: round(r(v), 4) for k, v in cands.items()},
+        "cv_residual_sd": round(resid, 4),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=None, help="checkpoint folder (default checkpoints/image-critic)")
+    ap.add_argument("--cache", default="/tmp/studio-image-critic-cache")
+    args = ap.parse_args(argv)
+    from safetensors.numpy import save_file
+    from sklearn.linear_model import Ridge
+
+    from studio.critics.image_features import FEATURE_NAMES
+    from studio.io import atomic_path, write_json_atomic
+    from studio.paths import checkpoint, data_root
+
+    t0 = time.time()
+    rows = load_oasis(data_root())
+    X = features_for(rows, Path(args.cache) if args.cache else None)
+    test = np.array([is_test_family(r["family"]) for r in rows])
+    tr = ~test
+    groups = np.array([r["family"] for r in rows])
+    Y = np.array([[r["valence"], r["arousal"]] for r in rows])
+    print(f"features {X.shape} in {time.time() - t0:.1f}s; train {tr.sum()} images / {len(set(groups[tr]))} families")
+
+    mu, sd = X[tr].mean(0), X[tr].std(0) + 1e-9
+    Z = (X[tr] - mu) / sd
+    tensors: dict[str, np.ndarray] = {"feature_mean": mu, "feature_scale": sd}
+    targets = {}
+    for j, name in enumerate(("valence", "arousal")):
+        sel = cv_select(X[tr], Y[tr, j], groups[tr])
+        print(name, sel)
+        ridge = Ridge(alpha=sel["ridge_alpha"]).fit(Z, Y[tr, j])
+        tensors[f"{name}.ridge.coef"] = ridge.coef_
+        tensors[f"{name}.ridge.intercept"] = np.array([ridge.intercept_])
+        if sel["kind"] != "ridge":
+            mlp = _mlp(tuple(sel["mlp_hidden"]), sel["mlp_alpha"]).fit(Z, Y[tr, j])
+            for i, (w, b) in enumerate(zip(mlp.coefs_, mlp.intercepts_)):
+                tensors[f"{name}.mlp.{i}.weight"] = w
+                tensors[f"{name}.mlp.{i}.bias"] = b
+        targets[name] = sel
+
+    # Valdez & Mehrabian standardisation of mean brightness/saturation (baseline and dominance prior).
+    bi, si = FEATURE_NAMES.index("brightness_mean"), FEATURE_NAMES.index("saturation_mean")
+    config = {
+        "name": "image-critic",
+        "version": "1.0",
+        "feature_names": list(FEATURE_NAMES),
+        "targets": targets,
+        "valdez": {
+            "brightness_mean": float(mu[bi]),
+            "brightness_sd": float(sd[bi]),
+            "saturation_mean": float(mu[si]),
+            "saturation_sd": float(sd[si]),
+            "pleasure": [0.69, 0.22],
+            "arousal": [-0.31, 0.60],
+            "dominance": [-0.76, 0.32],
+        },
+        "data": {
+            "dataset": "OASIS (Kurdi, Lozano & Banaji 2017), 900 images, V/A 1-7 -> (x-4)/3",
+            "split": "families = Theme minus trailing number; sha1(family) % 1000 < 200 held out",
+            "train_images": int(tr.sum()),
+            "test_images": int(test.sum()),
+            "test_families": sorted(set(groups[test])),
+        },
+        "fit_seconds": round(time.time() - t0, 1),
+    }
+    out = Path(args.out) if args.out else checkpoint("image-critic")
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "model.safetensors") as p:
+        save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}, str(p))
+    write_json_atomic(out / "config.json", config)
+    print(f"wrote {out} in {time.time() - t0:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
