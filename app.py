@@ -366,8 +366,8 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
                             flags.append(gr.Checkbox(False, label="override", scale=1, min_width=80))
                     style = gr.Dropdown(STYLES, value="auto", label="painting style")
                 with gr.Row():
-                    what = gr.Radio(["both", "music", "art"], value="both", label="make")
-                    size = gr.Dropdown([256, 384, 512, 768], value=512, label="painting size (px)")
+                    what = gr.Radio(["both", "music", "art"], value="both", label="make", elem_id="what")
+                    size = gr.Dropdown([256, 384, 512, 768], value=512, label="painting size (px)", elem_id="size")
                 with gr.Row():
                     bars = gr.Slider(2, 32, 8, step=1, label="bars", elem_id="bars")
                     candidates = gr.Slider(1, 8, 3, step=1, label="candidates per round")

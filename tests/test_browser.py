@@ -1,0 +1,102 @@
+"""A real browser (Debian chromium driven by playwright) uses the studio like a person would."""
+
+import os
+import shutil
+import socket
+import time
+
+import pytest
+
+pytestmark = pytest.mark.browser
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _music_available() -> bool:
+    try:
+        import studio.music.pipeline  # noqa: F401
+
+        import studio.loop  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def server():
+    pytest.importorskip("gradio", reason="gradio not installed (the ui extra)")
+    import app
+
+    demo = app.build_demo()
+    port = _free_port()
+    demo.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        allowed_paths=[str(app.OUT_ROOT)],
+    )
+    yield f"http://127.0.0.1:{port}"
+    demo.close()
+
+
+def test_generate_in_a_real_browser(server, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="python playwright not installed")
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        pytest.skip("Debian chromium not installed (/usr/bin/chromium)")
+    music = _music_available()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1300})
+        page.goto(server, wait_until="domcontentloaded")
+        picker = page.locator("#picker img")
+        picker.wait_for(timeout=30_000)
+        # click the lower-right (pleasant, calm) part of the circle
+        box = picker.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.78, box["y"] + box["height"] * 0.72)
+        valence = page.locator("#valence input[type=number]")
+        page.wait_for_function(
+            "() => parseFloat(document.querySelector('#arousal input[type=number]').value) < -0.2", timeout=20_000
+        )
+        assert float(valence.input_value()) > 0.3
+        assert float(page.locator("#arousal input[type=number]").input_value()) < -0.2
+        page.locator("#bars input[type=number]").fill("4")
+        page.locator("#bars input[type=number]").press("Enter")
+        page.locator("#size input").click()
+        page.get_by_role("option", name="256").click()
+        if not music:
+            page.locator("#what").get_by_text("art", exact=True).click()
+        page.locator("#generate").click()
+        page.locator("#painting img").wait_for(timeout=120_000)
+        if music:
+            page.locator("#audio audio, #audio [data-testid='waveform-controls'], #audio button").first.wait_for(
+                timeout=60_000
+            )
+        readout = page.locator("#readout")
+        page.wait_for_function(
+            "() => document.querySelector('#readout').innerText.includes('seed used')", timeout=30_000
+        )
+        text = readout.inner_text()
+        assert "critic" in text.lower()
+        if music:
+            assert "Music critic" in text
+        page.locator("#circumplex img").wait_for(timeout=30_000)
+        time.sleep(0.5)
+        shot = os.environ.get("STUDIO_SCREENSHOT") or str(tmp_path / "studio.png")
+        page.screenshot(path=shot, full_page=True)
+        assert os.path.getsize(shot) > 10_000
+        browser.close()
