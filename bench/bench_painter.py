@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import platform
 import sys
 import time
@@ -42,12 +43,13 @@ def _r(x, y) -> float:
 
 
 def bench_time(painter: CPUPainter, seeds: list[int], size: int) -> dict:
-    times = []
+    times, cpu = [], []
     for name, seed in itertools.product(("serene", "furious"), seeds):
         attrs = visual_attributes_for(name)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         painter(attrs, seed=seed, size=(size, size))
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)  # CPU seconds: comparable across machine load
     per_style = {}
     attrs = visual_attributes_for("joyful")
     for style in STYLES:
@@ -60,6 +62,8 @@ def bench_time(painter: CPUPainter, seeds: list[int], size: int) -> dict:
         "mean_s": round(float(np.mean(times)), 3),
         "std_s": round(float(np.std(times)), 3),
         "max_s": round(float(np.max(times)), 3),
+        "cpu_mean_s": round(float(np.mean(cpu)), 3),
+        "load_avg_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "per_style_s": per_style,
     }
 
@@ -82,10 +86,16 @@ def bench_diversity(painter: CPUPainter, seeds: list[int], size: int) -> dict:
 
 
 def bench_fidelity(painter: CPUPainter, levels: list[float], size: int, seed: int) -> dict:
+    critic_note = None
     try:
+        from PIL import Image
+
         from studio.critics.image import judge_image
-    except ImportError:
-        judge_image = None
+
+        judge_image(Image.new("RGB", (64, 64), (128, 128, 128)))  # fails fast when weights are absent
+    except (ImportError, FileNotFoundError, OSError, RuntimeError) as e:
+        judge_image, critic_note = None, f"image critic unavailable: {e}"
+        print(f"  ({critic_note})")
     targets, valdez, critic, req, meas = [], [], [], {k: [] for k in SCALARS}, {k: [] for k in SCALARS}
     for v, a in itertools.product(levels, levels):
         attrs = visual_attributes_for((v, a))
@@ -118,6 +128,7 @@ def bench_fidelity(painter: CPUPainter, levels: list[float], size: int, seed: in
         "size": size,
         "valdez_from_measured_bs": score(valdez),
         "image_critic": score(critic) if critic else None,
+        "image_critic_note": critic_note,
         "attribute_r": {k: round(_r(req[k], meas[k]), 3) for k in SCALARS},
         "attribute_mae": {k: round(float(np.abs(np.array(req[k]) - np.array(meas[k])).mean()), 3) for k in SCALARS},
     }
@@ -135,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
 
     timing = bench_time(painter, seeds, 512)
     print(
-        f"time 512x512: {timing['mean_s']:.3f} s +- {timing['std_s']:.3f} (max {timing['max_s']:.3f}, n={timing['n']})"
+        f"time 512x512: {timing['mean_s']:.3f} s wall +- {timing['std_s']:.3f} (max {timing['max_s']:.3f}, "
+        f"n={timing['n']}), {timing['cpu_mean_s']:.3f} s CPU; load average {timing['load_avg_1min']}"
     )
     print("  per style: " + ", ".join(f"{k} {v:.2f}s" for k, v in timing["per_style_s"].items()))
     diversity = bench_diversity(painter, seeds, 256)
@@ -153,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  image critic: V r={c['valence_r']:.3f} (MAE {c['valence_mae']:.3f}), A r={c['arousal_r']:.3f} (MAE {c['arousal_mae']:.3f})"
         )
     else:
-        print("  image critic: not available (studio.critics.image not importable)")
+        print(f"  image critic: not available ({fidelity['image_critic_note']})")
     print("  requested vs measured r: " + ", ".join(f"{k} {v:.2f}" for k, v in fidelity["attribute_r"].items()))
 
     result = {
