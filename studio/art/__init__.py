@@ -233,7 +233,8 @@ def _renderer(backend, weights, target, attrs, style_name, wh, photo_img, streng
     pipe = DiffusionPainter.from_pretrained(weights)
 
     def render(s: int) -> Image.Image:
-        out = pipe(target, attributes=attrs, image=photo_img, strength=strength, seed=s)
+        size_kw = {} if photo_img is not None else {"width": wh[0], "height": wh[1]}
+        out = pipe(target, attributes=attrs, image=photo_img, strength=strength, seed=s, **size_kw)
         out = getattr(out, "images", out)
         out = out[0] if isinstance(out, (list, tuple)) else out
         return out if isinstance(out, Image.Image) else Image.fromarray(np.asarray(out))
