@@ -1,0 +1,164 @@
+"""studio.transform: re-aiming a MIDI with a tiny random bar VQ-VAE built in-process."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import symusic
+import torch
+
+from studio.music.transform import transform
+from studio.music.vqvae import STEPS, BarVQVAE, VQVAEConfig, center_register, estimate_key, notes_to_rolls, roll_stats
+
+TPQ = 480
+
+
+def tiny_model(seed: int = 0) -> BarVQVAE:
+    torch.manual_seed(seed)
+    return BarVQVAE(VQVAEConfig(n_codes=2, codebook_size=8, code_dim=8, step_dim=8, hidden=32, cond_dim=4)).eval()
+
+
+def tiny_midi(path, bars: int = 4):
+    """C major: a melody track (C E G A ... one note per beat) over block chords (C, F, G, C)."""
+    s = symusic.Score(TPQ)
+    s.tempos.append(symusic.Tempo(0, 100.0))
+    mel, acc = symusic.Track("Melody", 0, False), symusic.Track("Piano", 0, False)
+    line = [72, 76, 79, 81, 77, 76, 74, 72] * bars
+    for i in range(bars * 4):
+        mel.notes.append(symusic.Note(i * TPQ, TPQ // 2, line[i], 80))
+    for b, root in enumerate([48, 53, 55, 48][:bars]):
+        for iv in (0, 4, 7):
+            for beat in range(4):
+                acc.notes.append(symusic.Note((b * 4 + beat) * TPQ, TPQ, root + 12 + iv, 60))
+    s.tracks.extend([mel, acc])
+    s.dump_midi(str(path))
+    return path
+
+
+@pytest.fixture
+def midi(tmp_path):
+    return tiny_midi(tmp_path / "in.mid")
+
+
+def _notes(track):
+    return [(n.start, n.duration, n.pitch, n.velocity) for n in track.notes]
+
+
+def test_keeps_melody_rhythm_and_maps_major_to_minor(midi):
+    out = transform(midi, emotion=(-0.8, -0.6), seed=1, model=tiny_model())
+    src_mel = symusic.Score(str(midi)).tracks[0]
+    mel = out.score.tracks[0]
+    assert [n.start for n in mel.notes] == [n.start for n in src_mel.notes]
+    # sad target -> minor: the major third E (76) becomes Eb, other degrees keep their letter
+    assert out.attributes_requested["mode"] < 0.5
+    rel = sorted({(n.pitch - mel.notes[0].pitch) % 12 for n in mel.notes})
+    assert 3 in rel and 4 not in rel
+    assert out.seed == 1 and out.model == "music-vqvae" and out.bars == 4
+
+
+def test_same_seed_same_output_and_strength_zero_is_identity(midi):
+    m = tiny_model()
+    a = transform(midi, emotion="sad", seed=3, model=m)
+    b = transform(midi, emotion="sad", seed=3, model=m)
+    assert [_notes(t) for t in a.score.tracks] == [_notes(t) for t in b.score.tracks]
+    z = transform(midi, emotion="sad", strength=0, seed=3, model=m)
+    src = symusic.Score(str(midi))
+    assert sorted(_notes(z.score.tracks[0]) + _notes(z.score.tracks[1])) == sorted(
+        _notes(src.tracks[0]) + _notes(src.tracks[1])
+    )
+    assert z.score.tempos[0].qpm == pytest.approx(100.0, rel=1e-3)
+
+
+def test_accompaniment_stays_under_the_melody(midi):
+    out = transform(midi, emotion="joyful", seed=0, model=tiny_model(1))
+    mel = out.score.tracks[0].notes
+    for n in out.score.tracks[1].notes if len(out.score.tracks) > 1 else []:
+        sounding = [m.pitch for m in mel if m.start <= n.start < m.end]
+        assert all(n.pitch < p for p in sounding)
+
+
+@pytest.mark.parametrize("strength", [-0.1, 1.5, float("nan"), "strong"])
+def test_bad_strength(midi, strength):
+    with pytest.raises(ValueError, match="strength"):
+        transform(midi, emotion="sad", strength=strength, model=tiny_model())
+
+
+def test_bad_midi(tmp_path):
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"not a midi file at all")
+    with pytest.raises(ValueError):
+        transform(bad, emotion="sad", model=tiny_model())
+    empty = symusic.Score(TPQ)
+    with pytest.raises(ValueError, match="no pitched notes"):
+        transform(empty, emotion="sad", model=tiny_model())
+    drums = symusic.Score(TPQ)
+    t = symusic.Track("Drums", 0, True)
+    t.notes.append(symusic.Note(0, TPQ, 36, 100))
+    drums.tracks.append(t)
+    with pytest.raises(ValueError, match="no pitched notes"):
+        transform(drums, emotion="sad", model=tiny_model())
+    huge = symusic.Score(TPQ)
+    t = symusic.Track("Piano", 0, False)
+    t.notes.append(symusic.Note(0, TPQ, 60, 100))
+    t.notes.append(symusic.Note(4 * TPQ * 5000, TPQ, 60, 100))
+    huge.tracks.append(t)
+    with pytest.raises(ValueError, match="bars"):
+        transform(huge, emotion="sad", model=tiny_model())
+
+
+def test_rolls_conditions_and_key():
+    notes = np.array([[0, 4, 60], [4, 8, 64], [8, 20, 67]])
+    rolls = notes_to_rolls(notes, 2)
+    assert rolls.shape == (2, 2, STEPS, 88)
+    assert rolls[0, 0].sum() == 3 and rolls[1, 1].sum() == 4 and rolls[1, 0].sum() == 0  # G sounds on
+    st = roll_stats(rolls[0])
+    assert st["count"] == 3 and st["rhythm"] == 3 and st["register"] == pytest.approx(191 / 3)
+    assert abs(np.nonzero(center_register(rolls[0])[0])[1].mean() + 21 - 60) <= 1
+    pitches = np.array([60, 62, 64, 65, 67, 69, 71, 72, 64, 67])
+    assert estimate_key(pitches, np.ones(10)) == (0, 0)
+    assert estimate_key(pitches - 3 + np.isin(pitches % 12, [4, 9, 11]) * 0, np.ones(10))[0] == 9
+
+
+def test_vqvae_learns_and_round_trips(tmp_path):
+    m = tiny_model().train()
+    g = torch.Generator().manual_seed(0)
+    roll = (torch.rand(16, 2, STEPS, 88, generator=g) < 0.03).to(torch.uint8)
+    cond = torch.zeros(16, 5, dtype=torch.long)
+    opt = torch.optim.Adam(m.parameters(), lr=1e-2)
+    first = float(m(roll, roll, cond)["recon"])
+    for _ in range(30):
+        loss = m(roll, roll, cond)
+        opt.zero_grad()
+        loss["loss"].backward()
+        opt.step()
+    assert float(m(roll, roll, cond)["recon"]) < first
+    m.eval()
+    m.save_pretrained(tmp_path / "ck")
+    m2 = BarVQVAE.from_pretrained(tmp_path / "ck")
+    codes = m.encode(roll)
+    assert codes.shape == (16, 2) and int(codes.max()) < 8
+    assert torch.equal(m.decode(codes, cond), m2.decode(m2.encode(roll), cond))
+
+
+def test_cli_writes_files(midi, tmp_path):
+    from studio.cli import main
+
+    tiny_model().save_pretrained(tmp_path / "ck")
+    rc = main(
+        [
+            "transform",
+            str(midi),
+            "--emotion",
+            "sad",
+            "-o",
+            str(tmp_path / "out"),
+            "--seed",
+            "1",
+            "--strength",
+            "0.8",
+            "--checkpoint",
+            str(tmp_path / "ck"),
+        ]
+    )
+    assert rc == 0
+    assert list((tmp_path / "out").glob("*.mid")) and list((tmp_path / "out").glob("*.json"))
