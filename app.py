@@ -13,6 +13,7 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import uuid  # noqa: E402
 from functools import lru_cache  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -44,6 +45,8 @@ FADERS = MUSIC_FADERS + VISUAL_FADERS
 MUSIC_NAMES = {f[0] for f in MUSIC_FADERS}
 OUT_ROOT = Path(tempfile.gettempdir()) / "studio-ui"
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError)
+# studio.render draws with pyplot, whose figure registry is global: requests take turns drawing
+_DRAW_LOCK = threading.Lock()
 
 
 # --- the circumplex picker -------------------------------------------------------------------------
@@ -134,22 +137,34 @@ def on_word(word: str | None):
 
 
 def on_text(text: str | None):
-    """Free text -> VAD through the text model (``studio.Emotion.coerce``)."""
+    """Free text -> VAD through the text model (``studio.analyze``)."""
     try:
-        e = Emotion.coerce(text or "")
+        a = studio.analyze(text or "")
     except USER_ERRORS as err:
         raise gr.Error(str(err)) from None
     except ImportError as err:
         raise gr.Error(f"free text needs the text model, which is not available: {err}") from None
+    e = a.emotion
     return e.valence, e.arousal, e.dominance, draw_picker(e.valence, e.arousal), (text or "").strip()[:200]
 
 
 def describe(valence: float, arousal: float, dominance: float, label: str | None) -> str:
-    """Markdown: the resolved VAD, quadrant and the nearest named emotions."""
+    """Markdown: the resolved VAD, quadrant, nearest named emotions and how a text label was read."""
     e = _emotion(valence, arousal, dominance, label)
     near = ", ".join(f"**{n}** ({d:.2f})" for n, d in e.nearest(3))
     src = f" from *{label}*" if label else ""
-    return f"**Target**{src}: V {e.valence:+.2f} · A {e.arousal:+.2f} · D {e.dominance:+.2f} (quadrant Q{e.quadrant})  \nnearest: {near}"
+    md = f"**Target**{src}: V {e.valence:+.2f} · A {e.arousal:+.2f} · D {e.dominance:+.2f} (quadrant Q{e.quadrant})  \nnearest: {near}"
+    try:
+        a = studio.analyze(label if label else e)
+        how = (
+            f" (read by the {a.method} model, confidence {a.confidence:.2f})"
+            if a.method not in ("named", "numeric")
+            else ""
+        )
+        md += f"  \n*{studio.text.describe(e)}*{how}"
+    except (ImportError, AttributeError, ValueError, TypeError):
+        pass
+    return md
 
 
 def prefill(valence: float, arousal: float, dominance: float, *values_and_flags):
@@ -212,7 +227,8 @@ def _readout(target: Emotion, result) -> tuple[str, str]:
     lines.append(f"seed used: **{result.seed}**")
     path = OUT_ROOT / f"circumplex-{uuid.uuid4().hex[:10]}.png"
     readings = per_round + ([art.reading] if art is not None and art.reading is not None and not per_round else [])
-    circumplex_png(target, readings, path, candidates=cands or None)
+    with _DRAW_LOCK:
+        circumplex_png(target, readings, path, candidates=cands or None)
     return "  \n".join(lines), str(path)
 
 
@@ -254,7 +270,8 @@ def generate(
             progress=lambda f, m: progress(f, desc=m),
         )
         progress(0.95, desc="saving")
-        files = result.save(out)
+        with _DRAW_LOCK:
+            files = result.save(out)
     except USER_ERRORS as e:
         raise gr.Error(str(e)) from None
     except ImportError as e:
@@ -286,7 +303,8 @@ def reaim_midi(midi_file, valence, arousal, dominance, label, strength, seed, ra
             str(midi_file), emotion=target, strength=float(strength), seed=None if randomise else int(seed or 0)
         )
         out = OUT_ROOT / uuid.uuid4().hex[:12]
-        r.save(out)
+        with _DRAW_LOCK:
+            r.save(out)
     except USER_ERRORS as e:
         raise gr.Error(str(e)) from None
     except ImportError as e:

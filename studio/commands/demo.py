@@ -52,28 +52,17 @@ def _slug(s: str) -> str:
 
 
 def _analysis(asked) -> str:
-    from studio.emotion import Emotion
+    """The text model's reading (``studio.analyze``), or the bare coercion when it is missing."""
+    try:
+        import studio
 
-    e = Emotion.coerce(asked)
-    near = ", ".join(f"{n} ({d:.2f})" for n, d in e.nearest(3))
-    conf = f", confidence {e.confidence:.2f}" if e.confidence is not None else ""
-    lines = [f"  resolved: {e}{conf}", f"  nearest named emotions: {near}"]
-    if isinstance(asked, str) and asked.strip().lower() not in _named():
-        try:
-            import studio
+        return f"  analysis: {studio.analyze(asked)}"
+    except (ImportError, AttributeError):
+        from studio.emotion import Emotion
 
-            a = studio.analyze(asked)
-            if hasattr(a, "summary"):
-                lines.append("  analysis: " + a.summary().replace("\n", "\n    "))
-        except (ImportError, AttributeError):
-            pass
-    return "\n".join(lines)
-
-
-def _named() -> set[str]:
-    from studio.emotion import named_emotions
-
-    return set(named_emotions())
+        e = Emotion.coerce(asked)  # raises ImportError for free text without the text model
+        near = ", ".join(f"{n} ({d:.2f})" for n, d in e.nearest(3))
+        return f"  resolved: {e}\n  nearest named emotions: {near}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if not music_ok:
         print("  -> making paintings only; music needs the generator, the mapping and the loop")
     out = Path(args.out)
-    rows, failures = [], 0
+    rows, failures, music_note = [], 0, None
     t_all = time.perf_counter()
     for i, raw in enumerate(args.emotions):
         asked = _emotion(raw)
@@ -105,20 +94,17 @@ def run(args: argparse.Namespace) -> int:
             failures += 1
             continue
         t0 = time.perf_counter()
+        kw = dict(bars=args.bars, seed=args.seed + i, size=args.size, candidates=args.candidates, rounds=args.rounds)
         try:
-            r = create(
-                emotion=asked,
-                bars=args.bars,
-                seed=args.seed + i,
-                size=args.size,
-                candidates=args.candidates,
-                rounds=args.rounds,
-                what=what,
-            )
-        except ImportError as e:
-            print(f"  unavailable: {e}")
-            failures += 1
-            continue
+            r = create(emotion=asked, what=what, **kw)
+        except (ImportError, FileNotFoundError) as e:
+            if what != "both":
+                print(f"  unavailable: {e}")
+                failures += 1
+                continue
+            print(f"  music unavailable: {e}\n  -> making paintings only")
+            what, music_note = "art", str(e)
+            r = create(emotion=asked, what=what, **kw)
         files = r.save(out / f"{i + 1:02d}-{_slug(str(raw))}")
         print("  " + r.summary().replace("\n", "\n  "))
         print(f"  {len(files)} files in {out / f'{i + 1:02d}-{_slug(str(raw))}'} ({time.perf_counter() - t0:.1f} s):")
@@ -136,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 cells += [f"{rd.valence:+.2f},{rd.arousal:+.2f}".rjust(width), f"{rd.distance(t):.2f}".rjust(5)]
         print(" ".join(cells))
+    if music_note:
+        print(f"\nNo music was made: {music_note}")
     if failures or missing:
         print(f"\n{failures} emotion(s) could not be made; {len(missing)} part(s) unavailable (listed above).")
     print(f"outputs: {out}/")
