@@ -1,0 +1,43 @@
+"""studio train music: train the attribute-conditioned MIDI generator on the shared data."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+HELP = "train a model (music: the attribute-conditioned MIDI generator)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("what", choices=["music"], help="which model to train")
+    p.add_argument("--data", type=Path, default=None, help="data folder (default: STUDIO_DATA or ../shared/data)")
+    p.add_argument("--out", type=Path, default=Path("checkpoints/music-gen"), help="checkpoint folder to write")
+    p.add_argument("--resume", action="store_true", help="continue from the saved training state")
+    p.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget in minutes (default 60)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--tiny", action="store_true", help="a 2-layer model (smoke runs)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.music.train import TrainConfig, train
+    from studio.paths import data_root
+
+    if args.minutes <= 0:
+        raise ValueError(f"--minutes must be > 0, got {args.minutes}")
+    root = args.data if args.data is not None else data_root()
+    if not Path(root).is_dir():
+        raise FileNotFoundError(f"data folder not found: {root}")
+    tc = TrainConfig(minutes=args.minutes, batch_size=args.batch_size, threads=args.threads, command=command_line())
+    tc.model = {"dim": 192, "layers": 4, "heads": 4, "context": 384}
+    if args.tiny:
+        tc.model = {"dim": 64, "layers": 2, "heads": 2, "context": 256}
+    record = train(Path(root), args.out, tc, resume=args.resume)
+    print(f"wrote {args.out} ({record['steps']} steps)")
+    return 0
+
+
+def command_line() -> str:
+    return "studio " + " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -1,0 +1,293 @@
+"""``MusicPipeline``: attributes in, exactly N bars of piano MIDI out (diffusers-style, one ``__call__``).
+
+    >>> pipe = MusicPipeline.from_pretrained()            # checkpoints/music-gen
+    >>> pieces = pipe(attributes={"tempo": 80, "mode": 0.1, "note_density": 2.0}, bars=8, seed=7)
+    >>> pieces[0].score.dump_midi("sad.mid")
+
+The model writes in C (major or minor); the pipeline transposes to the requested ``key`` and writes
+the requested ``tempo`` into the tempo map (the tempo condition shapes the rhythm; the map makes the
+tempo exact). Unspecified attributes become ``NA`` condition tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import symusic
+import torch
+
+from studio.seeding import resolve_seed, torch_generator
+
+from .conditions import CONTINUOUS, RANGES, ConditionBins
+from .model import MusicTransformer
+from .sampling import generate_bars, validate_sampling
+from .tokenizer import MusicTokenizer
+from .train import CONFIG_FILE, load_model, save_checkpoint
+
+MAX_BARS = 64
+MAX_PIECES = 16
+MAX_NOTES_PER_SECOND = 24.0  # faster than this is not playable piano music; density is clamped
+CONDITIONED = ("tempo", "key", "mode", *CONTINUOUS[1:])
+TPQ = 480
+
+
+@dataclass
+class PipelineConfig:
+    name: str = "music-gen"
+    version: str = "0.1.0"
+
+
+@dataclass
+class Piece:
+    """One generated piece.
+
+    Args:
+        score: ``symusic.Score`` (one piano track, 4/4, ``bars`` bars).
+        ids: generated token ids ``[T]`` (prefix included), before transposition.
+        seed: the call's seed; ``index``: position in the batch.
+        attributes_requested: the conditions used (``None`` = unspecified), after clamps.
+        notes: clamps and warnings.
+    """
+
+    score: symusic.Score
+    ids: list[int]
+    seed: int
+    index: int
+    bars: int
+    attributes_requested: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def _check_bars(bars: Any) -> int:
+    if isinstance(bars, bool) or not isinstance(bars, (int, np.integer)) or not 1 <= int(bars) <= MAX_BARS:
+        raise ValueError(f"bars must be an integer in [1, {MAX_BARS}], got {bars!r}")
+    return int(bars)
+
+
+def normalise_attributes(attributes: Any) -> tuple[dict[str, Any], list[str]]:
+    """A request as ``{name: value or None}`` over the conditioned attributes, plus notes.
+
+    Accepts ``None``, a dict or a ``MusicAttributes``; ``mode`` may also be ``"major"``/``"minor"``.
+    Values outside the accepted ranges raise ``ValueError`` naming the range; an unplayable
+    combination (more than 24 notes per second) is clamped and noted.
+    """
+    notes: list[str] = []
+    if attributes is None:
+        raw: dict[str, Any] = {}
+    elif hasattr(attributes, "to_dict") and not isinstance(attributes, dict):
+        raw = attributes.to_dict()
+    elif isinstance(attributes, dict):
+        raw = dict(attributes)
+    else:
+        raise TypeError(f"attributes must be a MusicAttributes, a dict or None, got {type(attributes).__name__}")
+    if isinstance(raw.get("mode"), str):
+        m = raw["mode"].strip().lower()
+        if m not in ("major", "minor"):
+            raise ValueError(f"mode must be 'major', 'minor' or a probability of major in [0, 1], got {raw['mode']!r}")
+        raw["mode"] = 1.0 if m == "major" else 0.0
+    raw.pop("mode_name", None), raw.pop("key_name", None)
+    try:  # the shared attribute definitions validate names and ranges when they are installed
+        from studio.attributes.music import MusicAttributes
+
+        raw = MusicAttributes.from_dict(raw).to_dict()
+    except ImportError:
+        pass
+    out: dict[str, Any] = {}
+    ignored = []
+    for k, v in raw.items():
+        if k not in CONDITIONED:
+            if v is not None:
+                ignored.append(k)
+            continue
+        if v is None:
+            out[k] = None
+            continue
+        if k == "key":
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= int(v) <= 11:
+                raise ValueError(f"key must be a pitch class 0-11 (C=0), got {v!r}")
+            out[k] = int(v)
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not math.isfinite(float(v)):
+            raise ValueError(f"{k} must be a finite number in {list(RANGES[k])}, got {v!r}")
+        lo, hi = RANGES[k]
+        v = float(v)
+        if not lo <= v <= hi:
+            clipped = min(max(v, lo), hi)
+            notes.append(f"{k} {v:g} is outside what this model can play [{lo:g}, {hi:g}]; clamped to {clipped:g}")
+            v = clipped
+        out[k] = v
+    if ignored:
+        notes.append(f"not conditions of this model (measured only): {', '.join(sorted(ignored))}")
+    t, d = out.get("tempo"), out.get("note_density")
+    if t and d and d * t / 60.0 > MAX_NOTES_PER_SECOND:
+        nd = MAX_NOTES_PER_SECOND * 60.0 / t
+        notes.append(f"note_density {d:g} at {t:g} BPM is {d * t / 60:.0f} notes/s; clamped to {nd:.2f} notes per beat")
+        out["note_density"] = nd
+    return {k: out.get(k) for k in CONDITIONED}, notes
+
+
+class MusicPipeline:
+    """The attribute-conditioned MIDI generator.
+
+    Args:
+        model: a ``MusicTransformer``.
+        tokenizer: its ``MusicTokenizer``.
+        bins: condition bin edges (``ConditionBins``).
+        config: name/version recorded in results.
+    """
+
+    def __init__(self, model: MusicTransformer, tokenizer: MusicTokenizer, bins: ConditionBins, config=None):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.bins = bins
+        self.config = config or PipelineConfig()
+        self.training: dict = {}
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path | None = None) -> MusicPipeline:
+        """Load ``config.json`` + ``model.safetensors`` + ``tokenizer.json`` (default ``checkpoints/music-gen``)."""
+        from studio.paths import checkpoint
+
+        folder = Path(path) if path is not None else checkpoint("music-gen")
+        if not (folder / CONFIG_FILE).is_file():
+            raise FileNotFoundError(
+                f"no music generator at {folder} (expected {CONFIG_FILE}, model.safetensors, tokenizer.json); "
+                "train one with `studio train music`"
+            )
+        model, cfg = load_model(folder)
+        pipe = cls(model, MusicTokenizer.load(folder), ConditionBins.from_dict(cfg["conditions"]))
+        pipe.config = PipelineConfig(cfg.get("name", "music-gen"), cfg.get("version", "0.1.0"))
+        pipe.training = cfg.get("training", {})
+        return pipe
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        rec = dict(self.training, version=self.config.version)
+        save_checkpoint(Path(folder), self.model, self.tokenizer, self.bins, rec)
+        return Path(folder)
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.config.name} {self.config.version}"
+
+    def condition_bins(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Condition-token bins for a normalised request (``None`` = unspecified)."""
+        out: dict[str, Any] = {}
+        for a in CONTINUOUS:
+            out[a] = None if request.get(a) is None else self.bins.bin(a, request[a])
+        m = request.get("mode")
+        out["mode"] = None if m is None else ("major" if m >= 0.5 else "minor")
+        return out
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        attributes: Any = None,
+        bars: int = 16,
+        seed: int | None = None,
+        num_pieces: int = 1,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = 0.95,
+        progress: bool | Callable[[int, int], None] = True,
+        max_tokens_per_bar: int = 256,
+    ) -> list[Piece]:
+        """Generate ``num_pieces`` pieces of exactly ``bars`` bars in one batch.
+
+        Args:
+            attributes: ``MusicAttributes``, dict or None; any attribute may be left unspecified.
+            bars: 1-64 bars of 4/4.
+            seed: int or None (drawn and recorded).
+            num_pieces: batch size, 1-16.
+            temperature: 0 (greedy) to 5. top_k: >= 1 or None. top_p: (0, 1] or None.
+            progress: True (tqdm), False, or ``callback(bars_done, bars)``.
+            max_tokens_per_bar: a bar longer than this is closed by force (reported in ``notes``).
+
+        Returns:
+            list of ``Piece``.
+        """
+        bars = _check_bars(bars)
+        if isinstance(num_pieces, bool) or not isinstance(num_pieces, (int, np.integer)):
+            raise ValueError(f"num_pieces must be an integer in [1, {MAX_PIECES}], got {num_pieces!r}")
+        if not 1 <= num_pieces <= MAX_PIECES:
+            raise ValueError(f"num_pieces must be an integer in [1, {MAX_PIECES}], got {num_pieces}")
+        validate_sampling(temperature, top_k, top_p)
+        seed = resolve_seed(seed)
+        request, notes = normalise_attributes(attributes)
+        cb = self._progress(progress, bars)
+        bins = self.condition_bins(request)
+        tok = self.tokenizer
+        t0 = time.perf_counter()
+        out = generate_bars(
+            self.model,
+            tok,
+            tok.prefix(bins),
+            bars,
+            bins["note_density"],
+            int(num_pieces),
+            torch_generator(seed),
+            temperature=float(temperature),
+            top_k=top_k,
+            top_p=top_p,
+            max_tokens_per_bar=max_tokens_per_bar,
+            callback=cb,
+        )
+        self.last_stats = {"seconds": time.perf_counter() - t0, "tokens": out.tokens_generated}
+        if progress is True and cb is not None:
+            cb.close()
+        pieces = []
+        for i, ids in enumerate(out.ids):
+            score = self._postprocess(ids, request, bars)
+            pieces.append(Piece(score, ids, seed, i, bars, dict(request), notes + out.clamps[i]))
+        return pieces
+
+    def _postprocess(self, ids: list[int], request: dict[str, Any], bars: int) -> symusic.Score:
+        """Decode, transpose C -> key, write the tempo map, cut at the last bar line (notes released)."""
+        score = self.tokenizer.decode(ids, tpq=TPQ)
+        key = request.get("key")
+        shift = 0 if key is None else (key if key <= 6 else key - 12)
+        end = bars * 4 * TPQ
+        track = symusic.Track("Piano", 0, False)
+        for n in score.tracks[0].notes if len(score.tracks) else []:
+            if n.time >= end:
+                continue
+            pitch = int(np.clip(n.pitch + shift, 0, 127))
+            dur = max(1, min(int(n.duration), end - int(n.time)))
+            track.notes.append(symusic.Note(int(n.time), dur, pitch, int(n.velocity)))
+        tempo = request.get("tempo")
+        if tempo is None:
+            tempo = float(score.tempos[0].qpm) if len(score.tempos) else 120.0
+        result = symusic.Score(TPQ)
+        result.tracks.append(track)
+        result.tempos.append(symusic.Tempo(0, float(tempo)))
+        result.time_signatures.append(symusic.TimeSignature(0, 4, 4))
+        return result
+
+    @staticmethod
+    def _progress(progress, bars: int):
+        if progress is False or progress is None:
+            return None
+        if callable(progress):
+            return progress
+        from tqdm import tqdm
+
+        bar = tqdm(total=bars, desc="bars", leave=False)
+
+        class _Cb:
+            def __call__(self, done: int, total: int) -> None:
+                bar.update(done - bar.n)
+
+            def close(self) -> None:
+                bar.close()
+
+        return _Cb()
+
+
+def load_config(path: str | Path) -> dict:
+    return json.loads((Path(path) / CONFIG_FILE).read_text())

@@ -1,0 +1,187 @@
+"""Training loop for the MIDI generator: time-budgeted, resumable, saves a usable checkpoint often.
+
+The released checkpoint folder holds ``config.json`` (model config, condition bins, training record),
+``model.safetensors`` and ``tokenizer.json``; the optimizer state for ``--resume`` lives in
+``cache/`` (not released).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from studio.io import atomic_path, write_json_atomic
+from studio.paths import PROJECT_ROOT
+
+from .conditions import ConditionBins
+from .data import WindowSampler, load_cache, prepare_cache
+from .model import MusicGenConfig, MusicTransformer
+from .tokenizer import MusicTokenizer
+
+MODEL_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings (recorded in ``config.json`` under ``training``)."""
+
+    minutes: float = 60.0
+    batch_size: int = 8
+    lr: float = 2e-3
+    min_lr: float = 1e-4
+    warmup_steps: int = 20
+    planned_steps: int = 320  # cosine horizon; the time budget usually ends training first
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    cond_dropout: float = 0.3
+    eval_every: int = 40
+    eval_batches: int = 4
+    save_every_s: float = 300.0
+    threads: int = 2
+    seed: int = 0
+    command: str = ""
+    model: dict = field(default_factory=dict)
+
+
+def save_checkpoint(folder: Path, model, tok: MusicTokenizer, bins: ConditionBins, training: dict) -> None:
+    """Write the release files atomically: weights, config (+bins, +training record), tokenizer."""
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items() if k != "head.weight"}
+    with atomic_path(folder / MODEL_FILE) as tmp:
+        save_file(state, str(tmp), metadata={"format": "pt"})
+    tok.save(folder)
+    cfg = {
+        "name": "music-gen",
+        "version": training.get("version", "0.1.0"),
+        "model": model.config.to_dict(),
+        "conditions": bins.to_dict(),
+        "training": training,
+    }
+    write_json_atomic(folder / CONFIG_FILE, cfg)
+
+
+def load_model(folder: Path) -> tuple[MusicTransformer, dict]:
+    cfg = json.loads((folder / CONFIG_FILE).read_text())
+    model = MusicTransformer(MusicGenConfig.from_dict(cfg["model"]))
+    state = load_file(str(folder / MODEL_FILE))
+    state["head.weight"] = state["embed.weight"]
+    model.load_state_dict(state)
+    return model, cfg
+
+
+def lr_at(step: int, tc: TrainConfig) -> float:
+    if step < tc.warmup_steps:
+        return tc.lr * (step + 1) / tc.warmup_steps
+    t = min(1.0, (step - tc.warmup_steps) / max(1, tc.planned_steps - tc.warmup_steps))
+    return tc.min_lr + 0.5 * (tc.lr - tc.min_lr) * (1 + math.cos(math.pi * t))
+
+
+@torch.no_grad()
+def evaluate(model, sampler: WindowSampler, batches: int, batch_size: int, seed: int = 1234) -> float:
+    """Mean val loss on fixed windows (same seed each call, no condition dropout in the draw's RNG)."""
+    model.eval()
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(batches):
+        x, y = sampler.sample(batch_size, rng)
+        losses.append(model.loss(torch.from_numpy(x), torch.from_numpy(y)).item())
+    model.train()
+    return float(np.mean(losses))
+
+
+def train(data_root: Path, out: Path, tc: TrainConfig, resume: bool = False, cache_dir: Path | None = None) -> dict:
+    """Train (or continue) the generator within ``tc.minutes`` and save to ``out``.
+
+    Returns:
+        the training record written into ``config.json``.
+    """
+    torch.set_num_threads(tc.threads)
+    cache_dir = cache_dir or PROJECT_ROOT / "cache" / "music"
+    npz = cache_dir / "music_tokens.npz"
+    if not npz.is_file():
+        prepare_cache(Path(data_root), cache_dir)
+    tok = MusicTokenizer()
+    bins = ConditionBins.from_dict(json.loads((cache_dir / "bins.json").read_text()))
+    pieces = load_cache(npz, tok)
+    mcfg = MusicGenConfig(vocab_size=len(tok), **tc.model)
+    train_s = WindowSampler(pieces["train"], tok, bins, ctx=mcfg.context, cond_dropout=tc.cond_dropout)
+    val_s = WindowSampler(pieces["val"], tok, bins, ctx=mcfg.context, cond_dropout=tc.cond_dropout)
+    state_path = cache_dir / "train_state.pt"
+
+    model = MusicTransformer(mcfg)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": tc.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=tc.lr,
+        betas=(0.9, 0.95),
+    )
+    record = {"steps": 0, "tokens_seen": 0, "wall_s": 0.0, "history": []}
+    if resume:
+        if not state_path.is_file():
+            raise FileNotFoundError(f"--resume: no training state at {state_path}")
+        st = torch.load(state_path, weights_only=False)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        record = st["record"]
+    rng = np.random.default_rng(tc.seed + record["steps"])
+    print(
+        f"model {model.num_params() / 1e6:.2f}M params; train pieces {len(pieces['train'])}, val {len(pieces['val'])}"
+    )
+
+    def snapshot(val_loss: float | None) -> None:
+        record.update(
+            command=tc.command or record.get("command"),
+            train_config={k: v for k, v in tc.__dict__.items()},
+            final_val_loss=val_loss,
+            data={"train_pieces": len(pieces["train"]), "val_pieces": len(pieces["val"])},
+        )
+        save_checkpoint(out, model, tok, bins, record)
+        with atomic_path(state_path) as tmp:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "record": record}, tmp)
+
+    t0, last_save = time.time(), time.time()
+    wall0 = record["wall_s"]
+    ema = None
+    val_loss = record.get("final_val_loss")
+    model.train()
+    while time.time() - t0 < tc.minutes * 60:
+        step = record["steps"]
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, tc)
+        x, y = train_s.sample(tc.batch_size, rng)
+        loss = model.loss(torch.from_numpy(x), torch.from_numpy(y))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+        opt.step()
+        record["steps"] += 1
+        record["tokens_seen"] += int((y != -100).sum())
+        record["wall_s"] = wall0 + time.time() - t0
+        ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
+        record["final_train_loss"] = ema
+        if record["steps"] % 10 == 0:
+            tps = record["tokens_seen"] / max(record["wall_s"], 1e-6)
+            print(f"step {record['steps']} loss {ema:.3f} lr {lr_at(step, tc):.2e} {tps:.0f} tok/s", flush=True)
+        if record["steps"] % tc.eval_every == 0:
+            val_loss = evaluate(model, val_s, tc.eval_batches, tc.batch_size)
+            record["history"].append(
+                {"step": record["steps"], "train": ema, "val": val_loss, "wall_s": record["wall_s"]}
+            )
+            print(f"  val loss {val_loss:.3f}", flush=True)
+        if time.time() - last_save > tc.save_every_s:
+            snapshot(val_loss)
+            last_save = time.time()
+    val_loss = evaluate(model, val_s, tc.eval_batches, tc.batch_size)
+    record["history"].append({"step": record["steps"], "train": ema, "val": val_loss, "wall_s": record["wall_s"]})
+    snapshot(val_loss)
+    print(f"done: {record['steps']} steps, {record['tokens_seen']} tokens, val loss {val_loss:.3f}")
+    return record

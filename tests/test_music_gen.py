@@ -1,0 +1,211 @@
+"""Tests for the MIDI generator: tokenizer, model, sampling, pipeline, result (tiny random model)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import symusic
+import torch
+
+from studio.music.conditions import ConditionBins, measure
+from studio.music.data import CachedPiece, WindowSampler
+from studio.music.model import MusicGenConfig, MusicTransformer
+from studio.music.pipeline import MusicPipeline
+from studio.music.result import MusicResult
+from studio.music.sampling import top_k_filter, top_p_filter
+from studio.music.tokenizer import MusicTokenizer
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def tok() -> MusicTokenizer:
+    return MusicTokenizer()
+
+
+def small_score(bars: int = 4, tpq: int = 480) -> symusic.Score:
+    """C major arpeggios and a bass note per beat, ``bars`` bars of 4/4 at 100 BPM."""
+    s = symusic.Score(tpq)
+    t = symusic.Track("piano", 0, False)
+    for b in range(bars):
+        for beat in range(4):
+            start = (b * 4 + beat) * tpq
+            t.notes.append(symusic.Note(start, tpq // 2, [60, 64, 67, 72][beat], 80))
+            t.notes.append(symusic.Note(start, tpq, 48, 64))
+    s.tracks.append(t)
+    s.tempos.append(symusic.Tempo(0, 100.0))
+    return s
+
+
+def dummy_pipeline(tok: MusicTokenizer, seed: int = 0) -> MusicPipeline:
+    """Tiny random model (like diffusers' get_dummy_components)."""
+    torch.manual_seed(seed)
+    model = MusicTransformer(MusicGenConfig(vocab_size=len(tok), context=64, dim=32, layers=2, heads=2))
+    edges = {a: list(np.linspace(0, 7, 7)) for a in ("note_density", "pitch_mean", "articulation", "polyphony")}
+    edges.update(
+        tempo=[66.0, 78.0, 90.0, 102.0, 114.0, 126.0, 144.0],
+        velocity_mean=[45.0, 55.0, 63.0, 70.0, 77.0, 85.0, 95.0],
+        chord_valence=list(np.linspace(-0.8, 0.8, 7)),
+    )
+    return MusicPipeline(model, tok, ConditionBins(edges))
+
+
+def test_tokenizer_round_trip(tok):
+    score = small_score()
+    ids = tok.encode_body(score)
+    assert (ids == tok.bar_id).sum() == 4
+    back = tok.decode(ids.tolist())
+    got = sorted((n.time, n.pitch, n.duration) for n in back.tracks[0].notes)
+    want = sorted((n.time, n.pitch, n.duration) for n in score.tracks[0].notes)
+    assert got == want
+
+
+def test_condition_tokens_are_stripped_on_decode(tok):
+    ids = tok.encode_body(small_score(2)).tolist()
+    with_conds = (
+        tok.prefix({"tempo": 3, "mode": "major"}) + ids[:1] + [tok.bar_left_id(2), tok.bar_dens_id(4)] + ids[1:]
+    )
+    a, b = tok.decode(ids), tok.decode(with_conds)
+    assert [n.pitch for n in a.tracks[0].notes] == [n.pitch for n in b.tracks[0].notes]
+
+
+def test_tokenizer_save_load_keeps_condition_vocab(tok, tmp_path):
+    tok.save(tmp_path)
+    again = MusicTokenizer.load(tmp_path)
+    assert again.vocab == tok.vocab
+
+
+def test_measure_reads_tempo_mode_density():
+    m = measure(small_score())
+    assert m["tempo"] == pytest.approx(100.0)
+    assert m["key"] == 0 and m["mode"] > 0.5
+    assert m["note_density"] == pytest.approx(2.0)
+
+
+def test_window_sampler_masks_forced_tokens(tok):
+    ids = tok.encode_body(small_score(6))
+    starts = np.flatnonzero(ids == tok.bar_id)
+    piece = CachedPiece(ids, starts, np.full(len(starts), 2.0), measure(small_score(6)))
+    pipe = dummy_pipeline(tok)
+    s = WindowSampler([piece], tok, pipe.bins, ctx=128)
+    x, y = s.sample(3, np.random.default_rng(0))
+    assert x.shape == y.shape == (3, 128)
+    forced = np.isin(x[:, 1:], tok.extra_ids)  # condition tokens as targets are never scored
+    assert (y[:, :-1][forced] == -100).all()
+    assert (y != -100).any()
+
+
+def test_model_forward_shapes_and_kv_cache_matches(tok):
+    pipe = dummy_pipeline(tok)
+    m = pipe.model
+    x = torch.randint(0, len(tok), (2, 20))
+    full, _ = m(x)
+    assert full.shape == (2, 20, len(tok))
+    logits, cache = m(x[:, :12])
+    steps = [logits]
+    for i in range(12, 20):
+        lg, cache = m(x[:, i : i + 1], cache=cache, offset=i)
+        steps.append(lg)
+    torch.testing.assert_close(torch.cat(steps, 1), full, atol=1e-5, rtol=1e-4)
+
+
+def test_filters():
+    lg = torch.tensor([[1.0, 3.0, 2.0, 0.0]])
+    assert torch.isinf(top_k_filter(lg, 2)).tolist() == [[True, False, False, True]]
+    kept = ~torch.isinf(top_p_filter(lg, 0.5))
+    assert kept.tolist() == [[False, True, False, False]]
+
+
+@pytest.mark.parametrize("bars", [1, 3, 9])
+def test_exact_bar_count_and_notes_end_inside(tok, bars):
+    pipe = dummy_pipeline(tok)
+    pieces = pipe(attributes={"tempo": 90, "mode": "minor"}, bars=bars, seed=3, num_pieces=2, progress=False)
+    assert len(pieces) == 2
+    for p in pieces:
+        assert sum(t == tok.bar_id for t in p.ids) == bars
+        end = bars * 4 * p.score.ticks_per_quarter
+        assert all(n.time + n.duration <= end for n in p.score.tracks[0].notes)
+        assert p.score.tempos[0].qpm == pytest.approx(90.0)
+
+
+def test_same_seed_same_output_and_greedy_deterministic(tok):
+    pipe = dummy_pipeline(tok)
+    a = pipe(bars=2, seed=11, progress=False)[0]
+    b = pipe(bars=2, seed=11, progress=False)[0]
+    c = pipe(bars=2, seed=12, progress=False)[0]
+    assert a.ids == b.ids
+    assert a.ids != c.ids
+    g1 = pipe(bars=2, seed=1, temperature=0, progress=False)[0]
+    g2 = pipe(bars=2, seed=2, temperature=0, progress=False)[0]
+    assert g1.ids == g2.ids
+
+
+def test_key_transposes_output(tok):
+    pipe = dummy_pipeline(tok)
+    c = pipe(attributes={"key": 0}, bars=2, seed=5, progress=False)[0]
+    d = pipe(attributes={"key": 2}, bars=2, seed=5, progress=False)[0]
+    pc = [n.pitch for n in c.score.tracks[0].notes]
+    pd = [n.pitch for n in d.score.tracks[0].notes]
+    assert pd == [p + 2 for p in pc]
+
+
+def test_runaway_bars_are_clamped_and_reported(tok):
+    pipe = dummy_pipeline(tok)
+    p = pipe(bars=2, seed=0, max_tokens_per_bar=4, progress=False)[0]
+    assert sum(t == tok.bar_id for t in p.ids) == 2
+    assert any("closed" in n for n in p.notes)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"bars": 0}, r"bars must be an integer in \[1, 64\]"),
+        ({"bars": 10000}, "bars must be"),
+        ({"temperature": math.nan}, "temperature"),
+        ({"top_k": 0}, "top_k"),
+        ({"top_p": 1.5}, r"top_p must be in \(0, 1\]"),
+        ({"top_p": 0.0}, "top_p"),
+        ({"num_pieces": 0}, "num_pieces"),
+        ({"attributes": {"mode": "happy"}}, "mode must be"),
+        ({"attributes": {"tempo": math.inf}}, "tempo"),
+        ({"attributes": {"colour": 3}}, "unknown"),
+    ],
+)
+def test_bad_inputs_raise_clear_errors(tok, kwargs, match):
+    pipe = dummy_pipeline(tok)
+    with pytest.raises((ValueError, TypeError), match=match):
+        pipe(progress=False, **{"bars": 1, **kwargs})
+
+
+def test_impossible_density_is_clamped_with_a_note(tok):
+    pipe = dummy_pipeline(tok)
+    p = pipe(attributes={"tempo": 200, "note_density": 15}, bars=1, seed=0, progress=False)[0]
+    assert p.attributes_requested["note_density"] < 15
+    assert any("notes/s" in n for n in p.notes)
+
+
+def test_save_load_pretrained_round_trip(tok, tmp_path):
+    pipe = dummy_pipeline(tok)
+    pipe.save_pretrained(tmp_path)
+    again = MusicPipeline.from_pretrained(tmp_path)
+    a = pipe(bars=2, seed=4, progress=False)[0]
+    b = again(bars=2, seed=4, progress=False)[0]
+    assert a.ids == b.ids
+    assert json.loads((tmp_path / "config.json").read_text())["model"]["dim"] == 32
+
+
+def test_result_save_writes_midi_and_sidecar(tok, tmp_path):
+    pipe = dummy_pipeline(tok)
+    p = pipe(bars=2, seed=9, progress=False)[0]
+    r = MusicResult(p.score, None, p.attributes_requested, None, 9, 2, pipe.model_id, notes=p.notes)
+    paths = r.save(tmp_path, stem="x", audio=False)
+    assert (
+        paths["mid"].read_bytes() == r.midi_bytes() or symusic.Score(str(paths["mid"])).note_num() == p.score.note_num()
+    )
+    meta = json.loads(paths["json"].read_text())
+    assert meta["seed"] == 9 and meta["bars"] == 2 and meta["model"] == "music-gen 0.1.0"
+    with pytest.raises(ValueError, match="stem"):
+        r.save(tmp_path, stem="../evil")
