@@ -1,0 +1,238 @@
+"""Diffusion painter: tiny random SD components built in-process (as diffusers' own tests do), saved,
+loaded back through DiffusionPainter.from_pretrained, and run for 2 steps on CPU. No hub, no GPU."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("diffusers", reason="diffusers is the 'art' extra (pip install 'emotion-studio[art]')")
+pytest.importorskip("transformers", reason="transformers is the 'art' extra")
+
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from studio.art.diffusion import DiffusionPainter, DiffusionResult, detect_family, output_size  # noqa: E402
+from studio.art.diffusion_prompt import hue_word, prompt_from_attributes  # noqa: E402
+
+
+def _bytes_to_unicode() -> list[str]:
+    """GPT-2/CLIP's printable stand-ins for the 256 byte values."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return [chr(c) for c in cs]
+
+
+def tiny_tokenizer(tmp_path):
+    """A CLIPTokenizer from a byte-level vocab.json (one token per byte, with and without '</w>') and an
+    empty merges.txt written here: no hub."""
+    import inspect
+
+    from transformers import CLIPTokenizer
+
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for c in _bytes_to_unicode():
+        vocab.setdefault(c, len(vocab))
+        vocab.setdefault(c + "</w>", len(vocab))
+    (tmp_path / "vocab.json").write_text(json.dumps(vocab))
+    (tmp_path / "merges.txt").write_text("#version: 0.2\n")
+    if "vocab_file" in inspect.signature(CLIPTokenizer.__init__).parameters:  # transformers 4.x: file paths
+        tok = CLIPTokenizer(str(tmp_path / "vocab.json"), str(tmp_path / "merges.txt"))
+    else:  # transformers 5.x: the vocab and merges themselves
+        tok = CLIPTokenizer(vocab=json.loads((tmp_path / "vocab.json").read_text()), merges=[])
+    tok.model_max_length = 32
+    return tok
+
+
+def text_encoder_config(vocab_size: int, **kw):
+    from transformers import CLIPTextConfig
+
+    return CLIPTextConfig(
+        bos_token_id=0,
+        eos_token_id=1,
+        pad_token_id=1,
+        hidden_size=32,
+        intermediate_size=37,
+        num_attention_heads=4,
+        num_hidden_layers=2,
+        vocab_size=vocab_size,
+        max_position_embeddings=32,
+        **kw,
+    )
+
+
+def tiny_vae():
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        block_out_channels=[4, 8],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
+        up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"],
+        latent_channels=4,
+        norm_num_groups=2,
+    )
+
+
+def get_dummy_components(tmp_path):
+    """Tiny SD 1.x components (after diffusers' tests/pipelines/stable_diffusion get_dummy_components)."""
+    from diffusers import DDIMScheduler, UNet2DConditionModel
+    from transformers import CLIPTextModel
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(4, 8),
+        layers_per_block=1,
+        sample_size=16,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
+        norm_num_groups=2,
+    )
+    scheduler = DDIMScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False
+    )
+    tokenizer = tiny_tokenizer(tmp_path)
+    text_encoder = CLIPTextModel(text_encoder_config(len(tokenizer)))
+    return {
+        "unet": unet,
+        "scheduler": scheduler,
+        "vae": tiny_vae(),
+        "text_encoder": text_encoder,
+        "tokenizer": tokenizer,
+        "safety_checker": None,
+        "feature_extractor": None,
+        "image_encoder": None,
+        "requires_safety_checker": False,
+    }
+
+
+@pytest.fixture(scope="module")
+def sd_folder(tmp_path_factory):
+    from diffusers import StableDiffusionPipeline
+
+    tmp = tmp_path_factory.mktemp("tiny-sd")
+    pipe = StableDiffusionPipeline(**get_dummy_components(tmp))
+    out = tmp / "weights"
+    pipe.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def painter(sd_folder):
+    torch.set_num_threads(1)
+    p = DiffusionPainter.from_pretrained(sd_folder, device="cpu")
+    p.set_progress_bar_config(disable=True)
+    return p
+
+
+def test_sd_family_loads_from_local_folder(painter, sd_folder):
+    assert painter.family == "sd"
+    assert type(painter.text2img).__name__ == "StableDiffusionPipeline"
+    assert type(painter.img2img).__name__ == "StableDiffusionImg2ImgPipeline"
+    assert painter.img2img.unet is painter.text2img.unet  # shared, not a second copy
+    assert painter.text2img.unet.dtype == torch.float32
+
+
+def test_text2img_size_and_seed_reproducible(painter):
+    a = painter("tender", seed=3, num_inference_steps=2, height=32, width=48)
+    b = painter("tender", seed=3, num_inference_steps=2, height=32, width=48)
+    c = painter("tender", seed=4, num_inference_steps=2, height=32, width=48)
+    assert isinstance(a, DiffusionResult) and a.mode == "text2img" and a.seed == 3 and a.family == "sd"
+    assert a.image.size == (48, 32) and a.images[0] is a.image
+    assert np.array_equal(np.asarray(a.image), np.asarray(b.image))
+    assert not np.array_equal(np.asarray(a.image), np.asarray(c.image))
+    assert "tender" in a.prompt or "serene" in a.prompt
+    assert a.negative_prompt
+
+
+def test_img2img_from_canvas(painter):
+    canvas = Image.fromarray(np.tile(np.linspace(0, 255, 64, dtype=np.uint8)[None, :, None], (64, 1, 3)))
+    kw = dict(image=canvas, strength=0.5, seed=1, num_inference_steps=2, height=32, width=32)
+    a, b = painter((-0.7, 0.6), **kw), painter((-0.7, 0.6), **kw)
+    assert a.mode == "img2img" and a.strength == 0.5 and a.image.size == (32, 32)
+    assert np.array_equal(np.asarray(a.image), np.asarray(b.image))
+    text_only = painter((-0.7, 0.6), seed=1, num_inference_steps=2, height=32, width=32)
+    assert not np.array_equal(np.asarray(a.image), np.asarray(text_only.image))  # the canvas mattered
+    with pytest.raises(ValueError, match="strength"):
+        painter("calm", image=canvas, strength=0.0, num_inference_steps=2, height=32, width=32)
+
+
+def test_output_size():
+    assert output_size(None, None, None) == (512, 512)
+    assert output_size((640, 480), None, None) == (512, 384)  # init aspect, 512 on the long side
+    assert output_size((640, 480), 64, 96) == (96, 64)
+    with pytest.raises(ValueError, match="multiples of 8"):
+        output_size(None, 30, 32)
+
+
+def test_seed_recorded_when_drawn(painter):
+    r = painter("calm", num_inference_steps=1, height=32, width=32)
+    assert isinstance(r.seed, int) and r.seed >= 0
+
+
+def test_errors_for_wrong_folders(tmp_path, sd_folder, monkeypatch):
+    with pytest.raises(FileNotFoundError, match="not found"):
+        DiffusionPainter.from_pretrained(tmp_path / "nope")
+    with pytest.raises(FileNotFoundError, match="model_index.json"):
+        DiffusionPainter.from_pretrained(tmp_path)
+    (tmp_path / "model_index.json").write_text(json.dumps({"_class_name": "KandinskyPipeline"}))
+    with pytest.raises(ValueError, match="unknown diffusion family"):
+        DiffusionPainter.from_pretrained(tmp_path)
+    index = json.loads((sd_folder / "model_index.json").read_text())
+    (tmp_path / "model_index.json").write_text(json.dumps(index))
+    with pytest.raises(ValueError, match="missing component folders.*unet"):
+        DiffusionPainter.from_pretrained(tmp_path)
+    monkeypatch.delenv("STUDIO_DIFFUSION_WEIGHTS", raising=False)
+    with pytest.raises(ValueError, match="STUDIO_DIFFUSION_WEIGHTS"):
+        DiffusionPainter.from_pretrained()
+
+
+@pytest.mark.parametrize(
+    "cls_name, family, components",
+    [
+        ("StableDiffusionXLPipeline", "sdxl", ["unet", "vae", "text_encoder", "text_encoder_2", "tokenizer_2"]),
+        ("StableDiffusion3Pipeline", "sd3", ["transformer", "vae", "text_encoder_3", "tokenizer_3"]),
+        ("FluxPipeline", "flux", ["transformer", "vae", "text_encoder_2", "tokenizer_2"]),
+    ],
+)
+def test_family_detection(tmp_path, cls_name, family, components):
+    index = {"_class_name": cls_name, "_diffusers_version": "0.30.0"}
+    index.update({c: ["diffusers", "X"] for c in components})
+    index["scheduler"] = ["diffusers", "FlowMatchEulerDiscreteScheduler"]
+    (tmp_path / "model_index.json").write_text(json.dumps(index))
+    with pytest.raises(ValueError, match="missing component folders"):
+        detect_family(tmp_path)
+    for c in [*components, "scheduler"]:
+        (tmp_path / c).mkdir()
+    assert detect_family(tmp_path)[0] == family
+
+
+def test_prompt_from_attributes_reads_the_attributes():
+    calm, _ = prompt_from_attributes({"palette_hues": [220.0], "saturation": 0.2, "angularity": 0.1}, (0.6, -0.6))
+    angry, neg = prompt_from_attributes(
+        {"colour": {"palette_hues": [5.0], "saturation": 0.8}, "line": {"angularity": 0.9}}, (-0.8, 0.7)
+    )
+    assert "sky blue" in calm and "muted" in calm and "curves" in calm and "serene" in calm
+    assert "crimson red" in angry and "vivid" in angry and "angular" in angry and "furious" in angry
+    assert "serene" in neg and "watermark" in neg
+    assert hue_word(359.0) == hue_word(2.0) == "crimson red"
+    with pytest.raises(TypeError):
+        prompt_from_attributes(42, "calm")
+
+
+def test_prompt_accepts_visual_attributes_dataclass():
+    from studio.mapping.visual import visual_attributes_for
+
+    prompt, negative = prompt_from_attributes(visual_attributes_for("furious"), "furious")
+    assert "palette of" in prompt and negative
