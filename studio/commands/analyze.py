@@ -1,0 +1,45 @@
+"""studio analyze: read free text, a named emotion or numbers as valence/arousal/dominance."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+HELP = "estimate valence/arousal/dominance of free text or a named emotion and explain it"
+DESCRIPTION = (
+    "Estimate the emotion of free text ('a rainy farewell at dusk'), a named emotion ('wistful') or "
+    "numbers ('0.3,-0.5'): valence, arousal and dominance in [-1, 1], the nearest named emotions, "
+    "the method used and a confidence. Set STUDIO_TEXT_MODEL=lexicon to skip the sentence encoder."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("text", nargs="+", help="text, a named emotion, or 'valence,arousal[,dominance]'")
+    p.add_argument("--json", action="store_true", help="print the analysis as JSON")
+    p.add_argument("-k", type=int, default=3, help="how many nearest named emotions to list (default 3)")
+
+
+def _numeric(s: str):
+    parts = [x.strip() for x in s.split(",")]
+    if len(parts) not in (2, 3):
+        return None
+    try:
+        return tuple(float(x) for x in parts)
+    except ValueError:
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.text import analyze
+
+    if args.k < 1:
+        raise ValueError(f"-k must be at least 1, got {args.k}")
+    text = " ".join(args.text)
+    nums = _numeric(text)
+    result = analyze(nums if nums is not None else text, k=args.k)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print(result)
+    print("nearest: " + ", ".join(f"{n} ({d:.2f})" for n, d in result.nearest))
+    return 0
