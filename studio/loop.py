@@ -25,9 +25,9 @@ from studio.seeding import MAX_SEED, resolve_seed
 
 ATTRIBUTE_WEIGHT = 0.5  # weight of the attribute->emotion direction against the critic (x confidence)
 AIM_STEP = 0.8
-MAX_CANDIDATES = 32
+MAX_CANDIDATES = 16  # MusicPipeline's batch limit
 MAX_ROUNDS = 10
-MAX_BARS = 256
+MAX_BARS = 64  # MusicPipeline's length limit
 
 
 def _check_int(name: str, x: Any, lo: int, hi: int) -> int:
@@ -148,9 +148,9 @@ def compose(
 
     Args:
         emotion: anything :meth:`Emotion.coerce` takes (label, ``(v, a)``, text, ...).
-        bars: length of each candidate in bars (1-256).
+        bars: length of each candidate in 4/4 bars (1-64).
         seed: base seed (``None`` draws one); recorded. Same seed, same piece.
-        candidates: pieces generated per round (1-32), batched in one pipeline call.
+        candidates: pieces generated per round (1-16), batched in one pipeline call.
         rounds: maximum rounds (1-10); ``candidates=1, rounds=1`` is the open-loop baseline.
         max_seconds: wall-clock budget; no new round starts after it is spent.
         tolerance: VA distance at which the loop stops early.
@@ -173,11 +173,11 @@ def compose(
     if not (isinstance(tolerance, (int, float)) and 0 <= tolerance <= 2.9):
         raise ValueError(f"tolerance must be a VA distance in [0, 2.9], got {tolerance!r}")
     seed = resolve_seed(seed)
-    attributes_for(target, **attribute_overrides)  # validate overrides before any generation
+    attributes_for(target, music=attribute_overrides)  # validate overrides before any generation
     if pipeline is None:
-        from studio.music.pipeline import MusicPipeline
+        from studio.music.oneshot import default_pipeline
 
-        pipeline = MusicPipeline.from_pretrained()
+        pipeline = default_pipeline()
 
     update, close = _progress_fn(progress, rounds)
     t0 = time.perf_counter()
@@ -187,7 +187,7 @@ def compose(
     notes: list[str] = []
     try:
         for r in range(rounds):
-            targets = attributes_for(aim, **attribute_overrides)
+            targets = attributes_for(aim, music=attribute_overrides)
             rseed = _round_seed(seed, r)
             pieces = pipeline(attributes=targets.music, bars=bars, seed=rseed, num_pieces=candidates, progress=False)
             scored = []
@@ -258,7 +258,7 @@ def _candidate_record(a: dict) -> dict:
 
 def _result(MusicResult, best: dict, target: Emotion, seed: int, bars: int, pipeline: Any, notes: list, history: list):
     requested = best["targets"].music
-    model = getattr(getattr(pipeline, "config", None), "name", None) or type(pipeline).__name__
+    model = getattr(pipeline, "model_id", None) or type(pipeline).__name__
     return MusicResult(
         score=best["score"],
         emotion=target,

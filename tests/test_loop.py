@@ -17,10 +17,11 @@ from studio.attributes.music import MusicAttributes
 from studio.critics.base import Reading
 
 
-def fake_mapper(emotion, **overrides):
+def fake_mapper(emotion, music=None):
     from studio.emotion import Emotion
 
     e = Emotion.coerce(emotion)
+    overrides = dict(music or {})
     music = MusicAttributes(pitch_mean=60 + 20 * e.valence, note_density=2.0 + 1.5 * e.arousal, **overrides)
     return type("Targets", (), {"music": music, "emotion": e})()
 
