@@ -119,7 +119,7 @@ def test_filters():
     assert kept.tolist() == [[False, True, False, False]]
 
 
-@pytest.mark.parametrize("bars", [1, 3, 9])
+@pytest.mark.parametrize("bars", [1, 5])
 def test_exact_bar_count_and_notes_end_inside(tok, bars):
     pipe = dummy_pipeline(tok)
     pieces = pipe(attributes={"tempo": 90, "mode": "minor"}, bars=bars, seed=3, num_pieces=2, progress=False)
@@ -185,6 +185,19 @@ def test_impossible_density_is_clamped_with_a_note(tok):
     p = pipe(attributes={"tempo": 200, "note_density": 15}, bars=1, seed=0, progress=False)[0]
     assert p.attributes_requested["note_density"] < 15
     assert any("notes/s" in n for n in p.notes)
+
+
+def test_generate_cli_writes_files_and_rejects_bad_input(tok, tmp_path, capsys):
+    from studio.cli import main
+
+    dummy_pipeline(tok).save_pretrained(tmp_path / "ckpt")
+    argv = ["generate", "-e", "sad", "--bars", "2", "--seed", "3", "--model", str(tmp_path / "ckpt"), "-q"]
+    assert main([*argv, "-o", str(tmp_path / "out"), "--no-audio", "--tempo", "80"]) == 0
+    meta = json.loads((tmp_path / "out" / "music.json").read_text())
+    assert meta["seed"] == 3 and meta["bars"] == 2
+    assert meta["attributes_measured"]["tempo"] == pytest.approx(80.0, rel=0.01)
+    assert main([*argv, "-o", str(tmp_path / "bad"), "--top-p", "2"]) == 2
+    assert "top_p must be in (0, 1]" in capsys.readouterr().err
 
 
 def test_save_load_pretrained_round_trip(tok, tmp_path):

@@ -23,7 +23,7 @@ import numpy as np
 import symusic
 import torch
 
-from studio.seeding import resolve_seed, torch_generator
+from studio.seeding import numpy_rng, resolve_seed, torch_generator
 
 from .conditions import CONTINUOUS, RANGES, ConditionBins
 from .model import MusicTransformer
@@ -36,6 +36,7 @@ MAX_PIECES = 16
 MAX_NOTES_PER_SECOND = 24.0  # faster than this is not playable piano music; density is clamped
 CONDITIONED = ("tempo", "key", "mode", *CONTINUOUS[1:])
 TPQ = 480
+_PITCH_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 
 
 @dataclass
@@ -79,6 +80,7 @@ def normalise_attributes(attributes: Any) -> tuple[dict[str, Any], list[str]]:
     combination (more than 24 notes per second) is clamped and noted.
     """
     notes: list[str] = []
+    explicit = isinstance(attributes, dict)  # a MusicAttributes from the mapper carries extra, measured-only fields
     if attributes is None:
         raw: dict[str, Any] = {}
     elif hasattr(attributes, "to_dict") and not isinstance(attributes, dict):
@@ -123,7 +125,7 @@ def normalise_attributes(attributes: Any) -> tuple[dict[str, Any], list[str]]:
             notes.append(f"{k} {v:g} is outside what this model can play [{lo:g}, {hi:g}]; clamped to {clipped:g}")
             v = clipped
         out[k] = v
-    if ignored:
+    if ignored and explicit:
         notes.append(f"not conditions of this model (measured only): {', '.join(sorted(ignored))}")
     t, d = out.get("tempo"), out.get("note_density")
     if t and d and d * t / 60.0 > MAX_NOTES_PER_SECOND:
@@ -220,6 +222,10 @@ class MusicPipeline:
         validate_sampling(temperature, top_k, top_p)
         seed = resolve_seed(seed)
         request, notes = normalise_attributes(attributes)
+        if request.get("key") is None:
+            # The model writes in C; an unspecified key is drawn from the seed so pieces vary.
+            request["key"] = int(numpy_rng(seed).integers(0, 12))
+            notes.append(f"key unspecified: drew {_PITCH_NAMES[request['key']]} from the seed")
         cb = self._progress(progress, bars)
         bins = self.condition_bins(request)
         tok = self.tokenizer

@@ -1,0 +1,244 @@
+"""Benchmark the released MIDI generator: attribute adherence, musical sanity, speed, emotion direction.
+
+    .venv/bin/python bench/bench_music_gen.py            # 200 pieces, 8 bars each
+    .venv/bin/python bench/bench_music_gen.py --quick    # 48 pieces
+
+Every attribute is measured by ``studio.attributes.extract_attributes`` (the shared extractor, not
+the generator's own). Targets are drawn per group of pieces from the model's condition bins, so the
+Spearman correlations span the range the model was trained on. Writes ``bench/results/music_gen.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from studio.attributes.music import ATTRIBUTES, extract_attributes  # noqa: E402
+from studio.io import write_json_atomic  # noqa: E402
+from studio.music.conditions import CONTINUOUS  # noqa: E402
+from studio.music.pipeline import MusicPipeline  # noqa: E402
+
+CONT = [a for a in CONTINUOUS if a != "tempo"]
+
+
+def pitch_class_entropy(score) -> float:
+    p = np.array([n.pitch % 12 for t in score.tracks for n in t.notes])
+    if len(p) == 0:
+        return float("nan")
+    h = np.bincount(p, minlength=12) / len(p)
+    h = h[h > 0]
+    return float(-(h * np.log2(h)).sum())
+
+
+def groove_consistency(score) -> float:
+    """1 - mean Hamming distance between consecutive bars' 16th-note onset patterns (Wu & Yang 2020)."""
+    tpq = score.ticks_per_quarter
+    notes = [n for t in score.tracks for n in t.notes]
+    if not notes:
+        return float("nan")
+    n_bars = max(n.time for n in notes) // (4 * tpq) + 1
+    grid = np.zeros((n_bars, 16), dtype=bool)
+    for n in notes:
+        grid[n.time // (4 * tpq), (n.time % (4 * tpq)) * 4 // tpq] = True
+    if n_bars < 2:
+        return float("nan")
+    return float(1 - (grid[1:] ^ grid[:-1]).mean())
+
+
+def reference_stats(limit: int = 60) -> dict | None:
+    """Pitch-class entropy and groove consistency of held-out (val) training-corpus pieces."""
+    from studio.paths import data_root
+
+    root = data_root(required=False)
+    if root is None:
+        return None
+    import symusic
+
+    from studio.music.data import list_sources
+
+    val = [it for it in list_sources(root) if it[2] == "val"][:limit]
+    pce, gc = [], []
+    for _, path, _ in val:
+        s = symusic.Score(str(path))
+        pce.append(pitch_class_entropy(s))
+        gc.append(groove_consistency(s))
+    return {
+        "pieces": len(val),
+        "pitch_class_entropy": float(np.nanmean(pce)),
+        "groove_consistency": float(np.nanmean(gc)),
+    }
+
+
+def adherence(pipe: MusicPipeline, groups: int, per_group: int, bars: int, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    rows = []
+    ok = 0
+    t0 = time.perf_counter()
+    for g in range(groups):
+        target = {
+            "tempo": float(rng.uniform(60, 150)),
+            "mode": float(rng.integers(0, 2)),
+            "key": int(rng.integers(0, 12)),
+        }
+        for a in CONT:
+            target[a] = pipe.bins.centre(a, int(rng.integers(0, 8)))
+        target["articulation"] = min(target["articulation"], 8.0)
+        target["chord_valence"] = float(np.clip(target["chord_valence"], -1, 1))
+        pieces = pipe(attributes=target, bars=bars, seed=seed + g, num_pieces=per_group, progress=False)
+        for p in pieces:
+            if p.score.note_num() == 0:
+                continue
+            try:
+                m = extract_attributes(p.score)
+            except Exception:
+                continue
+            ok += 1
+            req = p.attributes_requested
+            rows.append(
+                {
+                    "req": req,
+                    "meas": m.to_dict(),
+                    "pce": pitch_class_entropy(p.score),
+                    "gc": groove_consistency(p.score),
+                }
+            )
+        print(f"  group {g + 1}/{groups}: {len(rows)} pieces measured ({time.perf_counter() - t0:.0f} s)", flush=True)
+    n = groups * per_group
+    tempo_ok = [abs(r["meas"]["tempo"] - r["req"]["tempo"]) <= 0.05 * r["req"]["tempo"] for r in rows]
+    mode_ok = [(r["meas"]["mode"] >= 0.5) == (r["req"]["mode"] >= 0.5) for r in rows]
+    key_ok = [r["meas"]["key"] == r["req"]["key"] for r in rows]
+    nd = ATTRIBUTES["note_density"]
+    shared_bin_ok = [nd.bin(r["meas"]["note_density"]) == nd.bin(r["req"]["note_density"]) for r in rows]
+    model_bin_ok = [
+        pipe.bins.bin("note_density", r["meas"]["note_density"])
+        == pipe.bins.bin("note_density", r["req"]["note_density"])
+        for r in rows
+    ]
+    within_one = [
+        abs(
+            pipe.bins.bin("note_density", r["meas"]["note_density"])
+            - pipe.bins.bin("note_density", r["req"]["note_density"])
+        )
+        <= 1
+        for r in rows
+    ]
+    spearman = {}
+    for a in ["tempo", *CONT]:
+        x = [r["req"][a] for r in rows if r["meas"].get(a) is not None]
+        y = [r["meas"][a] for r in rows if r["meas"].get(a) is not None]
+        spearman[a] = round(float(spearmanr(x, y).statistic), 3) if len(x) > 3 else None
+    return {
+        "pieces_requested": n,
+        "pieces_measured": len(rows),
+        "share_decoded_ok": round(ok / n, 4),
+        "bars_per_piece": bars,
+        "tempo_within_5pct": round(float(np.mean(tempo_ok)), 4),
+        "mode_correct": round(float(np.mean(mode_ok)), 4),
+        "key_correct": round(float(np.mean(key_ok)), 4),
+        "note_density_bin_correct_shared_bins": round(float(np.mean(shared_bin_ok)), 4),
+        "note_density_bin_correct_model_bins": round(float(np.mean(model_bin_ok)), 4),
+        "note_density_bin_within_one_model_bins": round(float(np.mean(within_one)), 4),
+        "spearman_requested_vs_measured": spearman,
+        "pitch_class_entropy": round(float(np.nanmean([r["pce"] for r in rows])), 3),
+        "groove_consistency": round(float(np.nanmean([r["gc"] for r in rows])), 3),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def speed(path: Path | None) -> dict:
+    t0 = time.perf_counter()
+    pipe = MusicPipeline.from_pretrained(path)
+    load_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    pipe(attributes={"tempo": 100, "mode": 1.0}, bars=16, seed=0, progress=False)
+    cold = load_s + time.perf_counter() - t1
+    warm = []
+    for s in range(3):
+        t = time.perf_counter()
+        pipe(attributes={"tempo": 100, "mode": 1.0}, bars=16, seed=s + 1, progress=False)
+        warm.append(time.perf_counter() - t)
+    tps = pipe.last_stats["tokens"] / pipe.last_stats["seconds"]
+    pipe(bars=8, seed=0, num_pieces=8, progress=False)
+    batch_tps = pipe.last_stats["tokens"] / pipe.last_stats["seconds"]
+    return {
+        "load_s": round(load_s, 3),
+        "piece_16_bars_incl_load_s": round(cold, 3),
+        "piece_16_bars_warm_s": round(float(np.median(warm)), 3),
+        "tokens_per_s_kv_cache_batch1": round(tps, 1),
+        "tokens_per_s_kv_cache_batch8": round(batch_tps, 1),
+    }
+
+
+def emotion_direction(pipe: MusicPipeline, per: int, seed: int) -> dict | None:
+    """Quadrant of ``estimate_emotion(measured attributes)`` for pieces generated for each quadrant's emotion."""
+    try:
+        from studio.mapping.music import estimate_emotion
+        from studio.music.oneshot import generate
+    except ImportError as e:
+        return {"skipped": str(e)}
+    targets = {1: (0.7, 0.7), 2: (-0.7, 0.7), 3: (-0.7, -0.7), 4: (0.7, -0.7)}
+    hits, rows = 0, []
+    for q, va in targets.items():
+        for i in range(per):
+            r = generate(va, bars=8, seed=seed + 100 * q + i, pipeline=pipe)
+            v, a = estimate_emotion(r.attributes_measured)
+            got = 1 if v >= 0 and a >= 0 else 2 if a >= 0 else 3 if v < 0 else 4
+            hits += got == q
+            rows.append({"target_quadrant": q, "estimated": [round(v, 3), round(a, 3)], "quadrant": got})
+    return {"pieces": len(rows), "quadrant_accuracy": round(hits / len(rows), 4), "chance": 0.25}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="48 pieces instead of 200")
+    ap.add_argument("--model", type=Path, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "music_gen.json")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    print("speed ...", flush=True)
+    sp = speed(args.model)
+    print(json.dumps(sp, indent=2))
+    pipe = MusicPipeline.from_pretrained(args.model)
+    groups, per = (6, 8) if args.quick else (25, 8)
+    print(f"adherence on {groups * per} pieces ...", flush=True)
+    adh = adherence(pipe, groups, per, bars=8, seed=args.seed)
+    print(json.dumps(adh, indent=2))
+    ref = reference_stats()
+    emo = emotion_direction(pipe, 3 if args.quick else 10, args.seed)
+    print("reference (held-out corpus):", ref)
+    print("emotion direction:", emo)
+    result = {
+        "model": pipe.model_id,
+        "training": {
+            k: pipe.training.get(k) for k in ("steps", "tokens_seen", "wall_s", "final_train_loss", "final_val_loss")
+        },
+        "quick": args.quick,
+        "speed": sp,
+        "adherence": adh,
+        "reference_val_corpus": ref,
+        "emotion_direction": emo,
+        "machine": {
+            "cpu_threads": torch.get_num_threads(),
+            "platform": platform.platform(),
+            "load_avg": list(__import__("os").getloadavg()),
+        },
+    }
+    write_json_atomic(args.out, result)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

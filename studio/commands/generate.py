@@ -1,0 +1,87 @@
+"""studio generate: one piece of music for an emotion, one shot (no critic loop; see `studio compose`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "generate one piece of music for an emotion (one shot; `compose` adds the critic loop)"
+
+OVERRIDES = {
+    "tempo": (float, "BPM, 30-240"),
+    "key": (int, "tonic pitch class 0-11 (C=0)"),
+    "mode": (str, "major, minor or P(major) in [0, 1]"),
+    "note_density": (float, "notes per beat"),
+    "pitch_mean": (float, "mean MIDI pitch (register)"),
+    "velocity_mean": (float, "mean MIDI velocity 1-127"),
+    "articulation": (float, "duration / inter-onset interval"),
+    "polyphony": (float, "mean sounding notes"),
+    "chord_valence": (float, "chord brightness in [-1, 1]"),
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--emotion", "-e", required=True, help='a label ("tender"), "v,a[,d]" or free text')
+    p.add_argument("--bars", type=int, default=16, help="bars of 4/4, 1-64 (default 16)")
+    p.add_argument("--seconds", type=float, default=None, help="length in seconds instead of --bars")
+    p.add_argument("--seed", type=int, default=None, help="seed (drawn and recorded when omitted)")
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--top-p", type=float, default=0.95)
+    p.add_argument("--model", type=Path, default=None, help="checkpoint folder (default checkpoints/music-gen)")
+    p.add_argument("--out", "-o", type=Path, default=Path("outputs/generate"), help="output folder")
+    p.add_argument("--stem", default="music", help="file name stem (default music)")
+    p.add_argument("--no-audio", action="store_true", help="skip the .wav rendering")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    for name, (_, helptext) in OVERRIDES.items():
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, help=helptext)
+
+
+def _emotion_arg(raw: str):
+    parts = raw.split(",")
+    if len(parts) in (2, 3):
+        try:
+            return tuple(float(x) for x in parts)
+        except ValueError:
+            pass
+    return raw
+
+
+def _override(name: str, raw: str):
+    kind = OVERRIDES[name][0]
+    if name == "mode" and raw.strip().lower() in ("major", "minor"):
+        return 1.0 if raw.strip().lower() == "major" else 0.0
+    try:
+        return int(raw) if kind is int else float(raw)
+    except ValueError:
+        raise ValueError(f"--{name.replace('_', '-')} expects {OVERRIDES[name][1]}, got {raw!r}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.music.oneshot import default_pipeline, generate
+
+    overrides = {k: _override(k, getattr(args, k)) for k in OVERRIDES if getattr(args, k) is not None}
+    result = generate(
+        _emotion_arg(args.emotion),
+        bars=args.bars,
+        seed=args.seed,
+        seconds=args.seconds,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        pipeline=default_pipeline(args.model),
+        progress=not args.quiet,
+        **overrides,
+    )
+    paths = result.save(args.out, stem=args.stem, audio=not args.no_audio)
+    m = result.attributes_measured
+    print(f"target {result.emotion}; seed {result.seed}; {result.bars} bars; model {result.model}")
+    if m is not None:
+        print(
+            f"  measured: tempo {m.tempo:.0f} BPM, {m.key_name}, {m.note_density:.2f} notes/beat, "
+            f"pitch mean {m.pitch_mean:.0f}, velocity {m.velocity_mean:.0f}"
+        )
+    for note in result.notes:
+        print(f"  note: {note}")
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
