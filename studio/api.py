@@ -6,7 +6,7 @@ the two are reproducible independently, and bundles both results with one JSON s
 
     >>> import studio
     >>> r = studio.create(emotion="tender", bars=8, seed=7)
-    >>> r.save("outputs/tender")  # music/, painting/, create.json
+    >>> r.save("outputs/tender")  # music.mid/.wav/.png/.json, painting.png/.json, create.json
 """
 
 from __future__ import annotations
@@ -116,21 +116,21 @@ class CreateResult:
         }
 
     def save(self, directory: str | Path) -> dict[str, Path]:
-        """Write the music to ``directory/music/``, the painting to ``directory/painting/`` and
-        the combined sidecar ``directory/create.json``; every file is written atomically and the
-        sidecar last, so its presence means the set is complete.
+        """Write ``music.mid/.wav/.png/.json``, ``painting.png/.json`` and the combined sidecar
+        ``create.json`` into ``directory``; every file is written atomically and the sidecar last,
+        so its presence means the set is complete.
 
         Returns:
-            ``{relative name: path}`` of every file written.
+            ``{file name: path}`` of every file written.
         """
         out = Path(directory)
+        if out.exists() and not out.is_dir():
+            raise NotADirectoryError(f"{out} exists and is not a folder")
         out.mkdir(parents=True, exist_ok=True)
-        for part, sub in ((self.music, "music"), (self.art, "painting")):
+        files: dict[str, Path] = {}
+        for part, stem in ((self.music, "music"), (self.art, "painting")):
             if part is not None:
-                part.save(out / sub)
-        files = {
-            str(p.relative_to(out)): p for p in sorted(out.rglob("*")) if p.is_file() and not p.name.startswith(".")
-        }
+                files.update({Path(p).name: Path(p) for p in part.save(out, stem=stem).values()})
         d = self.to_dict()
         d["files"] = sorted(files) + ["create.json"]
         files["create.json"] = write_json_atomic(out / "create.json", d)

@@ -153,7 +153,7 @@ def test_real_paintings_through_the_cli(tmp_path):
         [*STUDIO, "batch", str(p), "--out", str(out), "--no-progress"], cwd=ROOT, capture_output=True, text=True
     )
     assert r.returncode == 0, r.stderr
-    assert (out / "t" / "painting" / "painting.png").is_file()
+    assert (out / "t" / "painting.png").is_file()
     meta = json.loads((out / "f" / "create.json").read_text())
     assert meta["seed"] == 2 and meta["emotion"]["valence"] == -0.7
 
