@@ -34,7 +34,7 @@ LATENCY_TEXTS = [
 
 
 def _time_calls(model, mode: str, texts: list[str], repeats: int = 3) -> float:
-    """Median ms per ``model.estimate`` call (bypasses the text cache in ``studio.text.analyze``)."""
+    """Median ms per ``model.estimate`` call (bypasses the text cache in ``studio.text.analysis``)."""
     times = []
     for _ in range(repeats):
         for t in texts:

@@ -10,6 +10,6 @@ lexicon that needs no encoder (used when the encoder package is missing or
     >>> print(analyze("wistful"))                       # named emotions resolve exactly
 """
 
-from studio.text.analyze import Analysis, analyze, describe, estimate_vad
+from studio.text.analysis import Analysis, analyze, describe, estimate_vad
 
 __all__ = ["Analysis", "analyze", "describe", "estimate_vad"]
