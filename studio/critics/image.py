@@ -135,7 +135,7 @@ class ImageCritic:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """``[n, F]`` features -> ``[n, 2]`` (valence, arousal), clipped to [-1, 1]."""
-        Z = np.clip(self.standardise(X), -6.0, 6.0)  # a freak feature must not swing a linear head
+        Z = np.clip(self.standardise(X), -4.0, 4.0)  # a freak feature must not swing a linear head
         return np.clip(np.stack([self._head("valence", Z), self._head("arousal", Z)], -1), -1.0, 1.0)
 
     def valdez(self, X: np.ndarray) -> np.ndarray:
@@ -150,7 +150,7 @@ class ImageCritic:
     def confidence(self, x: np.ndarray, size: tuple[int, int]) -> tuple[float, list[str]]:
         """How much to trust a reading of one image, with the reasons it was lowered."""
         why: list[str] = []
-        z = np.abs(self.standardise(x)[0])
+        z = np.minimum(np.abs(self.standardise(x)[0]), 10.0)
         ood = float(np.clip(z - 3.0, 0.0, None).mean())
         c = BASE_CONFIDENCE * math.exp(-3.0 * ood)
         if ood > 0.05:

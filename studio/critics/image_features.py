@@ -60,7 +60,6 @@ FEATURE_NAMES: tuple[str, ...] = (
     "empty_space",
     "centre_detail",
     "top_bottom_lightness",
-    "log_aspect",
 )
 
 
@@ -178,5 +177,4 @@ def extract_features(image: Image.Image | np.ndarray) -> np.ndarray:
     inner = mag[h_ // 3 : 2 * h_ // 3, w_ // 3 : 2 * w_ // 3].mean()
     f["centre_detail"] = float(inner / (mag.mean() + 1e-6))
     f["top_bottom_lightness"] = float(light[: h_ // 2].mean() - light[h_ - h_ // 2 :].mean())
-    f["log_aspect"] = float(np.log(w_ / h_))
     return np.array([f[n] for n in FEATURE_NAMES], dtype=np.float64)
