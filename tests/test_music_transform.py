@@ -53,7 +53,7 @@ def test_keeps_melody_rhythm_and_maps_major_to_minor(midi):
     assert out.attributes_requested["mode"] < 0.5
     rel = sorted({(n.pitch - mel.notes[0].pitch) % 12 for n in mel.notes})
     assert 3 in rel and 4 not in rel
-    assert out.seed == 1 and out.model == "music-vqvae" and out.bars == 4
+    assert out.seed == 1 and out.model.startswith("music-vqvae") and out.bars == 4
 
 
 def test_same_seed_same_output_and_strength_zero_is_identity(midi):
@@ -156,6 +156,7 @@ def test_cli_writes_files(midi, tmp_path):
             "1",
             "--strength",
             "0.8",
+            "--no-audio",
             "--checkpoint",
             str(tmp_path / "ck"),
         ]

@@ -13,6 +13,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out", default="outputs/transform", help="output folder (default outputs/transform)")
     p.add_argument("--strength", type=float, default=1.0, help="0 keeps the source, 1 aims fully (default 1)")
     p.add_argument("--seed", type=int, default=None, help="seed (drawn and recorded when omitted)")
+    p.add_argument("--no-audio", action="store_true", help="skip rendering the .wav")
     p.add_argument("--checkpoint", default=None, help="VQ-VAE folder (default checkpoints/music-vqvae)")
 
 
@@ -32,11 +33,8 @@ def run(args: argparse.Namespace) -> int:
 
     model = BarVQVAE.from_pretrained(args.checkpoint) if args.checkpoint else None
     result = transform(args.midi, emotion=_emotion(args.emotion), strength=args.strength, seed=args.seed, model=model)
-    paths = result.save(args.out)
+    paths = result.save(args.out, stem="transform", audio=not args.no_audio)
     for line in result.notes:
         print(line)
-    print(
-        f"seed {result.seed}; wrote "
-        + ", ".join(str(p) for p in (paths.values() if isinstance(paths, dict) else [paths]))
-    )
+    print(f"seed {result.seed}; wrote " + ", ".join(str(p) for p in paths.values()))
     return 0

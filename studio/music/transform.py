@@ -19,10 +19,7 @@ source's measured attributes and the emotion's targets from :func:`studio.mappin
 from __future__ import annotations
 
 import math
-import os
-from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -262,20 +259,19 @@ def transform(
     return _make_result(
         score=result,
         emotion=emo,
-        requested={**{k: (None if v is None else round(float(v), 4)) for k, v in want.items()}, "strength": s},
+        requested={k: (None if v is None else round(float(v), 4)) for k, v in want.items()},
         measured=extract_attributes(result),
         seed=seed,
         bars=n_bars,
         notes=log,
+        extra={"strength": s, "source_attributes": src.to_dict(), "emotion_targets": tgt.to_dict()},
     )
 
 
-def _make_result(score, emotion, requested, measured, seed, bars, notes):
-    """Build the contract's ``MusicResult`` (``studio.music.result``), or a stand-in until it lands."""
-    try:
-        from studio.music.result import MusicResult
-    except ImportError:  # the generator's result type has not landed yet
-        MusicResult = _StandInResult
+def _make_result(score, emotion, requested, measured, seed, bars, notes, extra):
+    from studio import __version__
+    from studio.music.result import MusicResult
+
     return MusicResult(
         score=score,
         emotion=emotion,
@@ -283,35 +279,7 @@ def _make_result(score, emotion, requested, measured, seed, bars, notes):
         attributes_measured=measured,
         seed=seed,
         bars=bars,
-        model="music-vqvae",
+        model=f"music-vqvae {__version__}",
         notes=notes,
+        extra=extra,
     )
-
-
-@dataclass
-class _StandInResult:
-    """The contract's ``MusicResult`` fields; used only while ``studio.music.result`` is missing."""
-
-    score: Any
-    emotion: Any
-    attributes_requested: Any
-    attributes_measured: Any
-    seed: int
-    bars: int
-    model: str
-    notes: list = field(default_factory=list)
-    reading: Any = None
-    rounds: list = field(default_factory=list)
-
-    def save(self, out: str | os.PathLike, name: str = "transform") -> dict[str, Path]:
-        """Write ``NAME.mid`` and the ``NAME.json`` sidecar into ``out``; returns the paths."""
-        from studio.io import atomic_path, write_json_atomic
-
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        with atomic_path(out / f"{name}.mid") as tmp:
-            self.score.dump_midi(str(tmp))
-        meta = {k: getattr(self, k) for k in ("attributes_requested", "attributes_measured", "seed", "bars", "model")}
-        meta.update(emotion=dict(zip(("valence", "arousal", "dominance"), self.emotion.vad)), notes=self.notes)
-        write_json_atomic(out / f"{name}.json", meta)
-        return {"mid": out / f"{name}.mid", "json": out / f"{name}.json"}
