@@ -236,3 +236,57 @@ def test_prompt_accepts_visual_attributes_dataclass():
 
     prompt, negative = prompt_from_attributes(visual_attributes_for("furious"), "furious")
     assert "palette of" in prompt and negative
+
+
+def get_dummy_sdxl_components(tmp_path):
+    """Tiny SDXL components (after diffusers' tests/pipelines/stable_diffusion_xl get_dummy_components)."""
+    from diffusers import EulerDiscreteScheduler, UNet2DConditionModel
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(2, 4),
+        layers_per_block=1,
+        sample_size=16,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=(2, 4),
+        use_linear_projection=True,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=8,
+        transformer_layers_per_block=(1, 1),
+        projection_class_embeddings_input_dim=80,  # 6 time ids x 8 + 32 pooled text
+        cross_attention_dim=64,  # two 32-wide text encoders, concatenated
+        norm_num_groups=1,
+    )
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, steps_offset=1, beta_schedule="scaled_linear", timestep_spacing="leading"
+    )
+    tokenizer = tiny_tokenizer(tmp_path)
+    cfg = text_encoder_config(len(tokenizer), projection_dim=32)
+    return {
+        "unet": unet,
+        "scheduler": scheduler,
+        "vae": tiny_vae(),
+        "text_encoder": CLIPTextModel(cfg),
+        "tokenizer": tokenizer,
+        "text_encoder_2": CLIPTextModelWithProjection(cfg),
+        "tokenizer_2": tokenizer,
+        "image_encoder": None,
+        "feature_extractor": None,
+    }
+
+
+def test_sdxl_family_end_to_end(tmp_path):
+    from diffusers import StableDiffusionXLPipeline
+
+    StableDiffusionXLPipeline(**get_dummy_sdxl_components(tmp_path)).save_pretrained(tmp_path / "sdxl")
+    p = DiffusionPainter.from_pretrained(tmp_path / "sdxl", device="cpu")
+    p.set_progress_bar_config(disable=True)
+    assert p.family == "sdxl" and type(p.img2img).__name__ == "StableDiffusionXLImg2ImgPipeline"
+    a = p("excited", seed=5, num_inference_steps=2, height=32, width=32)
+    assert a.image.size == (32, 32) and a.family == "sdxl"
+    c = p("excited", image=a.image, strength=0.5, seed=5, num_inference_steps=2, height=32, width=32)
+    assert c.mode == "img2img" and c.image.size == (32, 32)
