@@ -10,9 +10,8 @@ from studio.api import CreateResult, create, derive_seed
 
 def _music_available() -> bool:
     try:
-        import studio.music.pipeline  # noqa: F401
-
         import studio.loop  # noqa: F401
+        import studio.music.pipeline  # noqa: F401
     except ImportError:
         return False
     return True

@@ -137,3 +137,56 @@ def test_eight_concurrent_requests_complete_or_fail_cleanly():
         assert errors[i] is None, errors[i]
         assert results[i][6] == 100 + i and os.path.isfile(results[i][3])
     assert isinstance(errors[7], gr.Error) and "size" in str(errors[7])
+
+
+def _fake_compose(emotion, bars=16, seed=None, candidates=4, rounds=3, progress=False, **overrides):
+    """Stands in for the loop (whose trained generator is a checkpoint): a real score, real critic."""
+    import symusic
+
+    from studio.emotion import Emotion
+    from studio.music.result import MusicResult
+
+    s = symusic.Score(480)
+    t = symusic.Track("piano", 0, False)
+    for i in range(4 * bars):
+        t.notes.append(symusic.Note(i * 480, 400, 60 + (i * 5) % 12, 70))
+    s.tracks.append(t)
+    s.tempos.append(symusic.Tempo(0, float(overrides.get("tempo", 100.0))))
+    reading = studio_judge(s)
+    hist = [
+        {
+            "round": r + 1,
+            "chosen": 0,
+            "candidates": [{"reading": reading.to_dict(), "estimate": [reading.valence, reading.arousal]}],
+        }
+        for r in range(rounds)
+    ]
+    if callable(progress):
+        progress(1.0, "done")
+    return MusicResult(s, Emotion.coerce(emotion), dict(overrides), None, seed, bars, "fake-loop", [], reading, hist)
+
+
+def studio_judge(score):
+    import studio
+
+    return studio.judge(score)
+
+
+def test_generate_music_and_painting_with_a_stand_in_loop(monkeypatch):
+    pytest.importorskip("studio.music.result")
+    import studio.loop
+
+    monkeypatch.setattr(studio.loop, "compose", _fake_compose)
+    names = [f[0] for f in app.FADERS]
+    values = [None] * N
+    values[names.index("tempo")] = 132
+    flags = [n == "tempo" for n in names]
+    audio, midi, roll, painting, circ, readout, seed, sidecar = app.generate(
+        0.6, 0.6, 0.0, "excited", "both", 2, 1, 2, 96, "auto", 3, False, *values, *flags
+    )
+    assert audio.endswith("music.wav") and midi.endswith("music.mid") and roll.endswith("music.png")
+    assert painting.endswith("painting.png") and os.path.getsize(circ) > 1000
+    assert "Music critic" in readout and "2 round(s)" in readout and "Image critic" in readout
+    meta = json.load(open(sidecar))
+    assert meta["attributes"]["music_requested"]["tempo"] == 132.0  # the override reached the loop
+    assert {"music.mid", "music.wav", "painting.png", "create.json"} <= set(meta["files"])
