@@ -190,6 +190,8 @@ class TextVAD:
             # punctuation/digits only: nothing to read an emotion from
             details["reason"] = "no letters"
             return Estimate(np.zeros(3), "lexicon", 0.02, details)
+        if mode == "embedding" and self.head is None:
+            raise ValueError("STUDIO_TEXT_MODEL=embedding but the checkpoint has no embedding_head.safetensors")
         use_embedding = mode != "lexicon" and self.head is not None
         if use_embedding:
             try:
