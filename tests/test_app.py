@@ -190,3 +190,20 @@ def test_generate_music_and_painting_with_a_stand_in_loop(monkeypatch):
     meta = json.load(open(sidecar))
     assert meta["attributes"]["music_requested"]["tempo"] == 132.0  # the override reached the loop
     assert {"music.mid", "music.wav", "painting.png", "create.json"} <= set(meta["files"])
+
+
+def test_reaim_an_uploaded_midi(tmp_path):
+    pytest.importorskip("studio.music.transform")
+    from studio.paths import checkpoint
+
+    if not (checkpoint("music-vqvae") / "config.json").is_file():
+        pytest.skip("the re-aiming model (checkpoints/music-vqvae) is not present")
+    midi = tmp_path / "in.mid"
+    _fake_compose("calm", bars=4, seed=1, rounds=1).score.dump_midi(str(midi))
+    audio, mid, roll, text = app.reaim_midi(str(midi), -0.7, 0.7, 0.2, "furious", 0.8, 4, False)
+    assert mid.endswith(".mid") and os.path.getsize(mid) > 50
+    assert "seed used: **4**" in text
+    with pytest.raises(gr.Error):
+        bad = tmp_path / "bad.mid"
+        bad.write_bytes(b"not a midi file")
+        app.reaim_midi(str(bad), 0.1, 0.1, 0.0, None, 0.5, 1, False)
