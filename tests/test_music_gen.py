@@ -222,3 +222,27 @@ def test_result_save_writes_midi_and_sidecar(tok, tmp_path):
     assert meta["seed"] == 9 and meta["bars"] == 2 and meta["model"] == "music-gen 0.1.0"
     with pytest.raises(ValueError, match="stem"):
         r.save(tmp_path, stem="../evil")
+
+
+def test_train_cli_rejects_bad_budget(capsys):
+    from studio.cli import main
+
+    assert main(["train", "music", "--minutes", "0"]) == 2
+    assert "--minutes must be > 0" in capsys.readouterr().err
+
+
+@pytest.mark.data
+def test_prepare_cache_on_real_data_keeps_emopia_test_out(tmp_path, tok):
+    from studio.music.data import list_sources, load_cache, prepare_cache
+    from studio.paths import data_root
+
+    root = data_root(required=False)
+    if root is None:
+        pytest.skip("needs ../shared/data (set STUDIO_DATA)")
+    items = list_sources(root)
+    test_clips = {r.split(",")[1].strip() for r in (root / "emopia/split/test_clip.csv").read_text().splitlines()[1:]}
+    assert not any(pid.startswith("emopia/") and f"{pid.split('/')[1]}.mid" in test_clips for pid, _, _ in items)
+    npz = prepare_cache(root, tmp_path, limit=2)
+    pieces = load_cache(npz, tok)
+    assert pieces["train"] and all(len(p.bar_starts) >= 2 for p in pieces["train"])
+    assert json.loads((tmp_path / "bins.json").read_text())["num_bins"] == 8

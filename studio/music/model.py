@@ -104,6 +104,7 @@ class MusicTransformer(nn.Module):
         self.norm = nn.LayerNorm(cfg.dim)
         self.head = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
         self.head.weight = self.embed.weight  # tied
+        self._rope: tuple[torch.Tensor, torch.Tensor] | None = None
         self.apply(self._init)
         for name, p in self.named_parameters():
             if name.endswith("out.weight") or name.endswith("mlp.2.weight"):
@@ -129,7 +130,11 @@ class MusicTransformer(nn.Module):
         Returns:
             ``(logits [B, T, V], new cache)``.
         """
-        cos, sin = rope_tables(ids.shape[1], self.config.dim // self.config.heads, self.config.rope_base, offset)
+        n = ids.shape[1]
+        if self._rope is None or self._rope[0].shape[0] < offset + n:  # tables are cached: decoding is per token
+            size = max(2 * self.config.context, offset + n)
+            self._rope = rope_tables(size, self.config.dim // self.config.heads, self.config.rope_base)
+        cos, sin = self._rope[0][offset : offset + n], self._rope[1][offset : offset + n]
         x = self.embed(ids)
         new_cache = []
         for i, block in enumerate(self.blocks):
