@@ -398,3 +398,11 @@ def test_flow_families_end_to_end(tmp_path, family, cls_name):
     assert (a.negative_prompt == "") == (family == "flux")  # FLUX is guidance-distilled: no negative prompt
     c = p("excited", image=a.image, strength=0.5, seed=5, num_inference_steps=2, height=32, width=32)
     assert c.mode == "img2img" and c.image.size == (32, 32)
+
+
+def test_missing_diffusers_is_a_clear_error(sd_folder, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "diffusers", None)  # as if the 'art' extra were not installed
+    with pytest.raises(ImportError, match="art"):
+        DiffusionPainter.from_pretrained(sd_folder, device="cpu")
