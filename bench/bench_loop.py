@@ -50,44 +50,7 @@ def summarise(rows: list[dict], setting: str, judge: str) -> dict:
     return {"quadrant_acc": round(float(np.mean(hits)), 4), "va_distance": round(float(np.mean(dists)), 4)}
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="4 targets, 8 bars, 2 candidates x 2 rounds")
-    ap.add_argument("--bars", type=int, default=None)
-    ap.add_argument("--candidates", type=int, default=None)
-    ap.add_argument("--rounds", type=int, default=None)
-    ap.add_argument("--seeds", type=int, default=1, help="seeds per target")
-    ap.add_argument("--out", default=str(PROJECT_ROOT / "bench" / "results" / "loop.json"))
-    args = ap.parse_args()
-    import torch
-
-    torch.set_num_threads(1)
-    from studio.music.pipeline import MusicPipeline
-
-    from studio.loop import compose
-
-    bars = args.bars or (8 if args.quick else 16)
-    cands = args.candidates or (2 if args.quick else 4)
-    rounds = args.rounds or (2 if args.quick else 3)
-    grid = QUICK if args.quick else GRID
-    pipe = MusicPipeline.from_pretrained()
-    rows, t0 = [], time.perf_counter()
-    for target in grid:
-        for seed in range(args.seeds):
-            row = {"target": target, "seed": seed}
-            for setting, (c, r) in {"open": (1, 1), "loop": (cands, rounds)}.items():
-                t = time.perf_counter()
-                res = compose(target, bars=bars, seed=seed, candidates=c, rounds=r, progress=False, pipeline=pipe)
-                row[setting] = judge_both(res) | {
-                    "seconds": round(time.perf_counter() - t, 2),
-                    "rounds": len(res.rounds),
-                }
-            rows.append(row)
-            print(
-                f"target {target} seed {seed}: open critic {np.round(row['open']['critic'], 2)} "
-                f"loop critic {np.round(row['loop']['critic'], 2)} ({row['loop']['seconds']} s)",
-                flush=True,
-            )
+def report(rows, args, bars, cands, rounds, grid, t0, final):
     out = {
         "settings": {
             "bars": bars,
@@ -111,8 +74,50 @@ def main() -> int:
             f"{judge:10s}: quadrant acc {o['quadrant_acc']:.2f} -> {lp['quadrant_acc']:.2f}, "
             f"VA distance {o['va_distance']:.3f} -> {lp['va_distance']:.3f}"
         )
+    out["complete"] = final
     out["rows"] = rows
     write_json_atomic(args.out, out)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="4 targets, 4 bars, 2 candidates x 2 rounds")
+    ap.add_argument("--bars", type=int, default=None)
+    ap.add_argument("--candidates", type=int, default=None)
+    ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--seeds", type=int, default=1, help="seeds per target")
+    ap.add_argument("--out", default=str(PROJECT_ROOT / "bench" / "results" / "loop.json"))
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    from studio.loop import compose
+    from studio.music.pipeline import MusicPipeline
+
+    bars = args.bars or (4 if args.quick else 16)
+    cands = args.candidates or (2 if args.quick else 4)
+    rounds = args.rounds or (2 if args.quick else 3)
+    grid = QUICK if args.quick else GRID
+    pipe = MusicPipeline.from_pretrained()
+    rows, t0 = [], time.perf_counter()
+    for target in grid:
+        for seed in range(args.seeds):
+            row = {"target": target, "seed": seed}
+            for setting, (c, r) in {"open": (1, 1), "loop": (cands, rounds)}.items():
+                t = time.perf_counter()
+                res = compose(target, bars=bars, seed=seed, candidates=c, rounds=r, progress=False, pipeline=pipe)
+                row[setting] = judge_both(res) | {
+                    "seconds": round(time.perf_counter() - t, 2),
+                    "rounds": len(res.rounds),
+                }
+            rows.append(row)
+            report(rows, args, bars, cands, rounds, grid, t0, final=False)  # partial results survive a kill
+            print(
+                f"target {target} seed {seed}: open critic {np.round(row['open']['critic'], 2)} "
+                f"loop critic {np.round(row['loop']['critic'], 2)} ({row['loop']['seconds']} s)",
+                flush=True,
+            )
+    report(rows, args, bars, cands, rounds, grid, t0, final=True)
     print("->", args.out)
     return 0
 
