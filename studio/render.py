@@ -278,6 +278,7 @@ def circumplex_png(
             loop round, drawn as a path ending at the chosen piece; a single reading is accepted.
         path: ``.png`` to write (atomically).
         candidates: optional extra readings drawn as faint dots (all candidates of all rounds).
+        path_label: legend text of the path.
     """
     from studio.emotion import Emotion, named_emotions
 
@@ -306,7 +307,7 @@ def circumplex_png(
         for i, (x, y) in enumerate(pts):
             ax.plot(x, y, "o", color="#3b6ea5", ms=6 if i < len(pts) - 1 else 9)
             ax.annotate(str(i + 1), (x, y), fontsize=8, xytext=(4, -9), textcoords="offset points", color="#3b6ea5")
-        ax.plot([], [], "o-", color="#3b6ea5", label="critic reading per round")
+        ax.plot([], [], "o-", color="#3b6ea5", label=path_label)
     ax.plot(t.valence, t.arousal, "*", color="#c0504d", ms=16, label="target")
     ax.set_xlim(-1.2, 1.2)
     ax.set_ylim(-1.2, 1.2)

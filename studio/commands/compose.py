@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         **overrides,
     )
     paths = result.save(args.out)
+    circ = _circumplex(result, args.out)
     print(f"target {result.emotion}; seed {result.seed}")
     for r in result.rounds:
         print(
@@ -62,5 +63,30 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {result.reading}")
     for note in result.notes:
         print(f"  note: {note}")
-    print("wrote " + ", ".join(str(p) for p in (paths.values() if isinstance(paths, dict) else [paths])))
+    written = [str(p) for p in (paths.values() if isinstance(paths, dict) else [paths])]
+    print("wrote " + ", ".join(written + ([str(circ)] if circ else [])))
     return 0
+
+
+def _circumplex(result, out: str):
+    """The VA picture of the loop: target, the chosen reading per round, every candidate."""
+    from pathlib import Path
+
+    from studio.render import circumplex_png
+
+    chosen, cands = [], []
+    for r in result.rounds:
+        ests = [c["estimate"] for c in r["candidates"] if c["estimate"]]
+        cands += ests
+        best = r["candidates"][r["chosen"]]["estimate"]
+        if best:
+            chosen.append(best)
+    if result.emotion is None or not chosen:
+        return None
+    return circumplex_png(
+        result.emotion,
+        chosen,
+        Path(out) / "circumplex.png",
+        candidates=cands,
+        title=f"{result.emotion}: chosen estimate per round",
+    )
