@@ -268,7 +268,12 @@ def _va(x: Any) -> tuple[float, float]:
 
 
 def circumplex_png(
-    target: Any, readings: Any, path: str | os.PathLike, title: str | None = None, candidates: Any = None
+    target: Any,
+    readings: Any,
+    path: str | os.PathLike,
+    title: str | None = None,
+    candidates: Any = None,
+    path_label: str = "critic reading per round",
 ) -> Path:
     """The valence-arousal circle: named emotions, the target and the critic's readings.
 
