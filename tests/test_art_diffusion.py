@@ -176,6 +176,14 @@ def test_output_size():
         output_size(None, 30, 32)
 
 
+def test_save_pretrained_round_trip(painter, tmp_path):
+    painter.save_pretrained(tmp_path / "again")
+    again = DiffusionPainter.from_pretrained(tmp_path / "again", device="cpu")
+    again.set_progress_bar_config(disable=True)
+    kw = dict(seed=2, num_inference_steps=2, height=32, width=32)
+    assert np.array_equal(np.asarray(again("calm", **kw).image), np.asarray(painter("calm", **kw).image))
+
+
 def test_seed_recorded_when_drawn(painter):
     r = painter("calm", num_inference_steps=1, height=32, width=32)
     assert isinstance(r.seed, int) and r.seed >= 0

@@ -190,6 +190,11 @@ class DiffusionPainter:
         pipe = pipe.to(device)
         return cls(pipe, family, source=str(weights))
 
+    def save_pretrained(self, folder: str | os.PathLike) -> Path:
+        """Write the shared components in diffusers format (``model_index.json`` + one folder each)."""
+        self.text2img.save_pretrained(str(folder))
+        return Path(folder)
+
     def to(self, device: Any) -> DiffusionPainter:
         """Move both pipelines (they share modules, so this moves them once)."""
         self.text2img.to(device)
