@@ -1,6 +1,6 @@
 """Benchmark the released MIDI generator: attribute adherence, musical sanity, speed, emotion direction.
 
-    .venv/bin/python bench/bench_music_gen.py            # 200 pieces, 8 bars each
+    .venv/bin/python bench/bench_music_gen.py            # 200 pieces, 4 bars each (--bars N)
     .venv/bin/python bench/bench_music_gen.py --quick    # 48 pieces
 
 Every attribute is measured by ``studio.attributes.extract_attributes`` (the shared extractor, not
@@ -164,7 +164,7 @@ def speed(path: Path | None) -> dict:
     pipe(attributes={"tempo": 100, "mode": 1.0}, bars=16, seed=0, progress=False)
     cold = load_s + time.perf_counter() - t1
     warm, cpu = [], []
-    for s in range(3):
+    for s in range(2):
         t, c = time.perf_counter(), time.process_time()
         pipe(attributes={"tempo": 100, "mode": 1.0}, bars=16, seed=s + 1, progress=False)
         warm.append(time.perf_counter() - t)
@@ -211,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--smoke", action="store_true", help="2 pieces, to check the script runs (writes to /tmp)")
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--bars", type=int, default=4, help="bars per adherence piece (default 4)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "music_gen.json")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -222,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         groups, per, args.out = 1, 2, Path("/tmp/music_gen_smoke.json")
     print(f"adherence on {groups * per} pieces ...", flush=True)
-    adh = adherence(pipe, groups, per, bars=8, seed=args.seed)
+    adh = adherence(pipe, groups, per, bars=args.bars, seed=args.seed)
     print(json.dumps(adh, indent=2))
     ref = reference_stats(5 if args.smoke else 60)
     emo = emotion_direction(pipe, 1 if args.smoke else 4 if args.quick else 8, args.seed)

@@ -122,7 +122,14 @@ def test_filters():
 @pytest.mark.parametrize("bars", [1, 5])
 def test_exact_bar_count_and_notes_end_inside(tok, bars):
     pipe = dummy_pipeline(tok)
-    pieces = pipe(attributes={"tempo": 90, "mode": "minor"}, bars=bars, seed=3, num_pieces=2, progress=False)
+    pieces = pipe(
+        attributes={"tempo": 90, "mode": "minor"},
+        bars=bars,
+        seed=3,
+        num_pieces=2,
+        progress=False,
+        max_tokens_per_bar=24,
+    )
     assert len(pieces) == 2
     for p in pieces:
         assert sum(t == tok.bar_id for t in p.ids) == bars
@@ -133,20 +140,20 @@ def test_exact_bar_count_and_notes_end_inside(tok, bars):
 
 def test_same_seed_same_output_and_greedy_deterministic(tok):
     pipe = dummy_pipeline(tok)
-    a = pipe(bars=2, seed=11, progress=False)[0]
-    b = pipe(bars=2, seed=11, progress=False)[0]
-    c = pipe(bars=2, seed=12, progress=False)[0]
+    a = pipe(bars=2, seed=11, progress=False, max_tokens_per_bar=24)[0]
+    b = pipe(bars=2, seed=11, progress=False, max_tokens_per_bar=24)[0]
+    c = pipe(bars=2, seed=12, progress=False, max_tokens_per_bar=24)[0]
     assert a.ids == b.ids
     assert a.ids != c.ids
-    g1 = pipe(bars=2, seed=1, temperature=0, progress=False)[0]
-    g2 = pipe(bars=2, seed=2, temperature=0, progress=False)[0]
+    g1 = pipe(bars=2, seed=1, temperature=0, progress=False, max_tokens_per_bar=24)[0]
+    g2 = pipe(bars=2, seed=2, temperature=0, progress=False, max_tokens_per_bar=24)[0]
     assert g1.ids == g2.ids
 
 
 def test_key_transposes_output(tok):
     pipe = dummy_pipeline(tok)
-    c = pipe(attributes={"key": 0}, bars=2, seed=5, progress=False)[0]
-    d = pipe(attributes={"key": 2}, bars=2, seed=5, progress=False)[0]
+    c = pipe(attributes={"key": 0}, bars=2, seed=5, progress=False, max_tokens_per_bar=24)[0]
+    d = pipe(attributes={"key": 2}, bars=2, seed=5, progress=False, max_tokens_per_bar=24)[0]
     pc = [n.pitch for n in c.score.tracks[0].notes]
     pd = [n.pitch for n in d.score.tracks[0].notes]
     assert pd == [p + 2 for p in pc]
@@ -182,7 +189,7 @@ def test_bad_inputs_raise_clear_errors(tok, kwargs, match):
 
 def test_impossible_density_is_clamped_with_a_note(tok):
     pipe = dummy_pipeline(tok)
-    p = pipe(attributes={"tempo": 200, "note_density": 15}, bars=1, seed=0, progress=False)[0]
+    p = pipe(attributes={"tempo": 200, "note_density": 15}, bars=1, seed=0, progress=False, max_tokens_per_bar=24)[0]
     assert p.attributes_requested["note_density"] < 15
     assert any("notes/s" in n for n in p.notes)
 
@@ -204,15 +211,15 @@ def test_save_load_pretrained_round_trip(tok, tmp_path):
     pipe = dummy_pipeline(tok)
     pipe.save_pretrained(tmp_path)
     again = MusicPipeline.from_pretrained(tmp_path)
-    a = pipe(bars=2, seed=4, progress=False)[0]
-    b = again(bars=2, seed=4, progress=False)[0]
+    a = pipe(bars=2, seed=4, progress=False, max_tokens_per_bar=24)[0]
+    b = again(bars=2, seed=4, progress=False, max_tokens_per_bar=24)[0]
     assert a.ids == b.ids
     assert json.loads((tmp_path / "config.json").read_text())["model"]["dim"] == 32
 
 
 def test_result_save_writes_midi_and_sidecar(tok, tmp_path):
     pipe = dummy_pipeline(tok)
-    p = pipe(bars=2, seed=9, progress=False)[0]
+    p = pipe(bars=2, seed=9, progress=False, max_tokens_per_bar=24)[0]
     r = MusicResult(p.score, None, p.attributes_requested, None, 9, 2, pipe.model_id, notes=p.notes)
     paths = r.save(tmp_path, stem="x", audio=False)
     assert (
