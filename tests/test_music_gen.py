@@ -253,3 +253,14 @@ def test_prepare_cache_on_real_data_keeps_emopia_test_out(tmp_path, tok):
     pieces = load_cache(npz, tok)
     assert pieces["train"] and all(len(p.bar_starts) >= 2 for p in pieces["train"])
     assert json.loads((tmp_path / "bins.json").read_text())["num_bins"] == 8
+
+
+def test_bars_for_seconds():
+    from studio.music.oneshot import bars_for_seconds
+
+    assert bars_for_seconds(32, 120) == 16  # 120 BPM: 2 s per bar
+    assert bars_for_seconds(0.5, 60) == 1
+    with pytest.raises(ValueError, match="at most 64 bars"):
+        bars_for_seconds(3600, 120)
+    with pytest.raises(ValueError, match="seconds must be a positive number"):
+        bars_for_seconds(-1, 120)
