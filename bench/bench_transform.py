@@ -7,9 +7,9 @@ measured with ``extract_attributes`` before and after:
   of clips where the output moved from the source toward the target (when the target differs);
 * (b) emotion direction: ``mapping.music.estimate_emotion`` and the music critic (``studio.judge``)
   before/after: share of clips whose reading moved closer to the target, mean V/A change;
-* (c) melody preservation: the output's *top voice* (skyline over all tracks, so accompaniment that
-  pokes above the melody counts against us) vs the source's: onset F1 on the 16th grid and pitch
-  contour correlation at matched onsets;
+* (c) melody preservation: the output's *top voice* (sustain-aware skyline over all tracks, so
+  accompaniment that pokes above the melody counts against us) vs the source's, in real time with the tempo change undone:
+  onset F1 on a 16th-of-a-beat lattice and the correlation of successive pitch intervals at shared onsets;
 * (d) the VQ-VAE's held-out bar reconstruction (POP909 songs %20==0 + EMOPIA val): onset note F1,
   BCE, code perplexity;
 * (e) condition control on held-out bars: decode each bar's own codes with one condition moved
@@ -35,7 +35,7 @@ from studio.io import write_json_atomic
 from studio.mapping import attributes_for
 from studio.mapping.music import estimate_emotion
 from studio.music.transform import transform
-from studio.music.vqvae import BarVQVAE, score_notes, skyline, unpack
+from studio.music.vqvae import BarVQVAE, skyline, unpack
 from studio.paths import PROJECT_ROOT, checkpoint, data_root
 
 OPPOSITE = {1: 3, 3: 1, 2: 4, 4: 2}
@@ -43,15 +43,27 @@ CENTRE = {1: (0.6, 0.6), 2: (-0.6, 0.6), 3: (-0.6, -0.6), 4: (0.6, -0.6)}
 ATTRS = ("tempo", "mode", "note_density", "pitch_mean", "velocity_mean")
 
 
-def top_voice(score) -> dict[int, int]:
-    """Skyline of a score: 16th-step onset -> highest pitch starting there."""
-    n = score_notes(score)
-    top = n[skyline(n)]
-    return {int(s): int(p) for s, p in zip(top[:, 0], top[:, 2])}
+def top_voice(score, grid: float, stretch: float = 1.0) -> dict[int, int]:
+    """Top voice in real time: onset lattice index -> pitch, by the sustain-aware skyline.
+
+    Times are seconds / ``stretch`` on a ``grid``-second lattice, so a tempo change is undone; a note
+    is in the top voice only if no higher top-voice note is still sounding (what a listener follows).
+    """
+    sec = score.to("second")
+    rows = [
+        (int(round(n.start / stretch / grid)), int(round(n.end / stretch / grid)) + 1, n.pitch)
+        for tr in sec.tracks
+        if not tr.is_drum
+        for n in tr.notes
+    ]
+    notes = np.array(rows, np.int64).reshape(-1, 3)
+    top = notes[skyline(notes, sustain=True)]
+    return {int(k): int(p) for k, _, p in top}
 
 
-def melody_scores(src, out) -> tuple[float, float]:
-    a, b = top_voice(src), top_voice(out)
+def melody_scores(src, out, grid: float, stretch: float) -> tuple[float, float]:
+    """Top-voice onset F1 and pitch-contour correlation (of successive intervals) at shared onsets."""
+    a, b = top_voice(src, grid), top_voice(out, grid, stretch)
     common = sorted(set(a) & set(b))
     f1 = 2 * len(common) / max(1, len(a) + len(b))
     if len(common) < 3:
@@ -96,6 +108,19 @@ def condition_control(model: BarVQVAE, z, n: int = 1500) -> dict[str, float]:
     return out
 
 
+def rules_only(score, src, requested: dict):
+    """Ablation: the source with only tempo and dynamics moved as ``transform`` moves them."""
+    out = score.copy()
+    ratio = requested["tempo"] / src.tempo if requested.get("tempo") and src.tempo else 1.0
+    for t in out.tempos:
+        t.qpm = t.qpm * ratio
+    dv = requested["velocity_mean"] - src.velocity_mean
+    for tr in out.tracks:
+        for n in tr.notes:
+            n.velocity = int(np.clip(round(n.velocity + dv), 1, 127))
+    return out
+
+
 def _judge(score):
     try:
         from studio.critics import judge
@@ -116,6 +141,7 @@ def main() -> int:
     model = BarVQVAE.from_pretrained()
     t0 = time.time()
     moved = {k: [] for k in ATTRS}
+    abl_closer, abl_dv, abl_crit_closer, abl_crit_dv = [], [], [], []
     est_closer, dv, da, crit_closer, crit_dv, crit_da, f1s, rs, secs = [], [], [], [], [], [], [], [], []
     for i, clip in enumerate(clips):
         path = data / "emopia" / "midis" / clip
@@ -143,7 +169,15 @@ def main() -> int:
             crit_closer.append(float(rj_o.distance(target) < rj_s.distance(target)))
             crit_dv.append((rj_o.valence - rj_s.valence) * np.sign(tv[0]))
             crit_da.append((rj_o.arousal - rj_s.arousal) * np.sign(tv[1]))
-        f1, r = melody_scores(src_score, res.score)
+        ab = rules_only(src_score, src, res.attributes_requested)
+        ev_b = np.array(estimate_emotion(extract_attributes(ab)))
+        abl_closer.append(float(np.linalg.norm(ev_b - tv) < np.linalg.norm(ev_s - tv)))
+        abl_dv.append(float((ev_b - ev_s)[0] * np.sign(tv[0])))
+        rj_b = _judge(ab)
+        if rj_b is not None and rj_s is not None:
+            abl_crit_closer.append(float(rj_b.distance(target) < rj_s.distance(target)))
+            abl_crit_dv.append((rj_b.valence - rj_s.valence) * np.sign(tv[0]))
+        f1, r = melody_scores(src_score, res.score, 15.0 / src.tempo, res.extra["time_stretch"])
         f1s.append(f1)
         rs.append(r)
     mean = lambda x: round(float(np.nanmean(x)), 4) if len(x) else None  # noqa: E731
@@ -160,6 +194,13 @@ def main() -> int:
         "critic_valence_change_toward_target": mean(crit_dv),
         "critic_arousal_change_toward_target": mean(crit_da),
         "critic_available": bool(crit_closer),
+        "ablation_rules_only": {
+            "what": "source with only tempo and velocity moved (no melody mode mapping, no VQ-VAE re-decoding)",
+            "mapper_estimate_closer_share": mean(abl_closer),
+            "mapper_valence_change_toward_target": mean(abl_dv),
+            "critic_closer_share": mean(abl_crit_closer),
+            "critic_valence_change_toward_target": mean(abl_crit_dv),
+        },
         "top_voice_onset_f1": mean(f1s),
         "top_voice_contour_corr": mean(rs),
         "seconds_per_clip": mean(secs),

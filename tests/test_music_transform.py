@@ -163,3 +163,33 @@ def test_cli_writes_files(midi, tmp_path):
     )
     assert rc == 0
     assert list((tmp_path / "out").glob("*.mid")) and list((tmp_path / "out").glob("*.json"))
+
+
+def test_released_checkpoint(midi):
+    from studio.paths import checkpoint
+
+    if not (checkpoint("music-vqvae") / "model.safetensors").is_file():
+        pytest.skip("checkpoints/music-vqvae not present")
+    m = BarVQVAE.from_pretrained()
+    assert m.config.n_codes >= 1 and m.config.extra.get("metrics", {}).get("note_f1", 0) > 0.1
+    out = transform(midi, emotion="sad", seed=2, model=m)
+    assert len(out.score.tracks) == 2 and len(out.score.tracks[1].notes) > 0
+
+
+@pytest.mark.data
+def test_emopia_test_clip_keeps_top_voice():
+    from studio.paths import checkpoint, data_root
+
+    root = data_root(required=False)
+    if root is None or not (checkpoint("music-vqvae") / "model.safetensors").is_file():
+        pytest.skip("needs ../shared/data (EMOPIA) and checkpoints/music-vqvae")
+    clip = root / "emopia" / "midis" / "Q1_GY3f6ckBVkA_2.mid"  # an EMOPIA test clip
+    src = symusic.Score(str(clip))
+    out = transform(clip, emotion=(-0.6, -0.6), seed=0)
+    stretch = out.extra["time_stretch"]
+    src_on = np.array(sorted({n.start for t in src.to("second").tracks for n in t.notes}))
+    mel_on = np.array([n.start / stretch for n in out.score.to("second").tracks[0].notes])
+    nearest = np.abs(src_on[None, :] - mel_on[:, None]).min(1)
+    assert len(mel_on) > 20 and nearest.max() < 0.01  # every melody onset is a source onset
+    gap = lambda x: abs(x - out.attributes_requested["tempo"])  # noqa: E731
+    assert gap(out.attributes_measured.tempo) < gap(out.extra["source_attributes"]["tempo"])

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from einops import rearrange
 
 from studio.music.vqvae import (
     LOW,
@@ -76,7 +77,7 @@ def _melody_mask(score, notes: np.ndarray) -> np.ndarray:
     named = [i for i, t in enumerate(score.tracks) if not t.is_drum and t.name.strip().lower().startswith(MELODY_NAMES)]
     if named and len(named) < len({int(t) for t in notes[:, 4]}):
         return np.isin(notes[:, 4], named)
-    return skyline(notes)
+    return skyline(notes, sustain=True)
 
 
 def _snap(pc_rel: int, mode: int) -> int:
@@ -94,19 +95,24 @@ def _decode_bars(
     scale: dict[str, float],
     shift: int,
     generator: torch.Generator,
-    jitter: float = 0.15,
+    jitter: float = 0.1,
+    floor: float = 0.1,
 ) -> np.ndarray:
     """Re-decode accompaniment bars with shifted conditions.
+
+    The decoder proposes onsets; each bar keeps its ``K`` most probable onset cells (``K`` = the
+    target note count, cells under ``floor`` never), because a fixed threshold under- or
+    over-produces notes with a short-trained decoder and the note count is what the target asks for.
 
     Args:
         rolls: source bars in C, ``[B, 2, 16, 88]``; stats: their :func:`roll_stats`.
         scale: multipliers for ``count``, ``rhythm``, ``hold``; shift: semitones added to register.
-        generator: seeds the threshold jitter (same seed, same notes).
+        generator: seeds the probability jitter (same seed, same notes).
 
     Returns:
         Boolean rolls ``[B, 2, 16, 88]`` (onset, sounding).
     """
-    cond = []
+    cond, counts = [], []
     for st in stats:
         st = dict(st)
         st["count"] *= scale["count"]
@@ -114,12 +120,21 @@ def _decode_bars(
         st["hold"] *= scale["hold"]
         st["register"] += shift
         cond.append(bin_conditions(st, mode))
+        counts.append(max(1, int(round(st["count"]))))
     centred = torch.from_numpy(np.stack([center_register(r) for r in rolls]))
     with torch.no_grad():
         codes = model.encode(centred)
         prob = torch.sigmoid(model.decode(codes, torch.from_numpy(np.stack(cond))))
-    u = model.config.threshold + jitter * (torch.rand(prob.shape, generator=generator) - 0.5)
-    return (prob > u).numpy()
+    noisy = prob + jitter * (torch.rand(prob.shape, generator=generator) - 0.5)
+    out = (noisy > model.config.threshold).numpy()
+    onset = rearrange(noisy[:, 0], "b t p -> b (t p)")
+    for i, k in enumerate(counts):
+        top = torch.topk(onset[i], k).indices
+        keep = torch.zeros_like(onset[i], dtype=torch.bool)
+        keep[top[prob[i, 0].flatten()[top] > floor]] = True
+        out[i, 0] = rearrange(keep, "(t p) -> t p", t=STEPS).numpy()
+    out[:, 1] |= out[:, 0]
+    return out
 
 
 def _roll_notes(roll: np.ndarray, bar: int) -> list[tuple[int, int, int]]:
@@ -222,7 +237,12 @@ def transform(
         out = _decode_bars(model, rolls[keep], stats, new_mode, scale, shift, gen)
         bar_vel = {int(b): float(acc_rows[acc_rows[:, 0] // STEPS == b, 3].mean()) for b in keep}
         top = np.full(max([n_bars * STEPS] + [e for _, e, _ in mel_steps]) + 1, -1)
+        # the melody line holds its pitch until the next melody onset, so the accompaniment stays
+        # under the line even where a melody note is short (the top voice is what listeners follow)
+        starts = sorted({st for st, _, _ in mel_steps}) + [len(top)]
+        nxt = {a: b for a, b in zip(starts, starts[1:])}
         for st, en, p in mel_steps:
+            en = min(max(en, nxt[st]), st + 2 * STEPS)
             top[st:en] = np.maximum(top[st:en], p)
         base = tonic + shift
         for i, b in enumerate(keep):
@@ -253,6 +273,18 @@ def transform(
         result.tracks.append(accomp)
     for tr in result.tracks:
         tr.notes.sort(key=lambda n: (n.start, n.pitch))
+    if s > 0 and len(score.tempos) <= 1 and src.tempo:
+        # A single tempo that disagrees with the measured beat (performance MIDI on a nominal grid):
+        # re-time so the written tempo is the target beat and the sound is the same speed change.
+        qpm = score.tempos[0].qpm if len(score.tempos) else 120.0
+        g = src.tempo / qpm
+        if abs(g - 1) > 0.05:
+            result = result.copy()
+            for tr in result.tracks:
+                for n in tr.notes:
+                    n.start, n.duration = int(round(n.start * g)), max(1, int(round(n.duration * g)))
+            result.tempos[0].qpm = want["tempo"]
+            log.append(f"re-timed: written tempo {qpm:.0f} but measured beat {src.tempo:.0f} BPM")
     how = "re-decoded by the bar VQ-VAE" if (s > 0 and len(acc_rows)) else "kept from the source"
     log.append(f"tempo x{ratio:.2f}; {len(accomp.notes)} accompaniment notes {how}")
 
@@ -264,7 +296,14 @@ def transform(
         seed=seed,
         bars=n_bars,
         notes=log,
-        extra={"strength": s, "source_attributes": src.to_dict(), "emotion_targets": tgt.to_dict()},
+        extra={
+            "strength": s,
+            "time_stretch": round(float(src.tempo / want["tempo"]), 6)
+            if s > 0 and src.tempo and want["tempo"]
+            else 1.0,
+            "source_attributes": src.to_dict(),
+            "emotion_targets": tgt.to_dict(),
+        },
     )
 
 
