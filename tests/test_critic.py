@@ -166,3 +166,14 @@ def test_sixteen_drum_tracks_and_dense_long_piece_stay_fast():
     r = judge(dense)
     assert r.confidence < 0.5
     assert time.perf_counter() - t0 < 20
+
+
+def test_dispatch_sends_images_to_the_image_critic(tmp_path):
+    pytest.importorskip("studio.critics.image")
+    from PIL import Image
+
+    im = Image.fromarray((np.random.default_rng(0).random((32, 32, 3)) * 255).astype("uint8"))
+    im.save(tmp_path / "x.png")
+    assert judge(tmp_path / "x.png").kind == "image"
+    assert judge(im).kind == "image"
+    assert judge(make_score()).kind == "music"
