@@ -237,7 +237,18 @@ def compose(
     finally:
         close()
 
-    return _result(_result_cls(), best, target, seed, bars, pipeline, notes, history)
+    result = _result(_result_cls(), best, target, seed, bars, pipeline, notes, history)
+    if isinstance(getattr(result, "extra", None), dict):
+        result.extra["loop"] = {
+            "candidates": candidates,
+            "rounds_max": rounds,
+            "rounds_run": len(history),
+            "tolerance": tolerance,
+            "max_seconds": max_seconds,
+            "seconds": round(time.perf_counter() - t0, 2),
+            "overrides": dict(attribute_overrides),
+        }
+    return result
 
 
 def _r(x: float) -> float | None:
