@@ -144,7 +144,8 @@ class CreateResult:
             if part is None:
                 continue
             if r is None:
-                lines.append(f"  {name:5s}: no critic reading")
+                why = next((n for n in getattr(part, "notes", None) or [] if "critic" in n), None)
+                lines.append(f"  {name:5s}: no critic reading" + (f" ({why})" if why else ""))
             else:
                 lines.append(
                     f"  {name:5s}: read V {r.valence:+.2f} A {r.arousal:+.2f} (distance {r.distance(self.emotion):.2f}, confidence {r.confidence:.2f})"
@@ -161,6 +162,7 @@ def create(
     candidates: int = 4,
     rounds: int = 3,
     what: str = "both",
+    max_seconds: float | None = None,
     music_overrides: dict | None = None,
     visual_overrides: dict | None = None,
     art_backend: str = "painter",
@@ -177,6 +179,7 @@ def create(
         style: painting style passed to ``studio.paint``.
         candidates, rounds: the composing loop's candidates per round and number of rounds.
         what: ``"both"``, ``"music"`` or ``"art"``.
+        max_seconds: the composing loop's time budget (no new round starts after it).
         music_overrides / visual_overrides: attribute values that replace the mapped targets,
             e.g. ``{"tempo": 90}``.
         art_backend: ``"painter"`` (CPU) or ``"diffusers"``.
@@ -214,6 +217,7 @@ def create(
             "candidates": candidates,
             "rounds": rounds,
             "what": what,
+            "max_seconds": max_seconds,
             "art_backend": art_backend,
         },
     )
@@ -230,6 +234,7 @@ def create(
             seed=result.music_seed,
             candidates=candidates,
             rounds=rounds,
+            max_seconds=max_seconds,
             progress=(lambda f, m: report(share * f, f"composing: {m}")) if progress else False,
             **dict(music_overrides or {}),
         )

@@ -29,8 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", "-o", default="outputs/demo", help="output folder (default outputs/demo)")
     p.add_argument("--emotions", nargs="+", default=DEFAULT_EMOTIONS, help="words, 'v,a[,d]' pairs or text")
     p.add_argument("--bars", type=int, default=8)
-    p.add_argument("--candidates", type=int, default=3)
+    p.add_argument("--candidates", type=int, default=2)
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--max-seconds", type=float, default=20.0, help="loop budget per emotion (default 20 s)")
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--seed", type=int, default=2024, help="base seed (each emotion gets seed + its index)")
 
@@ -94,7 +95,14 @@ def run(args: argparse.Namespace) -> int:
             failures += 1
             continue
         t0 = time.perf_counter()
-        kw = dict(bars=args.bars, seed=args.seed + i, size=args.size, candidates=args.candidates, rounds=args.rounds)
+        kw = dict(
+            bars=args.bars,
+            seed=args.seed + i,
+            size=args.size,
+            candidates=args.candidates,
+            rounds=args.rounds,
+            max_seconds=args.max_seconds,
+        )
         try:
             r = create(emotion=asked, what=what, **kw)
         except (ImportError, FileNotFoundError) as e:
