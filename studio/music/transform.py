@@ -286,7 +286,8 @@ def transform(
             result.tempos[0].qpm = want["tempo"]
             log.append(f"re-timed: written tempo {qpm:.0f} but measured beat {src.tempo:.0f} BPM")
     how = "re-decoded by the bar VQ-VAE" if (s > 0 and len(acc_rows)) else "kept from the source"
-    log.append(f"tempo x{ratio:.2f}; {len(accomp.notes)} accompaniment notes {how}")
+    bpm = f"tempo {src.tempo:.0f} -> {want['tempo']:.0f} BPM" if s > 0 and src.tempo and want["tempo"] else "tempo kept"
+    log.append(f"{bpm}; {len(accomp.notes)} accompaniment notes {how}")
 
     return _make_result(
         score=result,
