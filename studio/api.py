@@ -163,6 +163,7 @@ def create(
     rounds: int = 3,
     what: str = "both",
     max_seconds: float | None = None,
+    pipeline: Any = None,
     music_overrides: dict | None = None,
     visual_overrides: dict | None = None,
     art_backend: str = "painter",
@@ -180,6 +181,7 @@ def create(
         candidates, rounds: the composing loop's candidates per round and number of rounds.
         what: ``"both"``, ``"music"`` or ``"art"``.
         max_seconds: the composing loop's time budget (no new round starts after it).
+        pipeline: a loaded ``MusicPipeline`` to reuse (default: load ``checkpoints/music-gen``).
         music_overrides / visual_overrides: attribute values that replace the mapped targets,
             e.g. ``{"tempo": 90}``.
         art_backend: ``"painter"`` (CPU) or ``"diffusers"``.
@@ -235,6 +237,7 @@ def create(
             candidates=candidates,
             rounds=rounds,
             max_seconds=max_seconds,
+            pipeline=pipeline,
             progress=(lambda f, m: report(share * f, f"composing: {m}")) if progress else False,
             **dict(music_overrides or {}),
         )

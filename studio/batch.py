@@ -214,6 +214,7 @@ def create_job(job: dict, directory: Path) -> dict:
         candidates=job["candidates"],
         rounds=job["rounds"],
         what=job["what"],
+        pipeline=_WORKER.get("pipeline") if job["what"] != "art" else None,
     )
     r.save(directory)
     return {
@@ -259,12 +260,18 @@ def _init_worker(job_fn: str | Callable, threads: int | None) -> None:
 
 
 def warm_up() -> None:
-    """Import the generation stack once per worker so the first item does not pay for it."""
-    for mod in ("studio.api", "studio.art", "studio.loop", "studio.critics"):
+    """Load the generation stack once per worker so no item pays for it again."""
+    for mod in ("studio.api", "studio.art", "studio.loop", "studio.critics", "studio.mapping"):
         try:
             importlib.import_module(mod)
         except ImportError:
             pass
+    try:
+        from studio.music.pipeline import MusicPipeline
+
+        _WORKER["pipeline"] = MusicPipeline.from_pretrained()
+    except (ImportError, FileNotFoundError):
+        pass  # art-only batches still run; music items report the missing generator
 
 
 def run_job(job: dict, out: str, job_fn: str | Callable | None = None) -> dict:
