@@ -77,6 +77,16 @@ def test_accompaniment_stays_under_the_melody(midi):
         assert all(n.pitch < p for p in sounding)
 
 
+def test_strength_interpolates_targets(midi):
+    m = tiny_model()
+    half, full = (transform(midi, emotion="furious", strength=x, seed=0, model=m) for x in (0.5, 1.0))
+    src = half.extra["source_attributes"]
+    for k in ("tempo", "velocity_mean", "note_density"):
+        a, b = half.attributes_requested[k] - src[k], full.attributes_requested[k] - src[k]
+        assert a == pytest.approx(b / 2, rel=1e-3, abs=1e-3)
+    assert half.extra["emotion_targets"]["tempo"] == pytest.approx(full.attributes_requested["tempo"], rel=1e-3)
+
+
 @pytest.mark.parametrize("strength", [-0.1, 1.5, float("nan"), "strong"])
 def test_bad_strength(midi, strength):
     with pytest.raises(ValueError, match="strength"):
@@ -125,13 +135,13 @@ def test_vqvae_learns_and_round_trips(tmp_path):
     roll = (torch.rand(16, 2, STEPS, 88, generator=g) < 0.03).to(torch.uint8)
     cond = torch.zeros(16, 5, dtype=torch.long)
     opt = torch.optim.Adam(m.parameters(), lr=1e-2)
-    first = float(m(roll, roll, cond)["recon"])
+    first = float(m(roll, roll, cond)["recon"].detach())
     for _ in range(30):
         loss = m(roll, roll, cond)
         opt.zero_grad()
         loss["loss"].backward()
         opt.step()
-    assert float(m(roll, roll, cond)["recon"]) < first
+    assert float(m(roll, roll, cond)["recon"].detach()) < first
     m.eval()
     m.save_pretrained(tmp_path / "ck")
     m2 = BarVQVAE.from_pretrained(tmp_path / "ck")
