@@ -60,6 +60,7 @@ def main() -> int:
     ]
     runs = []
     for w in args.workers:
+        load_before = round(os.getloadavg()[0], 2)
         with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
             t0 = time.perf_counter()
             s = run_batch(jobs, tmp, workers=w, job_fn=job_fn, backend=args.backend, progress=False)
@@ -75,12 +76,13 @@ def main() -> int:
                 "items_per_minute": round(s["ok"] / wall * 60, 2),
                 "mean_item_seconds": round(sum(item_s) / max(len(item_s), 1), 3),
                 "errors": s["errors"][:3],
+                "load_avg_1min_before": load_before,
             }
         )
         r = runs[-1]
         print(
             f"workers {w}: {r['ok']}/{args.jobs} ok in {r['wall_seconds']:.1f} s -> {r['items_per_minute']:.1f} items/min "
-            f"(mean {r['mean_item_seconds']:.2f} s per item inside a worker)"
+            f"(mean {r['mean_item_seconds']:.2f} s per item inside a worker; load {load_before} before)"
         )
     if len(runs) > 1 and runs[0]["items_per_minute"]:
         print(
