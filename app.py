@@ -457,6 +457,9 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
 
 
 def launch(host: str = "127.0.0.1", port: int | None = None, concurrency: int = 2, **kw):
+    from studio.api import configure_threads
+
+    configure_threads()
     return build_demo(concurrency).launch(server_name=host, server_port=port, allowed_paths=[str(OUT_ROOT)], **kw)
 
 

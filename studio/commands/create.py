@@ -26,8 +26,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.api import create
+    from studio.api import configure_threads, create
 
+    configure_threads()
     r = create(
         emotion=args.emotion,
         bars=args.bars,

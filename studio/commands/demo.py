@@ -31,7 +31,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bars", type=int, default=8)
     p.add_argument("--candidates", type=int, default=2)
     p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--max-seconds", type=float, default=20.0, help="loop budget per emotion (default 20 s)")
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        help="loop time budget per emotion (off by default: a budget makes results depend on machine speed)",
+    )
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--seed", type=int, default=2024, help="base seed (each emotion gets seed + its index)")
 
@@ -69,9 +74,10 @@ def _analysis(asked) -> str:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from studio.api import create
+    from studio.api import configure_threads, create
     from studio.batch import _emotion
 
+    configure_threads()
     avail = availability()
     missing = {k: v for k, v in avail.items() if v}
     print("Emotion Studio demo")
