@@ -45,11 +45,13 @@ def test_notebook_is_valid_and_walks_the_whole_api():
     assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")  # committed clean
 
 
-@pytest.mark.slow
 def test_notebook_executes_top_to_bottom(tmp_path, monkeypatch):
     missing = _missing()
     if missing:
         pytest.skip(f"parts not available yet: {', '.join(missing)}")
+    from studio.api import configure_threads
+
+    configure_threads(1)
     nb = json.loads(NB.read_text())
     monkeypatch.chdir(tmp_path)
     ns: dict = {"__name__": "__notebook__"}
