@@ -85,3 +85,23 @@ def test_nearest_and_str():
     e = named_emotions()["serene"]
     assert e.nearest(1)[0][0] == "serene"
     assert "serene" in str(e) and "Q" in str(e)
+
+
+def test_atomic_write_is_whole_or_absent_and_readable(tmp_path):
+    import os
+    import stat
+
+    from studio.io import atomic_path, write_json_atomic
+
+    target = tmp_path / "out" / "x.json"
+    write_json_atomic(target, {"a": 1})
+    assert target.read_text().strip().startswith("{")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o666 & ~mask  # not mkstemp's private 0600
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("crash mid-write")
+    assert '"a": 1' in target.read_text()  # the earlier file survives a failed write
+    assert [p.name for p in target.parent.iterdir()] == ["x.json"]  # no temp files left behind
