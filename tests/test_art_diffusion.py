@@ -414,3 +414,22 @@ def test_missing_diffusers_is_a_clear_error(sd_folder, monkeypatch):
     monkeypatch.setitem(sys.modules, "diffusers", None)  # as if the 'art' extra were not installed
     with pytest.raises(ImportError, match="art"):
         DiffusionPainter.from_pretrained(sd_folder, device="cpu")
+
+
+def test_paint_diffusers_backend_reads_env_weights_and_seeds_from_the_painter(sd_folder, monkeypatch, tmp_path):
+    import studio
+    from studio.art.diffusion import WEIGHTS_ENV
+
+    monkeypatch.setenv(WEIGHTS_ENV, str(sd_folder))
+    a = studio.paint("serene", seed=4, size=64, backend="diffusers", strength=0.5, steps=2, progress=False)
+    b = studio.paint("serene", seed=4, size=64, backend="diffusers", strength=0.5, steps=2, progress=False)
+    c = studio.paint("furious", seed=4, size=64, backend="diffusers", strength=0.5, steps=2, progress=False)
+    assert a.image.size == (64, 64) and a.backend == "diffusers" and a.seed == 4
+    assert np.array_equal(np.asarray(a.image), np.asarray(b.image))
+    # the painter's canvas for another emotion is another img2img source, so another picture
+    assert not np.array_equal(np.asarray(a.image), np.asarray(c.image))
+    a.save(tmp_path)
+    assert (tmp_path / "painting.png").is_file() and (tmp_path / "painting.json").is_file()
+    monkeypatch.delenv(WEIGHTS_ENV)
+    with pytest.raises(ValueError, match=WEIGHTS_ENV):
+        studio.paint("serene", seed=4, size=64, backend="diffusers", steps=2, progress=False)

@@ -78,6 +78,7 @@ def paint(
     progress: bool | Callable[[int, int], None] = True,
     attributes: VisualAttributes | dict | None = None,
     strength: float = 0.6,
+    steps: int = 30,
 ) -> PaintResult:
     """Paint an emotion.
 
@@ -90,11 +91,14 @@ def paint(
         style: ``"impressionist"``, ``"expressionist"``, ``"pointillist"``, ``"colourist"`` (wash),
             or ``None`` for brushwork straight from the attributes.
         backend: ``"painter"`` (CPU, default) or ``"diffusers"`` (needs ``weights`` and diffusers).
-        weights: folder of diffusion weights for ``backend="diffusers"``.
+        weights: folder of diffusion weights for ``backend="diffusers"`` (default ``$STUDIO_DIFFUSION_WEIGHTS``).
+            Without a photo, the CPU painting of the same attributes and seed is the img2img source.
         candidates: paint this many (1-16) and keep the one the image critic reads closest to the target.
         progress: show a tqdm bar (``True``), nothing (``False``), or call ``progress(done, total)``.
         attributes: visual attributes to use instead of (or, as a dict, on top of) the mapping's.
-        strength: how far a photo's colours move toward the emotion's palette (0-1).
+        strength: how far a photo's colours move toward the emotion's palette (0-1); for diffusers, the
+            img2img strength (how far the result departs from the photo or the painter's canvas).
+        steps: diffusion sampling steps (``backend="diffusers"`` only; img2img runs ``steps * strength``).
 
     Returns:
         :class:`PaintResult` with the chosen image, attributes, seed, critic reading and rounds.
@@ -136,8 +140,12 @@ def paint(
         wh = photo_img.size
     else:
         wh = (size, size) if isinstance(size, int) else size
+        if backend == "diffusers":  # latent diffusion needs sides divisible by 8
+            wh = tuple(max(64, int(x) // 8 * 8) for x in wh)
 
-    render = _renderer(backend, weights, target, attrs, style_name, wh, photo_img, strength)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= int(steps) <= 200:
+        raise ValueError(f"steps must be an integer in [1, 200], got {steps!r}")
+    render = _renderer(backend, weights, target, attrs, style_name, wh, photo_img, strength, int(steps))
     judge = _critic()
     if judge is None:
         notes.append("image critic not available: candidates ranked by the Valdez brightness/saturation estimate")
@@ -200,7 +208,7 @@ def paint(
     )
 
 
-def _renderer(backend, weights, target, attrs, style_name, wh, photo_img, strength) -> Callable[[int], Any]:
+def _renderer(backend, weights, target, attrs, style_name, wh, photo_img, strength, steps=30) -> Callable[[int], Any]:
     """A function ``seed -> PIL image`` for the chosen backend."""
     from PIL import Image
 
@@ -218,23 +226,42 @@ def _renderer(backend, weights, target, attrs, style_name, wh, photo_img, streng
         return render
 
     try:
-        from studio.art.diffusion import DiffusionPainter
+        from studio.art.diffusion import WEIGHTS_ENV, DiffusionPainter
     except ImportError as e:
         raise ValueError(
             f"backend 'diffusers' is not available ({e}); install the art extra (pip install 'emotion-studio[art]') "
             "or use backend='painter'"
         ) from e
-    if weights is None:
-        raise ValueError("backend 'diffusers' needs weights=DIR, a folder of diffusion weights (no downloads are made)")
+    import os
     from pathlib import Path
 
+    weights = weights or os.environ.get(WEIGHTS_ENV)
+    if not weights:
+        raise ValueError(
+            f"backend 'diffusers' needs weights=DIR or ${WEIGHTS_ENV}: a local folder of diffusion weights "
+            "(SD 1.x/SDXL/SD3/FLUX with model_index.json; no downloads are made)"
+        )
     if not Path(weights).exists():
         raise FileNotFoundError(f"diffusion weights not found at {weights}")
     pipe = DiffusionPainter.from_pretrained(weights)
+    painter_canvas = None
+    if photo_img is None:
+        # Without a photo, the CPU painter's canvas for the same attributes and seed seeds img2img, so
+        # both backends agree on palette and composition; ``strength`` says how far diffusion departs.
+        painter_canvas = _renderer("painter", None, target, attrs, style_name, wh, None, strength)
 
     def render(s: int) -> Image.Image:
-        size_kw = {} if photo_img is not None else {"width": wh[0], "height": wh[1]}
-        out = pipe(target, attributes=attrs, image=photo_img, strength=strength, seed=s, **size_kw)
+        init = photo_img if photo_img is not None else painter_canvas(s)
+        out = pipe(
+            target,
+            attributes=attrs,
+            image=init,
+            strength=strength,
+            seed=s,
+            num_inference_steps=steps,
+            width=wh[0],
+            height=wh[1],
+        )
         out = getattr(out, "images", out)
         out = out[0] if isinstance(out, (list, tuple)) else out
         return out if isinstance(out, Image.Image) else Image.fromarray(np.asarray(out))
