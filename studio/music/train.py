@@ -38,7 +38,7 @@ class TrainConfig:
     lr: float = 2e-3
     min_lr: float = 1e-4
     warmup_steps: int = 20
-    planned_steps: int = 320  # cosine horizon; the time budget usually ends training first
+    planned_steps: int = 0  # cosine horizon in steps; 0 = follow the wall-clock budget (see lr_at)
     weight_decay: float = 0.1
     grad_clip: float = 1.0
     cond_dropout: float = 0.3
@@ -77,10 +77,20 @@ def load_model(folder: Path) -> tuple[MusicTransformer, dict]:
     return model, cfg
 
 
-def lr_at(step: int, tc: TrainConfig) -> float:
+def lr_at(step: int, tc: TrainConfig, time_frac: float | None = None) -> float:
+    """Warm-up, then cosine decay to ``min_lr``.
+
+    The horizon is ``planned_steps`` when set; otherwise it is the run's wall-clock budget
+    (``time_frac`` = share of ``minutes`` used), so the decay ends when the budget does however fast
+    the machine is. A step-count horizon sized for one machine's speed left the first released run at
+    the floor learning rate for its last 40 % of steps on a busier one.
+    """
     if step < tc.warmup_steps:
         return tc.lr * (step + 1) / tc.warmup_steps
-    t = min(1.0, (step - tc.warmup_steps) / max(1, tc.planned_steps - tc.warmup_steps))
+    if tc.planned_steps > 0 or time_frac is None:
+        t = min(1.0, (step - tc.warmup_steps) / max(1, tc.planned_steps - tc.warmup_steps))
+    else:
+        t = min(1.0, max(0.0, time_frac))
     return tc.min_lr + 0.5 * (tc.lr - tc.min_lr) * (1 + math.cos(math.pi * t))
 
 
@@ -155,8 +165,9 @@ def train(data_root: Path, out: Path, tc: TrainConfig, resume: bool = False, cac
     model.train()
     while time.time() - t0 < tc.minutes * 60:
         step = record["steps"]
+        frac = (time.time() - t0) / (tc.minutes * 60)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, tc)
+            g["lr"] = lr_at(step, tc, frac)
         x, y = train_s.sample(tc.batch_size, rng)
         loss = model.loss(torch.from_numpy(x), torch.from_numpy(y))
         opt.zero_grad(set_to_none=True)
@@ -170,7 +181,7 @@ def train(data_root: Path, out: Path, tc: TrainConfig, resume: bool = False, cac
         record["final_train_loss"] = ema
         if record["steps"] % 10 == 0:
             tps = record["tokens_seen"] / max(record["wall_s"], 1e-6)
-            print(f"step {record['steps']} loss {ema:.3f} lr {lr_at(step, tc):.2e} {tps:.0f} tok/s", flush=True)
+            print(f"step {record['steps']} loss {ema:.3f} lr {lr_at(step, tc, frac):.2e} {tps:.0f} tok/s", flush=True)
         if record["steps"] % tc.eval_every == 0:
             val_loss = evaluate(model, val_s, tc.eval_batches, tc.batch_size)
             record["history"].append(
