@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studio.emotion import parse_emotion_arg
 from studio.io import write_json_atomic
 
 COLUMNS = ("emotion", "bars", "seed", "what", "style", "size", "name", "candidates", "rounds")
@@ -35,7 +36,6 @@ WHAT = ("both", "music", "art")
 DEFAULT_JOB_FN = "studio.batch:create_job"
 MANIFEST, SUMMARY, PARTIAL = "manifest.jsonl", "summary.json", ".partial-"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_TUPLE_RE = re.compile(r"^\(?\s*[-+0-9.eE]+(\s*,\s*[-+0-9.eE]+){1,2}\s*\)?$")
 
 
 @dataclass
@@ -89,12 +89,6 @@ def _int(row: dict, key: str, default: int | None) -> int | None:
     return int(f)
 
 
-def _emotion(v: Any) -> Any:
-    if isinstance(v, str) and _TUPLE_RE.match(v.strip()):
-        return tuple(float(x) for x in v.strip().strip("()").split(","))
-    return v
-
-
 def parse_row(row: dict, line: int) -> Job:
     """Validate one row (a dict of column -> value) into a :class:`Job`; ``ValueError`` if bad."""
     from studio.emotion import Emotion
@@ -102,7 +96,7 @@ def parse_row(row: dict, line: int) -> Job:
     unknown = sorted(k for k in row if k not in COLUMNS and k is not None)
     if unknown:
         raise ValueError(f"unknown column(s) {unknown}; accepted: {', '.join(COLUMNS)}")
-    emotion = _emotion(row.get("emotion"))
+    emotion = parse_emotion_arg(row.get("emotion"))
     if emotion is None or (isinstance(emotion, str) and not emotion.strip()):
         raise ValueError("emotion is empty")
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -27,6 +28,7 @@ ACCEPTED_FORMS = (
     "'furious' (see `studio emotions`), or free text such as 'a rainy farewell at dusk'"
 )
 MAX_TEXT_CHARS = 2000
+_NUMERIC_RE = re.compile(r"^\(?\s*[-+0-9.eE]+(\s*,\s*[-+0-9.eE]+){1,2}\s*\)?$")
 QUADRANT_NAMES = {1: "Q1 (+V+A)", 2: "Q2 (-V+A)", 3: "Q3 (-V-A)", 4: "Q4 (+V-A)"}
 
 
@@ -99,7 +101,11 @@ class Emotion:
         return [(n, round(d, 3)) for d, n in dists[:k]]
 
     def to_dict(self) -> dict:
-        d = {"valence": round(self.valence, 4), "arousal": round(self.arousal, 4), "dominance": round(self.dominance, 4)}
+        d = {
+            "valence": round(self.valence, 4),
+            "arousal": round(self.arousal, 4),
+            "dominance": round(self.dominance, 4),
+        }
         if self.label is not None:
             d["label"] = self.label
         if self.confidence is not None:
@@ -140,7 +146,23 @@ class Emotion:
         raise TypeError(f"cannot use {type(x).__name__} as an emotion; give {ACCEPTED_FORMS}")
 
 
+def parse_emotion_arg(text: Any) -> Any:
+    """``"0.6,-0.5"`` / ``"(0.6, -0.5, 0.2)"`` -> a tuple of floats; anything else is returned as is.
+
+    The one place where command lines, job files and forms turn typed numbers into a VAD tuple.
+    """
+    if isinstance(text, str) and _NUMERIC_RE.match(text.strip()):
+        try:
+            return tuple(float(x) for x in text.strip().strip("()").split(","))
+        except ValueError:
+            return text
+    return text
+
+
 def _from_text(text: str) -> Emotion:
+    parsed = parse_emotion_arg(text)
+    if isinstance(parsed, tuple):
+        return Emotion.coerce(parsed)
     s = text.strip()
     if not s:
         raise ValueError(f"emotion text is empty; give {ACCEPTED_FORMS}")
@@ -163,7 +185,9 @@ def named_emotions() -> dict[str, Emotion]:
     with path.open(encoding="utf-8") as f:
         lines = [ln for ln in f if not ln.startswith("#")]
     for r in csv.DictReader(lines):
-        out[r["name"]] = Emotion(float(r["valence"]), float(r["arousal"]), float(r["dominance"]), label=r["name"], confidence=1.0)
+        out[r["name"]] = Emotion(
+            float(r["valence"]), float(r["arousal"]), float(r["dominance"]), label=r["name"], confidence=1.0
+        )
     return out
 
 

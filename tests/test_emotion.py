@@ -105,3 +105,19 @@ def test_atomic_write_is_whole_or_absent_and_readable(tmp_path):
             raise RuntimeError("crash mid-write")
     assert '"a": 1' in target.read_text()  # the earlier file survives a failed write
     assert [p.name for p in target.parent.iterdir()] == ["x.json"]  # no temp files left behind
+
+
+@pytest.mark.parametrize("text, expected", [("0.6,-0.5", (0.6, -0.5)), ("(0.2, 0.1, -0.3)", (0.2, 0.1, -0.3)), ("1e-1,0", (0.1, 0.0))])
+def test_typed_numbers_are_a_vad_tuple(text, expected):
+    from studio.emotion import parse_emotion_arg
+
+    assert parse_emotion_arg(text) == pytest.approx(expected)
+    assert Emotion.coerce(text).vad[: len(expected)] == pytest.approx(expected)
+
+
+def test_typed_numbers_out_of_range_are_refused_not_read_as_text():
+    from studio.emotion import parse_emotion_arg
+
+    assert parse_emotion_arg("tender") == "tender"
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        Emotion.coerce("2,0")

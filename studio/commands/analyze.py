@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from studio.emotion import parse_emotion_arg
+
 HELP = "estimate valence/arousal/dominance of free text or a named emotion and explain it"
 DESCRIPTION = (
     "Estimate the emotion of free text ('a rainy farewell at dusk'), a named emotion ('wistful') or "
@@ -20,13 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _numeric(s: str):
-    parts = [x.strip() for x in s.split(",")]
-    if len(parts) not in (2, 3):
-        return None
-    try:
-        return tuple(float(x) for x in parts)
-    except ValueError:
-        return None
+    parsed = parse_emotion_arg(s)
+    return parsed if isinstance(parsed, tuple) else None
 
 
 def run(args: argparse.Namespace) -> int:

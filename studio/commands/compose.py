@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from studio.emotion import parse_emotion_arg
+
 HELP = "compose music for an emotion (closed loop: generate, judge, re-aim); writes MIDI, WAV, PNG, JSON"
 
 # attributes that may be pinned from the command line: flag -> (field, type)
@@ -26,14 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _emotion_arg(text: str):
-    parts = [t.strip() for t in text.split(",")]
-    if len(parts) in (2, 3):
-        try:
-            return tuple(float(t) for t in parts)
-        except ValueError:
-            pass
-    return text
+_emotion_arg = parse_emotion_arg  # the one parser of typed 'v,a[,d]' (studio.emotion)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from studio.emotion import parse_emotion_arg
+
 HELP = "make music + a painting for one emotion and save them (MIDI, WAV, PNG, JSON)"
 
 
-def _emotion_arg(s: str):
-    from studio.batch import _emotion
-
-    return _emotion(s)
+_emotion_arg = parse_emotion_arg  # the one parser of typed 'v,a[,d]' (studio.emotion)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from studio.api import configure_threads, create
-    from studio.batch import _emotion
+    from studio.emotion import parse_emotion_arg as _emotion
 
     configure_threads()
     avail = availability()

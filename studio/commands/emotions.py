@@ -20,5 +20,7 @@ def run(args: argparse.Namespace) -> int:
         if args.quadrant and e.quadrant != args.quadrant:
             continue
         r = prov[name]
-        print(f"{name:14s} {e.valence:+6.2f} {e.arousal:+6.2f} {e.dominance:+6.2f}  {e.quadrant}  {r['source_word']} ({r['how']})")
+        print(
+            f"{name:14s} {e.valence:+6.2f} {e.arousal:+6.2f} {e.dominance:+6.2f}  {e.quadrant}  {r['source_word']} ({r['how']})"
+        )
     return 0

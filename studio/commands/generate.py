@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from studio.emotion import parse_emotion_arg
+
 HELP = "generate one piece of music for an emotion (one shot; `compose` adds the critic loop)"
 
 OVERRIDES = {
@@ -37,14 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, help=helptext)
 
 
-def _emotion_arg(raw: str):
-    parts = raw.split(",")
-    if len(parts) in (2, 3):
-        try:
-            return tuple(float(x) for x in parts)
-        except ValueError:
-            pass
-    return raw
+_emotion_arg = parse_emotion_arg  # the one parser of typed 'v,a[,d]' (studio.emotion)
 
 
 def _override(name: str, raw: str):

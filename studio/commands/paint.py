@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from studio.emotion import parse_emotion_arg
+
 HELP = "paint an emotion with the CPU painter (or diffusers weights); writes PNG + JSON"
 
 
@@ -24,14 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _emotion_arg(text: str):
-    parts = [t.strip() for t in text.split(",")]
-    if len(parts) in (2, 3):
-        try:
-            return tuple(float(t) for t in parts)
-        except ValueError:
-            pass
-    return text
+_emotion_arg = parse_emotion_arg  # the one parser of typed 'v,a[,d]' (studio.emotion)
 
 
 def run(args: argparse.Namespace) -> int:

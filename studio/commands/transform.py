@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from studio.emotion import parse_emotion_arg
+
 HELP = "re-aim a MIDI file toward an emotion (keeps the melody; re-decodes the accompaniment)"
 
 
@@ -17,14 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", default=None, help="VQ-VAE folder (default checkpoints/music-vqvae)")
 
 
-def _emotion(text: str):
-    parts = [x.strip() for x in text.split(",")]
-    if len(parts) in (2, 3):
-        try:
-            return tuple(float(x) for x in parts)
-        except ValueError:
-            pass
-    return text
+_emotion = parse_emotion_arg  # the one parser of typed 'v,a[,d]' (studio.emotion)
 
 
 def run(args: argparse.Namespace) -> int:
