@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from studio.attributes.music import ATTRIBUTES, extract_attributes  # noqa: E402
 from studio.io import write_json_atomic  # noqa: E402
 from studio.music.conditions import CONTINUOUS  # noqa: E402
-from studio.music.pipeline import MusicPipeline  # noqa: E402
+from studio.music.pipeline import DEFAULT_GUIDANCE, DEFAULT_SCALE_BIAS, MusicPipeline  # noqa: E402
 
 CONT = [a for a in CONTINUOUS if a != "tempo"]
 
@@ -80,7 +80,7 @@ def reference_stats(limit: int = 60) -> dict | None:
     }
 
 
-def adherence(pipe: MusicPipeline, groups: int, per_group: int, bars: int, seed: int) -> dict:
+def adherence(pipe: MusicPipeline, groups: int, per_group: int, bars: int, seed: int, sampling: dict | None = None) -> dict:
     rng = np.random.default_rng(seed)
     rows = []
     ok = 0
@@ -95,7 +95,9 @@ def adherence(pipe: MusicPipeline, groups: int, per_group: int, bars: int, seed:
             target[a] = pipe.bins.centre(a, int(rng.integers(0, 8)))
         target["articulation"] = min(target["articulation"], 8.0)
         target["chord_valence"] = float(np.clip(target["chord_valence"], -1, 1))
-        pieces = pipe(attributes=target, bars=bars, seed=seed + g, num_pieces=per_group, progress=False)
+        pieces = pipe(
+            attributes=target, bars=bars, seed=seed + g, num_pieces=per_group, progress=False, **(sampling or {})
+        )
         for p in pieces:
             if p.score.note_num() == 0:
                 continue
@@ -156,34 +158,38 @@ def adherence(pipe: MusicPipeline, groups: int, per_group: int, bars: int, seed:
     }
 
 
-def speed(path: Path | None) -> dict:
+def speed(path: Path | None, sampling: dict | None = None) -> dict:
     t0 = time.perf_counter()
     pipe = MusicPipeline.from_pretrained(path)
     load_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    pipe(attributes={"tempo": 100, "mode": 1.0}, bars=16, seed=0, progress=False)
+    pipe(attributes={"tempo": 100, "mode": 1.0}, bars=16, seed=0, progress=False, **(sampling or {}))
     cold = load_s + time.perf_counter() - t1
     warm, cpu = [], []
     for s in range(1):
         t, c = time.perf_counter(), time.process_time()
-        pipe(attributes={"tempo": 100, "mode": 1.0}, bars=16, seed=s + 1, progress=False)
+        pipe(attributes={"tempo": 100, "mode": 1.0}, bars=16, seed=s + 1, progress=False, **(sampling or {}))
         warm.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
-    tps = pipe.last_stats["tokens"] / pipe.last_stats["seconds"]
-    pipe(bars=4, seed=0, num_pieces=8, progress=False)
-    batch_tps = pipe.last_stats["tokens"] / pipe.last_stats["seconds"]
+    tokens_16 = pipe.last_stats["tokens"]
+    tps = tokens_16 / pipe.last_stats["seconds"]
+    batch_tps = {}
+    for n in (4, 8):
+        pipe(attributes={"tempo": 100, "mode": 1.0}, bars=4, seed=0, num_pieces=n, progress=False, **(sampling or {}))
+        batch_tps[n] = round(pipe.last_stats["tokens"] / pipe.last_stats["seconds"], 1)
     return {
         "load_s": round(load_s, 3),
         "piece_16_bars_incl_load_s": round(cold, 3),
         "piece_16_bars_warm_s": round(float(np.median(warm)), 3),
         "piece_16_bars_warm_cpu_s": round(float(np.median(cpu)), 3),
         "tokens_per_s_kv_cache_batch1": round(tps, 1),
-        "tokens_per_cpu_s_kv_cache_batch1": round(pipe.last_stats["tokens"] / cpu[-1], 1),
-        "tokens_per_s_kv_cache_batch8": round(batch_tps, 1),
+        "tokens_per_cpu_s_kv_cache_batch1": round(tokens_16 / cpu[-1], 1),
+        "tokens_per_s_kv_cache_batch4": batch_tps[4],
+        "tokens_per_s_kv_cache_batch8": batch_tps[8],
     }
 
 
-def emotion_direction(pipe: MusicPipeline, per: int, seed: int) -> dict | None:
+def emotion_direction(pipe: MusicPipeline, per: int, seed: int, sampling: dict | None = None) -> dict | None:
     """Quadrant of ``estimate_emotion(measured attributes)`` for pieces generated for each quadrant's emotion."""
     try:
         from studio.mapping import attributes_for
@@ -191,18 +197,30 @@ def emotion_direction(pipe: MusicPipeline, per: int, seed: int) -> dict | None:
     except ImportError as e:
         return {"skipped": str(e)}
     targets = {1: (0.7, 0.7), 2: (-0.7, 0.7), 3: (-0.7, -0.7), 4: (0.7, -0.7)}
-    hits, rows = 0, []
+    hits, rows, mode_ok, key_ok = 0, [], [], []
     for q, va in targets.items():
         music = attributes_for(va).music
-        for p in pipe(attributes=music, bars=4, seed=seed + q, num_pieces=per, progress=False):
-            v, a = estimate_emotion(extract_attributes(p.score))
+        for p in pipe(attributes=music, bars=4, seed=seed + q, num_pieces=per, progress=False, **(sampling or {})):
+            measured = extract_attributes(p.score)
+            req = p.attributes_requested
+            mode_ok.append((measured.mode >= 0.5) == (req["mode"] >= 0.5))
+            key_ok.append(measured.key == req["key"])
+            v, a = estimate_emotion(measured)
             got = 1 if v >= 0 and a >= 0 else 2 if a >= 0 else 3 if v < 0 else 4
             hits += got == q
             rows.append({"target_quadrant": q, "estimated": [round(v, 3), round(a, 3)], "quadrant": got})
     by_q = {
         q: round(float(np.mean([r["quadrant"] == q for r in rows if r["target_quadrant"] == q])), 3) for q in targets
     }
-    return {"pieces": len(rows), "quadrant_accuracy": round(hits / len(rows), 4), "per_quadrant": by_q, "chance": 0.25}
+    return {
+        "pieces": len(rows),
+        "quadrant_accuracy": round(hits / len(rows), 4),
+        "per_quadrant": by_q,
+        "chance": 0.25,
+        # Mode/key on the mapper's own (mutually consistent) targets, unlike the random grid above.
+        "mode_correct_mapper_targets": round(float(np.mean(mode_ok)), 4),
+        "key_correct_mapper_targets": round(float(np.mean(key_ok)), 4),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,21 +230,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--bars", type=int, default=4, help="bars per adherence piece (default 4)")
+    ap.add_argument("--guidance", type=float, default=None, help="override the pipeline's guidance default")
+    ap.add_argument("--scale-bias", type=float, default=None, help="override the pipeline's scale-bias default")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "music_gen.json")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
+    sampling = {k: v for k, v in (("guidance", args.guidance), ("scale_bias", args.scale_bias)) if v is not None}
     print("speed ...", flush=True)
-    sp = speed(args.model)
+    sp = speed(args.model, sampling)
     print(json.dumps(sp, indent=2))
     pipe = MusicPipeline.from_pretrained(args.model)
     groups, per = (6, 8) if args.quick else (25, 8)
     if args.smoke:
         groups, per, args.out = 1, 2, Path("/tmp/music_gen_smoke.json")
     print(f"adherence on {groups * per} pieces ...", flush=True)
-    adh = adherence(pipe, groups, per, bars=args.bars, seed=args.seed)
+    adh = adherence(pipe, groups, per, bars=args.bars, seed=args.seed, sampling=sampling)
     print(json.dumps(adh, indent=2))
     ref = reference_stats(5 if args.smoke else 60)
-    emo = emotion_direction(pipe, 1 if args.smoke else 4 if args.quick else 8, args.seed)
+    emo = emotion_direction(pipe, 1 if args.smoke else 4 if args.quick else 8, args.seed, sampling)
     print("reference (held-out corpus):", ref)
     print("emotion direction:", emo)
     result = {
@@ -235,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             k: pipe.training.get(k) for k in ("steps", "tokens_seen", "wall_s", "final_train_loss", "final_val_loss")
         },
         "quick": args.quick,
+        "sampling": {"guidance": DEFAULT_GUIDANCE, "scale_bias": DEFAULT_SCALE_BIAS, **sampling},
         "speed": sp,
         "adherence": adh,
         "reference_val_corpus": ref,

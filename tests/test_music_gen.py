@@ -13,7 +13,7 @@ import torch
 from studio.music.conditions import ConditionBins, measure
 from studio.music.data import CachedPiece, WindowSampler
 from studio.music.model import MusicGenConfig, MusicTransformer
-from studio.music.pipeline import MusicPipeline
+from studio.music.pipeline import SCALES, MusicPipeline
 from studio.music.result import MusicResult
 from studio.music.sampling import top_k_filter, top_p_filter
 from studio.music.tokenizer import MusicTokenizer
@@ -112,6 +112,52 @@ def test_model_forward_shapes_and_kv_cache_matches(tok):
     torch.testing.assert_close(torch.cat(steps, 1), full, atol=1e-5, rtol=1e-4)
 
 
+def test_lean_decode_step_matches_full_forward(tok):
+    m = dummy_pipeline(tok).model.eval()
+    x = torch.randint(0, len(tok), (3, 24))
+    full, _ = m(x)
+    cache = m.new_cache(3)
+    out = [m.prefill(x[:, :10], cache)]
+    out += [m.step(x[:, i], cache) for i in range(10, 24)]
+    assert cache.length == 24
+    torch.testing.assert_close(torch.stack(out, 1), full[:, 9:], atol=1e-5, rtol=1e-4)
+    cache.length = m.config.context
+    with pytest.raises(ValueError, match="full"):
+        m.step(x[:, 0], cache)
+
+
+def test_reweight_group_keeps_group_mass_and_moves_within():
+    from studio.music.sampling import reweight_group
+
+    lg = torch.randn(2, 10)
+    ids = torch.tensor([2, 3, 4, 5])
+    p0 = lg.softmax(-1)
+    p1 = reweight_group(lg.clone(), ids, torch.tensor([-3.0, 0.0, 1.5, 0.0])).softmax(-1)
+    torch.testing.assert_close(p1[:, ids].sum(-1), p0[:, ids].sum(-1))
+    outside = torch.tensor([0, 1, 6, 7, 8, 9])
+    torch.testing.assert_close(p1[:, outside], p0[:, outside])
+    assert (p1[:, 2] < p0[:, 2]).all() and (p1[:, 4] > p0[:, 4]).all()
+
+
+def test_scale_bias_shifts_pitches_into_the_scale_and_guidance_runs(tok):
+    pipe = dummy_pipeline(tok)
+    scale = set(SCALES["major"])
+
+    def in_scale_share(**kw):
+        names = {i: t for t, i in tok.vocab.items()}
+        pieces = pipe(attributes={"mode": 1.0, "key": 0}, bars=2, seed=3, num_pieces=4, progress=False, **kw)
+        ids = [i for p in pieces for i in p.ids]  # before transposition: the model writes in C
+        pcs = [int(names[i].split("_")[1]) % 12 for i in ids if names[i].startswith("Pitch_")]
+        assert pcs, "the dummy model wrote no pitches"
+        return np.mean([pc in scale for pc in pcs])
+
+    assert in_scale_share(scale_bias=8.0) > in_scale_share(scale_bias=0.0) + 0.2
+    pieces = pipe(attributes={"mode": 0.0, "note_density": 3.0}, bars=3, seed=1, num_pieces=2, progress=False, guidance=2.0)
+    assert all(p.score.end() <= 3 * 4 * 480 for p in pieces)
+    again = pipe(attributes={"mode": 0.0, "note_density": 3.0}, bars=3, seed=1, num_pieces=2, progress=False, guidance=2.0)
+    assert [p.ids for p in pieces] == [p.ids for p in again]
+
+
 def test_filters():
     lg = torch.tensor([[1.0, 3.0, 2.0, 0.0]])
     assert torch.isinf(top_k_filter(lg, 2)).tolist() == [[True, False, False, True]]
@@ -176,6 +222,9 @@ def test_runaway_bars_are_clamped_and_reported(tok):
         ({"top_p": 1.5}, r"top_p must be in \(0, 1\]"),
         ({"top_p": 0.0}, "top_p"),
         ({"num_pieces": 0}, "num_pieces"),
+        ({"guidance": 0.5}, r"guidance must be a number in \[1, 5\]"),
+        ({"scale_bias": math.nan}, "scale_bias must be"),
+        ({"scale_bias": -1}, "scale_bias must be"),
         ({"attributes": {"mode": "happy"}}, "mode must be"),
         ({"attributes": {"tempo": math.inf}}, "tempo"),
         ({"attributes": {"colour": 3}}, "unknown"),

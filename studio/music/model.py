@@ -15,6 +15,15 @@ from torch import nn
 
 
 @dataclass
+class KVCache:
+    """Preallocated keys/values ``[layers, b, h, context, d]``; ``length`` positions are filled."""
+
+    k: torch.Tensor
+    v: torch.Tensor
+    length: int = 0
+
+
+@dataclass
 class MusicGenConfig:
     """Shape of the generator. The defaults are the released ~5M-parameter model."""
 
@@ -105,6 +114,7 @@ class MusicTransformer(nn.Module):
         self.head = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
         self.head.weight = self.embed.weight  # tied
         self._rope: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._rot: torch.Tensor | None = None  # rope as complex rotations, for ``step``
         self.apply(self._init)
         for name, p in self.named_parameters():
             if name.endswith("out.weight") or name.endswith("mlp.2.weight"):
@@ -141,6 +151,59 @@ class MusicTransformer(nn.Module):
             x, c = block(x, cos, sin, None if cache is None else cache[i])
             new_cache.append(c)
         return self.head(self.norm(x)), new_cache
+
+    # ---- decoding: a preallocated KV cache and a lean one-token step (same maths as ``forward``) ----
+
+    def new_cache(self, batch: int) -> KVCache:
+        """An empty cache for ``batch`` rows and the full context."""
+        c = self.config
+        shape = (c.layers, batch, c.heads, c.context, c.dim // c.heads)
+        return KVCache(torch.zeros(shape), torch.zeros(shape))
+
+    def prefill(self, ids: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Run ``ids [B, T]`` from position 0 and store its keys/values in ``cache``; returns the last logits ``[B, V]``."""
+        n = ids.shape[1]
+        if n > self.config.context:
+            raise ValueError(f"prefill of {n} tokens exceeds the context of {self.config.context}")
+        logits, kv = self(ids)
+        for i, (k, v) in enumerate(kv):
+            cache.k[i, :, :, :n] = k
+            cache.v[i, :, :, :n] = v
+        cache.length = n
+        return logits[:, -1]
+
+    def step(self, ids: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Feed one token per row (``ids [B]``) at position ``cache.length``; returns logits ``[B, V]``.
+
+        Equivalent to ``forward(ids[:, None], cache, offset)`` but without per-call reshapes through
+        einops, ``torch.cat`` on the cache or module dispatch: decoding on a CPU is overhead-bound.
+        """
+        c = self.config
+        pos = cache.length
+        if pos >= c.context:
+            raise ValueError(f"KV cache is full ({c.context} positions); re-encode a shorter window with prefill")
+        if self._rope is None or self._rope[0].shape[0] <= pos:
+            self._rope = rope_tables(max(2 * c.context, pos + 1), c.dim // c.heads, c.rope_base)
+        if self._rot is None or self._rot.shape[0] != self._rope[0].shape[0]:
+            self._rot = torch.polar(torch.ones_like(self._rope[0]), torch.atan2(self._rope[1], self._rope[0]))
+        rot = self._rot[pos]  # [d/2] complex
+        b, h, d = ids.shape[0], c.heads, c.dim // c.heads
+        x = F.embedding(ids, self.embed.weight)  # [b, dim]
+        for i, blk in enumerate(self.blocks):
+            a = blk.attn
+            y = F.layer_norm(x, (c.dim,), blk.norm1.weight, blk.norm1.bias, blk.norm1.eps)
+            qkv = F.linear(y, a.qkv.weight).view(b, 3, h, d // 2, 2)
+            qk = torch.view_as_real(torch.view_as_complex(qkv[:, :2].contiguous()) * rot).view(b, 2, h, 1, d)
+            cache.k[i, :, :, pos] = qk[:, 1, :, 0]
+            cache.v[i, :, :, pos] = qkv[:, 2].reshape(b, h, d)
+            att = F.scaled_dot_product_attention(qk[:, 0], cache.k[i, :, :, : pos + 1], cache.v[i, :, :, : pos + 1])
+            x = x + F.linear(att.reshape(b, c.dim), a.out.weight)
+            y = F.layer_norm(x, (c.dim,), blk.norm2.weight, blk.norm2.bias, blk.norm2.eps)
+            fc1, fc2 = blk.mlp[0], blk.mlp[2]
+            x = x + F.linear(F.gelu(F.linear(y, fc1.weight, fc1.bias)), fc2.weight, fc2.bias)
+        cache.length = pos + 1
+        x = F.layer_norm(x, (c.dim,), self.norm.weight, self.norm.bias, self.norm.eps)
+        return F.linear(x, self.head.weight)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Mean next-token cross entropy; ``y == -100`` positions are ignored."""

@@ -40,6 +40,8 @@ def generate(
     temperature: float = 1.0,
     top_k: int | None = None,
     top_p: float | None = 0.95,
+    guidance: float | None = None,
+    scale_bias: float | None = None,
     pipeline: MusicPipeline | None = None,
     progress: Any = False,
     **attribute_overrides: Any,
@@ -51,7 +53,8 @@ def generate(
         bars: 1-64 bars of 4/4 (ignored when ``seconds`` is given).
         seed: int or None (drawn and recorded).
         seconds: length in seconds instead of bars (rounded to whole bars at the target tempo).
-        temperature, top_k, top_p: sampling settings (see ``MusicPipeline.__call__``).
+        temperature, top_k, top_p, guidance, scale_bias: sampling settings (see
+            ``MusicPipeline.__call__``; None keeps the pipeline's defaults).
         pipeline: a loaded pipeline (default: ``checkpoints/music-gen``, cached).
         **attribute_overrides: fix music attributes, e.g. ``tempo=90, mode=0.0, note_density=2``.
 
@@ -78,6 +81,7 @@ def generate(
         top_k=top_k,
         top_p=top_p,
         progress=progress,
+        **{k: v for k, v in (("guidance", guidance), ("scale_bias", scale_bias)) if v is not None},
     )[0]
     measured = None
     try:
@@ -95,5 +99,5 @@ def generate(
         bars=piece.bars,
         model=pipe.model_id,
         notes=notes + piece.notes,
-        extra={"sampling": {"temperature": temperature, "top_k": top_k, "top_p": top_p}},
+        extra={"sampling": piece.sampling},
     )

@@ -37,6 +37,13 @@ MAX_NOTES_PER_SECOND = 24.0  # faster than this is not playable piano music; den
 CONDITIONED = ("tempo", "key", "mode", *CONTINUOUS[1:])
 TPQ = 480
 _PITCH_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+# Pitch classes of C major and of C minor (natural plus the raised 7th), and their tonic triads:
+# the model writes in C.
+SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10, 11)}
+TRIADS = {"major": (0, 4, 7), "minor": (0, 3, 7)}
+# Sampling defaults chosen on bench/bench_music_gen.py (attribute adherence vs musical sanity).
+DEFAULT_GUIDANCE = 1.0
+DEFAULT_SCALE_BIAS = 1.5
 
 
 @dataclass
@@ -55,6 +62,7 @@ class Piece:
         seed: the call's seed; ``index``: position in the batch.
         attributes_requested: the conditions used (``None`` = unspecified), after clamps.
         notes: clamps and warnings.
+        sampling: the decoding settings (temperature, top_k, top_p, guidance, scale_bias).
     """
 
     score: symusic.Score
@@ -64,6 +72,7 @@ class Piece:
     bars: int
     attributes_requested: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    sampling: dict[str, Any] = field(default_factory=dict)
 
 
 def _check_bars(bars: Any) -> int:
@@ -199,6 +208,8 @@ class MusicPipeline:
         top_p: float | None = 0.95,
         progress: bool | Callable[[int, int], None] = True,
         max_tokens_per_bar: int = 256,
+        guidance: float = DEFAULT_GUIDANCE,
+        scale_bias: float = DEFAULT_SCALE_BIAS,
     ) -> list[Piece]:
         """Generate ``num_pieces`` pieces of exactly ``bars`` bars in one batch.
 
@@ -210,6 +221,12 @@ class MusicPipeline:
             temperature: 0 (greedy) to 5. top_k: >= 1 or None. top_p: (0, 1] or None.
             progress: True (tqdm), False, or ``callback(bars_done, bars)``.
             max_tokens_per_bar: a bar longer than this is closed by force (reported in ``notes``).
+            guidance: classifier-free guidance scale on the attribute conditions, 1 (off) to 5;
+                above 1 the batch runs a conditioned and an unconditioned row per piece.
+            scale_bias: tonal guidance, 0-10: pitches outside the requested mode's scale (C major,
+                or C minor with its raised 7th, before transposition) lose ``scale_bias`` in logit,
+                the tonic triad gains half of it; the Pitch tokens' total probability is kept, so
+                note density is not disturbed. 0 turns it off; ignored when the mode is unspecified.
 
         Returns:
             list of ``Piece``.
@@ -220,12 +237,18 @@ class MusicPipeline:
         if not 1 <= num_pieces <= MAX_PIECES:
             raise ValueError(f"num_pieces must be an integer in [1, {MAX_PIECES}], got {num_pieces}")
         validate_sampling(temperature, top_k, top_p)
+        for name, value, hi in (("guidance", guidance, 5.0), ("scale_bias", scale_bias, 10.0)):
+            lo = 1.0 if name == "guidance" else 0.0
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+                raise ValueError(f"{name} must be a number in [{lo:g}, {hi:g}], got {value!r}")
         seed = resolve_seed(seed)
         request, notes = normalise_attributes(attributes)
         if request.get("key") is None:
             # The model writes in C; an unspecified key is drawn from the seed so pieces vary.
             request["key"] = int(numpy_rng(seed).integers(0, 12))
             notes.append(f"key unspecified: drew {_PITCH_NAMES[request['key']]} from the seed")
+        sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "guidance": guidance,
+                    "scale_bias": scale_bias}
         cb = self._progress(progress, bars)
         bins = self.condition_bins(request)
         tok = self.tokenizer
@@ -243,6 +266,9 @@ class MusicPipeline:
             top_p=top_p,
             max_tokens_per_bar=max_tokens_per_bar,
             callback=cb,
+            guidance=float(guidance),
+            uncond_prefix=tok.prefix({}) if guidance != 1.0 else None,
+            pitch_bias=self.scale_bias(bins["mode"], float(scale_bias)),
         )
         self.last_stats = {"seconds": time.perf_counter() - t0, "tokens": out.tokens_generated}
         if progress is True and cb is not None:
@@ -250,8 +276,20 @@ class MusicPipeline:
         pieces = []
         for i, ids in enumerate(out.ids):
             score = self._postprocess(ids, request, bars)
-            pieces.append(Piece(score, ids, seed, i, bars, dict(request), notes + out.clamps[i]))
+            pieces.append(Piece(score, ids, seed, i, bars, dict(request), notes + out.clamps[i], dict(sampling)))
         return pieces
+
+    def scale_bias(self, mode: str | None, strength: float) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """``(pitch token ids, bias)`` toward ``mode`` in C (see ``scale_bias`` in ``__call__``), or None."""
+        if mode is None or strength == 0:
+            return None
+        ids, bias = [], []
+        for name, i in sorted(self.tokenizer.vocab.items(), key=lambda kv: kv[1]):
+            if name.startswith("Pitch_"):
+                pc = int(name.split("_")[1]) % 12
+                ids.append(i)
+                bias.append(-strength if pc not in SCALES[mode] else strength / 2 if pc in TRIADS[mode] else 0.0)
+        return torch.tensor(ids), torch.tensor(bias)
 
     def _postprocess(self, ids: list[int], request: dict[str, Any], bars: int) -> symusic.Score:
         """Decode, transpose C -> key, write the tempo map, cut at the last bar line (notes released)."""

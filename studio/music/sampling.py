@@ -42,6 +42,15 @@ def sample_next(logits, temperature: float, top_k, top_p, generator: torch.Gener
     return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(-1)
 
 
+def reweight_group(logits: torch.Tensor, ids: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Add ``bias [g]`` to the logits of the token group ``ids [g]`` in ``logits [b, v]`` (in place)
+    while keeping the group's total probability: only the choice *within* the group moves."""
+    before = logits[:, ids]
+    after = before + bias
+    logits[:, ids] = after - (after.logsumexp(-1, keepdim=True) - before.logsumexp(-1, keepdim=True))
+    return logits
+
+
 def validate_sampling(temperature: float, top_k: int | None, top_p: float | None) -> None:
     """Raise ``ValueError`` naming the accepted range for bad sampling settings."""
     if not isinstance(temperature, (int, float)) or not math.isfinite(temperature) or not 0 <= temperature <= 5:
@@ -73,6 +82,9 @@ def generate_bars(
     top_p: float | None = 0.95,
     max_tokens_per_bar: int = 256,
     callback: Callable[[int, int], None] | None = None,
+    guidance: float = 1.0,
+    uncond_prefix: list[int] | None = None,
+    pitch_bias: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> DecodeResult:
     """Decode exactly ``bars`` bars for ``num_pieces`` pieces in one batch.
 
@@ -85,21 +97,35 @@ def generate_bars(
         prefix: ``[BOS, cond...]`` ids.
         bar_density: per-bar density bin to force, or None (unspecified).
         callback: called as ``callback(bars_done_min, bars)`` after each step where it changed.
+        guidance: classifier-free guidance scale on the conditions; 1 is plain conditional sampling.
+            Above 1, each piece also runs an unconditioned twin (``uncond_prefix``, density ``NA``)
+            that is fed the same tokens, and logits are ``u + guidance * (c - u)``.
+        uncond_prefix: the all-``NA`` prefix, same length as ``prefix`` (needed when guidance != 1).
+        pitch_bias: ``(ids [p], bias [p])``: re-weights the Pitch tokens among themselves (e.g. toward a
+            scale) while keeping their total probability, so the bias moves *which* pitches are played,
+            not how many notes.
 
     Returns:
         ``DecodeResult`` with ids per piece.
     """
     B, V = num_pieces, model.config.vocab_size
-    banned = torch.zeros(V, dtype=torch.bool)
-    banned[torch.as_tensor(tok.extra_ids)] = True
-    banned[[tok.pad_id, tok.bos_id]] = True
-    banned_no_eos = banned.clone()
-    banned_no_eos[tok.eos_id] = True
+    cfg = guidance != 1.0
+    if cfg and (uncond_prefix is None or len(uncond_prefix) != len(prefix)):
+        raise ValueError("guidance != 1 needs an unconditioned prefix of the same length as the prefix")
+    base = torch.zeros(V)
+    base[torch.as_tensor(tok.extra_ids)] = float("-inf")
+    base[[tok.pad_id, tok.bos_id]] = float("-inf")
+    base_no_eos = base.clone()
+    base_no_eos[tok.eos_id] = float("-inf")
+    closing = torch.full((V,), float("-inf"))
+    closing[tok.bar_id] = 0.0
 
-    def bar_group(bar_no: int) -> list[int]:  # bar_no is 1-based
-        return [tok.bar_id, tok.bar_left_id(bars - bar_no + 1), tok.bar_dens_id(bar_density)]
+    def bar_group(bar_no: int) -> list[tuple[int, int]]:  # bar_no is 1-based; (conditioned, unconditioned)
+        left = tok.bar_left_id(bars - bar_no + 1)
+        return [(tok.bar_id, tok.bar_id), (left, left), (tok.bar_dens_id(bar_density), tok.bar_dens_id(None))]
 
     seqs = [list(prefix) for _ in range(B)]
+    useqs = [list(uncond_prefix) for _ in range(B)] if cfg else []
     pending = [bar_group(1) for _ in range(B)]  # forced tokens still to feed
     bars_done = [1] * B  # bar currently being written
     in_bar = [0] * B
@@ -109,66 +135,68 @@ def generate_bars(
     n_prefix = len(prefix)
 
     # Feed the prefix + first bar header; then one token per step.
-    x = torch.tensor([s + p[:-1] for s, p in zip(seqs, pending)])
     for i in range(B):
-        seqs[i] += pending[i][:-1]
+        seqs[i] += [c for c, _ in pending[i][:-1]]
+        if cfg:
+            useqs[i] += [u for _, u in pending[i][:-1]]
         pending[i] = pending[i][-1:]
-    logits, cache = model(x)
-    pos = x.shape[1]
+    cache = model.new_cache(2 * B if cfg else B)
+    logits = model.prefill(torch.tensor(seqs + useqs), cache)
     last_min = 0
     generated = 0
     while not all(finished):
-        step_tokens = []
+        step_c, step_u = [], []
         sampled = None
-        need_sample = any(not pending[i] and not finished[i] for i in range(B))
-        if need_sample:
-            lg = logits[:, -1, :].clone()
+        if any(not pending[i] and not finished[i] for i in range(B)):
+            lg = logits[B:] + guidance * (logits[:B] - logits[B:]) if cfg else logits.clone()
+            if pitch_bias is not None:
+                lg = reweight_group(lg, *pitch_bias)
+            rows = []
             for i in range(B):
-                mask = banned if bars_done[i] >= bars else banned_no_eos
                 if in_bar[i] >= max_tokens_per_bar:
-                    lg[i] = float("-inf")
-                    lg[i, tok.bar_id] = 0.0
+                    rows.append(closing)
                     clamps[i].append(f"bar {bars_done[i]} reached {max_tokens_per_bar} tokens and was closed")
                 else:
-                    lg[i, mask] = float("-inf")
-            sampled = sample_next(lg, temperature, top_k, top_p, generator)
+                    rows.append(base if bars_done[i] >= bars else base_no_eos)
+            sampled = sample_next(lg + torch.stack(rows), temperature, top_k, top_p, generator).tolist()
         for i in range(B):
             if finished[i]:  # keeps every row the same length; PAD is dropped on decode
-                seqs[i].append(tok.pad_id)
-                step_tokens.append(tok.pad_id)
+                step_c.append(tok.pad_id)
+                step_u.append(tok.pad_id)
                 continue
             if pending[i]:
-                t = pending[i].pop(0)
+                t, u = pending[i].pop(0)
             else:
-                t = int(sampled[i])
+                t = u = sampled[i]
                 generated += 1
                 if t in (tok.bar_id, tok.eos_id):
                     if bars_done[i] >= bars:
                         finished[i] = True
-                        seqs[i].append(tok.pad_id)
-                        step_tokens.append(tok.pad_id)
+                        step_c.append(tok.pad_id)
+                        step_u.append(tok.pad_id)
                         continue
                     bars_done[i] += 1
                     in_bar[i] = 0
                     pending[i] = bar_group(bars_done[i])[1:]
-                    t = tok.bar_id
+                    t = u = tok.bar_id
             in_bar[i] += 1
-            seqs[i].append(t)
-            step_tokens.append(t)
+            step_c.append(t)
+            step_u.append(u)
+        for s, t in zip(seqs, step_c):
+            s.append(t)
+        for s, u in zip(useqs, step_u):
+            s.append(u)
         if all(finished):
             break
         if callback is not None and min(bars_done) != last_min:
             last_min = min(bars_done)
             callback(last_min - 1, bars)
-        if pos >= ctx:
+        if cache.length >= ctx:
             # Context full: keep the piece prefix and the most recent half, re-encode (RoPE is relative).
             keep = ctx // 2
-            x = torch.tensor([s[:n_prefix] + s[-keep:] for s in seqs])
-            logits, cache = model(x)
-            pos = x.shape[1]
+            logits = model.prefill(torch.tensor([s[:n_prefix] + s[-keep:] for s in seqs + useqs]), cache)
             continue
-        logits, cache = model(torch.tensor(step_tokens)[:, None], cache=cache, offset=pos)
-        pos += 1
+        logits = model.step(torch.tensor(step_c + step_u if cfg else step_c), cache)
     if callback is not None:
         callback(bars, bars)
     seqs = [[t for t in s if t != tok.pad_id] for s in seqs]
