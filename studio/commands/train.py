@@ -17,6 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue from the saved training state")
     p.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget in minutes (default 60)")
     p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default 0.002; lower it to continue a run)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--tiny", action="store_true", help="a 2-layer model (smoke runs)")
 
@@ -31,6 +32,10 @@ def run(args: argparse.Namespace) -> int:
     if not Path(root).is_dir():
         raise FileNotFoundError(f"data folder not found: {root}")
     tc = TrainConfig(minutes=args.minutes, batch_size=args.batch_size, threads=args.threads, command=command_line())
+    if args.lr is not None:
+        if not 0 < args.lr <= 0.1:
+            raise ValueError(f"--lr must be in (0, 0.1], got {args.lr}")
+        tc.lr = args.lr
     tc.model = {"dim": 192, "layers": 4, "heads": 4, "context": 384}
     if args.tiny:
         tc.model = {"dim": 64, "layers": 2, "heads": 2, "context": 256}
