@@ -285,6 +285,8 @@ def test_train_cli_rejects_bad_budget(capsys):
 
     assert main(["train", "music", "--minutes", "0"]) == 2
     assert "--minutes must be > 0" in capsys.readouterr().err
+    assert main(["train", "music", "--minutes", "1", "--lr", "0"]) == 2
+    assert "--lr must be in (0, 0.1]" in capsys.readouterr().err
 
 
 @pytest.mark.data

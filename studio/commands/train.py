@@ -28,13 +28,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.minutes <= 0:
         raise ValueError(f"--minutes must be > 0, got {args.minutes}")
+    if args.lr is not None and not 0 < args.lr <= 0.1:
+        raise ValueError(f"--lr must be in (0, 0.1], got {args.lr}")
     root = args.data if args.data is not None else data_root()
     if not Path(root).is_dir():
         raise FileNotFoundError(f"data folder not found: {root}")
     tc = TrainConfig(minutes=args.minutes, batch_size=args.batch_size, threads=args.threads, command=command_line())
     if args.lr is not None:
-        if not 0 < args.lr <= 0.1:
-            raise ValueError(f"--lr must be in (0, 0.1], got {args.lr}")
         tc.lr = args.lr
     tc.model = {"dim": 192, "layers": 4, "heads": 4, "context": 384}
     if args.tiny:
