@@ -80,7 +80,9 @@ def reference_stats(limit: int = 60) -> dict | None:
     }
 
 
-def adherence(pipe: MusicPipeline, groups: int, per_group: int, bars: int, seed: int, sampling: dict | None = None) -> dict:
+def adherence(
+    pipe: MusicPipeline, groups: int, per_group: int, bars: int, seed: int, sampling: dict | None = None
+) -> dict:
     rng = np.random.default_rng(seed)
     rows = []
     ok = 0

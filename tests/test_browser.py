@@ -1,5 +1,6 @@
 """A real browser (Debian chromium driven by playwright) uses the studio like a person would."""
 
+import json
 import os
 import shutil
 import socket
@@ -102,3 +103,28 @@ def test_generate_in_a_real_browser(server, tmp_path):
         page.screenshot(path=shot, full_page=True)
         assert os.path.getsize(shot) > 10_000
         browser.close()
+
+
+def test_eight_concurrent_clients_through_the_queue(server):
+    """Eight API clients at once through the launched server's queue: good requests all finish with
+    their files and seeds, a bad one gets a clear error, and nothing is lost or mixed up."""
+    gradio_client = pytest.importorskip("gradio_client")
+    import app
+
+    client = gradio_client.Client(server, verbose=False)
+    n = len(app.FADERS)
+    faders = [lo for _, _, lo, _, _ in app.FADERS]  # values ignored: every override flag is off
+
+    def args(seed, size=256, valence=0.4):
+        return [valence, -0.3, 0.0, "art", 2, 1, 1, size, "auto", seed, False, *faders, *([False] * n)]
+
+    jobs = [client.submit(*args(200 + i), api_name="/generate") for i in range(7)]
+    jobs.append(client.submit(*args(300, size=100), api_name="/generate"))  # not an offered size
+    outputs = [j.result(timeout=180) for j in jobs[:7]]
+    for i, out in enumerate(outputs):
+        painting, used_seed, sidecar = out[3], out[6], out[7]
+        assert used_seed == 200 + i
+        assert os.path.isfile(painting) and os.path.getsize(painting) > 1000
+        assert json.loads(open(sidecar).read())["seed"] == 200 + i
+    with pytest.raises(Exception, match="100"):
+        jobs[7].result(timeout=60)

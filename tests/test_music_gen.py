@@ -152,9 +152,13 @@ def test_scale_bias_shifts_pitches_into_the_scale_and_guidance_runs(tok):
         return np.mean([pc in scale for pc in pcs])
 
     assert in_scale_share(scale_bias=8.0) > in_scale_share(scale_bias=0.0) + 0.2
-    pieces = pipe(attributes={"mode": 0.0, "note_density": 3.0}, bars=3, seed=1, num_pieces=2, progress=False, guidance=2.0)
+    pieces = pipe(
+        attributes={"mode": 0.0, "note_density": 3.0}, bars=3, seed=1, num_pieces=2, progress=False, guidance=2.0
+    )
     assert all(p.score.end() <= 3 * 4 * 480 for p in pieces)
-    again = pipe(attributes={"mode": 0.0, "note_density": 3.0}, bars=3, seed=1, num_pieces=2, progress=False, guidance=2.0)
+    again = pipe(
+        attributes={"mode": 0.0, "note_density": 3.0}, bars=3, seed=1, num_pieces=2, progress=False, guidance=2.0
+    )
     assert [p.ids for p in pieces] == [p.ids for p in again]
 
 

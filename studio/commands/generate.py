@@ -30,9 +30,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=None)
     p.add_argument("--top-p", type=float, default=0.95)
-    p.add_argument("--guidance", type=float, default=None, help="classifier-free guidance on the attributes, 1-5 (1 = off)")
     p.add_argument(
-        "--scale-bias", type=float, default=None, help="tonal guidance toward the key's scale and tonic triad, 0-10 (0 = off)"
+        "--guidance", type=float, default=None, help="classifier-free guidance on the attributes, 1-5 (1 = off)"
+    )
+    p.add_argument(
+        "--scale-bias",
+        type=float,
+        default=None,
+        help="tonal guidance toward the key's scale and tonic triad, 0-10 (0 = off)",
     )
     p.add_argument("--model", type=Path, default=None, help="checkpoint folder (default checkpoints/music-gen)")
     p.add_argument("--out", "-o", type=Path, default=Path("outputs/generate"), help="output folder")

@@ -17,7 +17,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue from the saved training state")
     p.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget in minutes (default 60)")
     p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default 0.002; lower it to continue a run)")
+    p.add_argument(
+        "--lr", type=float, default=None, help="peak learning rate (default 0.002; lower it to continue a run)"
+    )
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--tiny", action="store_true", help="a 2-layer model (smoke runs)")
 

@@ -247,8 +247,13 @@ class MusicPipeline:
             # The model writes in C; an unspecified key is drawn from the seed so pieces vary.
             request["key"] = int(numpy_rng(seed).integers(0, 12))
             notes.append(f"key unspecified: drew {_PITCH_NAMES[request['key']]} from the seed")
-        sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "guidance": guidance,
-                    "scale_bias": scale_bias}
+        sampling = {
+            "temperature": temperature,
+            "top_k": top_k,
+            "top_p": top_p,
+            "guidance": guidance,
+            "scale_bias": scale_bias,
+        }
         cb = self._progress(progress, bars)
         bins = self.condition_bins(request)
         tok = self.tokenizer
