@@ -39,6 +39,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="tonal guidance toward the key's scale and tonic triad, 0-10 (0 = off)",
     )
+    p.add_argument(
+        "--density-gain",
+        type=float,
+        default=None,
+        help="per-bar guidance toward the asked note density, 0-10 (0 = off)",
+    )
     p.add_argument("--model", type=Path, default=None, help="checkpoint folder (default checkpoints/music-gen)")
     p.add_argument("--out", "-o", type=Path, default=Path("outputs/generate"), help="output folder")
     p.add_argument("--stem", default="music", help="file name stem (default music)")
@@ -75,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         top_p=args.top_p,
         guidance=args.guidance,
         scale_bias=args.scale_bias,
+        density_gain=args.density_gain,
         pipeline=default_pipeline(args.model),
         progress=not args.quiet,
         **overrides,

@@ -42,6 +42,7 @@ def generate(
     top_p: float | None = 0.95,
     guidance: float | None = None,
     scale_bias: float | None = None,
+    density_gain: float | None = None,
     pipeline: MusicPipeline | None = None,
     progress: Any = False,
     **attribute_overrides: Any,
@@ -53,7 +54,7 @@ def generate(
         bars: 1-64 bars of 4/4 (ignored when ``seconds`` is given).
         seed: int or None (drawn and recorded).
         seconds: length in seconds instead of bars (rounded to whole bars at the target tempo).
-        temperature, top_k, top_p, guidance, scale_bias: sampling settings (see
+        temperature, top_k, top_p, guidance, scale_bias, density_gain: sampling settings (see
             ``MusicPipeline.__call__``; None keeps the pipeline's defaults).
         pipeline: a loaded pipeline (default: ``checkpoints/music-gen``, cached).
         **attribute_overrides: fix music attributes, e.g. ``tempo=90, mode=0.0, note_density=2``.
@@ -81,7 +82,11 @@ def generate(
         top_k=top_k,
         top_p=top_p,
         progress=progress,
-        **{k: v for k, v in (("guidance", guidance), ("scale_bias", scale_bias)) if v is not None},
+        **{
+            k: v
+            for k, v in (("guidance", guidance), ("scale_bias", scale_bias), ("density_gain", density_gain))
+            if v is not None
+        },
     )[0]
     measured = None
     try:

@@ -44,6 +44,7 @@ TRIADS = {"major": (0, 4, 7), "minor": (0, 3, 7)}
 # Sampling defaults chosen on bench/bench_music_gen.py (attribute adherence vs musical sanity).
 DEFAULT_GUIDANCE = 1.0
 DEFAULT_SCALE_BIAS = 1.5
+DEFAULT_DENSITY_GAIN = 3.0
 
 
 @dataclass
@@ -210,6 +211,7 @@ class MusicPipeline:
         max_tokens_per_bar: int = 256,
         guidance: float = DEFAULT_GUIDANCE,
         scale_bias: float = DEFAULT_SCALE_BIAS,
+        density_gain: float = DEFAULT_DENSITY_GAIN,
     ) -> list[Piece]:
         """Generate ``num_pieces`` pieces of exactly ``bars`` bars in one batch.
 
@@ -227,6 +229,9 @@ class MusicPipeline:
                 or C minor with its raised 7th, before transposition) lose ``scale_bias`` in logit,
                 the tonic triad gains half of it; the Pitch tokens' total probability is kept, so
                 note density is not disturbed. 0 turns it off; ignored when the mode is unspecified.
+            density_gain: density guidance, 0-10: a per-bar feedback term that adds notes to a bar
+                lagging the requested note density and rests in one running ahead (see
+                ``generate_bars``). 0 turns it off; ignored when the density is unspecified.
 
         Returns:
             list of ``Piece``.
@@ -237,7 +242,11 @@ class MusicPipeline:
         if not 1 <= num_pieces <= MAX_PIECES:
             raise ValueError(f"num_pieces must be an integer in [1, {MAX_PIECES}], got {num_pieces}")
         validate_sampling(temperature, top_k, top_p)
-        for name, value, hi in (("guidance", guidance, 5.0), ("scale_bias", scale_bias, 10.0)):
+        for name, value, hi in (
+            ("guidance", guidance, 5.0),
+            ("scale_bias", scale_bias, 10.0),
+            ("density_gain", density_gain, 10.0),
+        ):
             lo = 1.0 if name == "guidance" else 0.0
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
                 raise ValueError(f"{name} must be a number in [{lo:g}, {hi:g}], got {value!r}")
@@ -253,6 +262,7 @@ class MusicPipeline:
             "top_p": top_p,
             "guidance": guidance,
             "scale_bias": scale_bias,
+            "density_gain": density_gain,
         }
         cb = self._progress(progress, bars)
         bins = self.condition_bins(request)
@@ -274,6 +284,8 @@ class MusicPipeline:
             guidance=float(guidance),
             uncond_prefix=tok.prefix({}) if guidance != 1.0 else None,
             pitch_bias=self.scale_bias(bins["mode"], float(scale_bias)),
+            notes_per_bar=None if request.get("note_density") is None else 4.0 * float(request["note_density"]),
+            density_gain=float(density_gain),
         )
         self.last_stats = {"seconds": time.perf_counter() - t0, "tokens": out.tokens_generated}
         if progress is True and cb is not None:

@@ -85,6 +85,8 @@ def generate_bars(
     guidance: float = 1.0,
     uncond_prefix: list[int] | None = None,
     pitch_bias: tuple[torch.Tensor, torch.Tensor] | None = None,
+    notes_per_bar: float | None = None,
+    density_gain: float = 0.0,
 ) -> DecodeResult:
     """Decode exactly ``bars`` bars for ``num_pieces`` pieces in one batch.
 
@@ -104,6 +106,12 @@ def generate_bars(
         pitch_bias: ``(ids [p], bias [p])``: re-weights the Pitch tokens among themselves (e.g. toward a
             scale) while keeping their total probability, so the bias moves *which* pitches are played,
             not how many notes.
+        notes_per_bar: the density asked for; with ``density_gain > 0`` a feedback term steers each bar
+            toward it: the running deficit ``notes_per_bar * elapsed_share - notes_so_far`` becomes a
+            logit bonus ``density_gain * tanh(deficit / sqrt(notes_per_bar))`` on Pitch tokens (and the
+            same malus on closing the bar) where the sequence chooses between another note and moving
+            on (after a Duration or the bar header), so a bar that lags gets notes and one that runs
+            ahead rests, without breaking the Pitch-Velocity-Duration grammar.
 
     Returns:
         ``DecodeResult`` with ids per piece.
@@ -119,6 +127,18 @@ def generate_bars(
     base_no_eos[tok.eos_id] = float("-inf")
     closing = torch.full((V,), float("-inf"))
     closing[tok.bar_id] = 0.0
+    names = {i: t for t, i in tok.vocab.items()}
+    is_pitch = [names.get(i, "").startswith("Pitch_") for i in range(V)]
+    position = {i: int(n.split("_")[1]) for i, n in names.items() if n.startswith("Position_")}
+    n_positions = max(position.values()) + 1 if position else 16
+    steer = notes_per_bar is not None and notes_per_bar > 0 and density_gain > 0
+    steer_dir = torch.tensor(is_pitch, dtype=torch.float32)
+    steer_dir[tok.bar_id] = -1.0
+    # Where a REMI sequence chooses between another note and moving on: after a note's Duration
+    # (another Pitch at this onset, a later Position, or the next Bar) and after the bar header.
+    decision = torch.tensor([names.get(i, "").startswith(("Duration_", "BarDens_")) for i in range(V)])
+    count = [0] * B  # Pitch tokens in the current bar
+    cur_pos = [-1] * B  # last Position token's value in the current bar
 
     def bar_group(bar_no: int) -> list[tuple[int, int]]:  # bar_no is 1-based; (conditioned, unconditioned)
         left = tok.bar_left_id(bars - bar_no + 1)
@@ -158,7 +178,12 @@ def generate_bars(
                     clamps[i].append(f"bar {bars_done[i]} reached {max_tokens_per_bar} tokens and was closed")
                 else:
                     rows.append(base if bars_done[i] >= bars else base_no_eos)
-            sampled = sample_next(lg + torch.stack(rows), temperature, top_k, top_p, generator).tolist()
+            lg = lg + torch.stack(rows)
+            if steer:
+                at = decision[torch.tensor([s[-1] for s in seqs])].float()
+                deficit = torch.tensor([notes_per_bar * (p + 1) / n_positions - c for p, c in zip(cur_pos, count)])
+                lg = lg + (at * density_gain * torch.tanh(deficit / math.sqrt(notes_per_bar)))[:, None] * steer_dir
+            sampled = sample_next(lg, temperature, top_k, top_p, generator).tolist()
         for i in range(B):
             if finished[i]:  # keeps every row the same length; PAD is dropped on decode
                 step_c.append(tok.pad_id)
@@ -177,9 +202,14 @@ def generate_bars(
                         continue
                     bars_done[i] += 1
                     in_bar[i] = 0
+                    count[i], cur_pos[i] = 0, -1
                     pending[i] = bar_group(bars_done[i])[1:]
                     t = u = tok.bar_id
             in_bar[i] += 1
+            if is_pitch[t]:
+                count[i] += 1
+            elif t in position:
+                cur_pos[i] = position[t]
             step_c.append(t)
             step_u.append(u)
         for s, t in zip(seqs, step_c):
