@@ -27,7 +27,12 @@ sys.path.insert(0, str(ROOT))
 from studio.attributes.music import ATTRIBUTES, extract_attributes  # noqa: E402
 from studio.io import write_json_atomic  # noqa: E402
 from studio.music.conditions import CONTINUOUS  # noqa: E402
-from studio.music.pipeline import DEFAULT_GUIDANCE, DEFAULT_SCALE_BIAS, MusicPipeline  # noqa: E402
+from studio.music.pipeline import (  # noqa: E402
+    DEFAULT_DENSITY_GAIN,
+    DEFAULT_GUIDANCE,
+    DEFAULT_SCALE_BIAS,
+    MusicPipeline,
+)
 
 CONT = [a for a in CONTINUOUS if a != "tempo"]
 
@@ -234,10 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bars", type=int, default=4, help="bars per adherence piece (default 4)")
     ap.add_argument("--guidance", type=float, default=None, help="override the pipeline's guidance default")
     ap.add_argument("--scale-bias", type=float, default=None, help="override the pipeline's scale-bias default")
+    ap.add_argument("--density-gain", type=float, default=None, help="override the pipeline's density-gain default")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "music_gen.json")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    sampling = {k: v for k, v in (("guidance", args.guidance), ("scale_bias", args.scale_bias)) if v is not None}
+    given = (("guidance", args.guidance), ("scale_bias", args.scale_bias), ("density_gain", args.density_gain))
+    sampling = {k: v for k, v in given if v is not None}
     print("speed ...", flush=True)
     sp = speed(args.model, sampling)
     print(json.dumps(sp, indent=2))
@@ -258,7 +265,12 @@ def main(argv: list[str] | None = None) -> int:
             k: pipe.training.get(k) for k in ("steps", "tokens_seen", "wall_s", "final_train_loss", "final_val_loss")
         },
         "quick": args.quick,
-        "sampling": {"guidance": DEFAULT_GUIDANCE, "scale_bias": DEFAULT_SCALE_BIAS, **sampling},
+        "sampling": {
+            "guidance": DEFAULT_GUIDANCE,
+            "scale_bias": DEFAULT_SCALE_BIAS,
+            "density_gain": DEFAULT_DENSITY_GAIN,
+            **sampling,
+        },
         "speed": sp,
         "adherence": adh,
         "reference_val_corpus": ref,
