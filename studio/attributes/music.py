@@ -430,6 +430,11 @@ def chord_label(idx: int) -> str:
     return "N" if idx < 0 else _TEMPLATE_LABELS[idx]
 
 
+def chord_pitch_classes(idx: int) -> frozenset[int]:
+    """Pitch classes of the chord template ``idx`` from :func:`match_chords` (empty for -1, no chord)."""
+    return frozenset() if idx < 0 else frozenset(int(c) for c in np.flatnonzero(_TEMPLATES[idx] > 0))
+
+
 def _chord_valence(n: _Notes) -> float:
     """Mean valence of the chords found in half-bar windows, weighted by how much sounds in each."""
     chroma = _chroma_windows(n, CHORD_WINDOW_BEATS)

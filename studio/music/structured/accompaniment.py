@@ -1,0 +1,90 @@
+"""Stage 2: lead sheet -> piano accompaniment, from POP909's own accompaniment patterns.
+
+A pattern (fitted in :mod:`.fit`) is one bar of a real piano part written as (step, duration, role,
+slot): bass root, bass fifth, or the ``slot``-th of the bar's upper voices. Realising it over a chord
+puts the bass on the chord's root (or fifth) in the bass register and stacks the chord's tones upward
+from the accompaniment's register floor, so slot 0 is the lowest chord tone above it, slot 3 the
+fourth, and so on: block chords stay block chords, arpeggios stay arpeggios, over any harmony. Upper
+voices never rise into the melody (they drop an octave, or are left out).
+
+Axis legend: ``p`` pattern, ``k`` note slot of a pattern.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .leadsheet import sample
+from .tables import ROLE_BASS, ROLE_FIFTH, STEPS, LeadSheetTables, chord_pcs
+
+BASS_BELOW = 14  # bass register centre: this many semitones below the accompaniment's floor
+MELODY_GAP = 2  # upper voices stay at least this far below the melody note sounding over them
+
+
+class Accompanist:
+    """Chooses and realises accompaniment patterns.
+
+    Args:
+        tables: the fitted tables (``acc_notes [p, k, 4]``, ``acc_count [p]``).
+        temperature, top_p: sampling settings for the pattern choice.
+    """
+
+    def __init__(self, tables: LeadSheetTables, temperature: float = 1.0, top_p: float | None = 0.95):
+        self.notes = tables.acc_notes
+        valid = self.notes[..., 0] >= 0
+        self.n_notes = valid.sum(1).astype(float)
+        upper = np.where(valid & (self.notes[..., 2] >= 2), self.notes[..., 3], -1)
+        self.n_upper = (upper.max(1) + 1).astype(float)
+        self.n_onsets = np.array([len(np.unique(p[v, 0])) for p, v in zip(self.notes, valid)], dtype=float)
+        self.log_count = 0.5 * np.log(tables.acc_count)
+        self.temperature, self.top_p = float(temperature), top_p
+
+    def choose(self, notes_per_bar: float, voices: float, rng: np.random.Generator) -> int:
+        """A pattern with about ``notes_per_bar`` notes and ``voices`` upper voices."""
+        logits = self.log_count - 1.2 * np.abs(self.n_notes - notes_per_bar) - 0.6 * np.abs(self.n_upper - voices)
+        return sample(logits, rng, max(self.temperature, 0.2), self.top_p)
+
+    def realise(
+        self,
+        pattern: int,
+        chords: tuple[int, int],
+        floor: int,
+        melody_at,
+        sustain: float = 1.0,
+        last_bar: bool = False,
+    ) -> list[tuple[int, int, int]]:
+        """One bar: ``[(step, duration, pitch)]`` (key-relative pitches, steps from the bar start).
+
+        Args:
+            pattern: index into the pattern table.
+            chords: the chord tokens of the bar's two halves.
+            floor: lowest pitch of the upper voices (key-relative MIDI pitch).
+            melody_at: ``step -> melody pitch sounding then, or None``.
+            sustain: duration factor (articulation): 1 plays the pattern's own lengths.
+            last_bar: the piece's last bar ends on a held chord.
+        """
+        rows = self.notes[pattern]
+        rows = rows[rows[:, 0] >= 0]
+        out = []
+        for s, d, role, slot in rows.tolist():
+            chord = chords[0] if s < STEPS // 2 else chords[1]
+            pcs = chord_pcs(chord)
+            if role in (ROLE_BASS, ROLE_FIFTH):
+                pc = pcs[0] if role == ROLE_BASS else (pcs[0] + 7) % 12
+                centre = floor - BASS_BELOW
+                pitch = centre + ((pc - centre) % 12)
+                pitch -= 12 if pitch - centre > 6 else 0
+            else:
+                tones = [p for p in range(floor, floor + 48) if p % 12 in pcs]
+                pitch = tones[min(slot, len(tones) - 1)]
+                mel = melody_at(s)
+                if mel is not None:
+                    while pitch > mel - MELODY_GAP and pitch - 12 >= floor - 7:
+                        pitch -= 12
+                    if pitch > mel - MELODY_GAP:
+                        continue
+            dur = max(1, int(round(d * sustain)))
+            if last_bar:
+                dur = max(dur, STEPS - s)
+            out.append((int(s), min(dur, 2 * STEPS), int(pitch)))
+        return out
