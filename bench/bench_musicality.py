@@ -34,7 +34,10 @@ SEGMENT_BARS = 16
 
 
 def grid_emotions(n: int = 12, radius: float = 0.8) -> list[tuple[float, float]]:
-    return [(round(radius * math.cos(2 * math.pi * k / n), 3), round(radius * math.sin(2 * math.pi * k / n), 3)) for k in range(n)]
+    return [
+        (round(radius * math.cos(2 * math.pi * k / n), 3), round(radius * math.sin(2 * math.pi * k / n), 3))
+        for k in range(n)
+    ]
 
 
 def pop909_segments(root: Path, max_per_song: int = 4) -> tuple[list[np.ndarray], list[int]]:
@@ -172,7 +175,12 @@ def main() -> int:
         fake = feature_matrix(pieces)
         test = c2st(real, fake)
         feats = per_feature(real, fake)
-        report["generators"][kind] = {"pieces": len(pieces), "seconds_per_piece": round(per_piece, 3), "c2st": test, "features": feats}
+        report["generators"][kind] = {
+            "pieces": len(pieces),
+            "seconds_per_piece": round(per_piece, 3),
+            "c2st": test,
+            "features": feats,
+        }
         print(f"\n{kind}: {len(pieces)} pieces, {per_piece:.2f} s each; C2ST balanced accuracy {test}")
         print(f"  {'feature':22s} {'real':>8s} {'gen':>8s} {'z':>6s} {'overlap':>7s}")
         for name, f in feats.items():

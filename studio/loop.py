@@ -147,7 +147,8 @@ def compose(
     """Compose a piece for ``emotion`` with the generate-judge-re-aim loop.
 
     Args:
-        emotion: anything :meth:`Emotion.coerce` takes (label, ``(v, a)``, text, ...).
+        emotion: anything :meth:`Emotion.coerce` takes (label, ``(v, a)``, text, ...), or an arc
+            (``"calm -> furious"``, a list of emotions or of ``(bar, emotion)`` points; see ``studio.arc``).
         bars: length of each candidate in 4/4 bars (1-64).
         seed: base seed (``None`` draws one); recorded. Same seed, same piece.
         candidates: pieces generated per round (1-16), batched in one pipeline call.
@@ -155,7 +156,7 @@ def compose(
         max_seconds: wall-clock budget; no new round starts after it is spent.
         tolerance: VA distance at which the loop stops early.
         progress: ``True`` for a tqdm bar, ``False`` for none, or ``callable(fraction, message)``.
-        pipeline: a ``MusicPipeline`` (default: the released ``checkpoints/music-gen``).
+        pipeline: a generator (default: the released lead-sheet generator, ``checkpoints/music-leadsheet``).
         critic: callable ``score -> Reading`` (default: the released music critic).
         **attribute_overrides: fixed attributes (``tempo=90``, ``mode=0.0``) passed to
             ``attributes_for`` every round; the loop re-aims the rest.
@@ -163,6 +164,10 @@ def compose(
     Returns:
         ``MusicResult`` with ``reading`` (chosen piece's critic reading) and ``rounds`` (history).
     """
+    from studio.arc import compose_arc, is_arc
+
+    if is_arc(emotion):  # one request per phrase, best of the candidates by how the phrases follow the path
+        return compose_arc(emotion, bars, seed, candidates, progress, pipeline, critic, **attribute_overrides)
     attributes_for = _mapper()
     target = Emotion.coerce(emotion)
     bars = _check_int("bars", bars, 1, MAX_BARS)
@@ -193,7 +198,7 @@ def compose(
             scored = []
             for i, piece in enumerate(pieces):
                 a = assess(getattr(piece, "score", piece), target, critic)
-                a |= {"index": i, "score": getattr(piece, "score", piece), "round": r, "targets": targets}
+                a |= {"index": i, "score": getattr(piece, "score", piece), "piece": piece, "round": r, "targets": targets}
                 scored.append(a)
                 notes += [f"round {r + 1} candidate {i + 1}: {e}" for e in a["errors"]]
             chosen = min(scored, key=lambda a: a["distance"])
@@ -281,6 +286,7 @@ def _result(MusicResult, best: dict, target: Emotion, seed: int, bars: int, pipe
         notes=notes,
         reading=best["reading"],
         rounds=history,
+        lead_sheet=getattr(best["piece"], "lead_sheet", None),
     )
 
 

@@ -64,7 +64,11 @@ def features(g: np.ndarray) -> dict[str, float]:
     total = n_bars * STEPS_PER_BAR
     pcs = np.bincount(pitch % 12, minlength=12).astype(float)
     bar = on // STEPS_PER_BAR
-    bar_ent = [_entropy(np.bincount(pitch[bar == b] % 12, minlength=12).astype(float)) for b in range(n_bars) if (bar == b).any()]
+    bar_ent = [
+        _entropy(np.bincount(pitch[bar == b] % 12, minlength=12).astype(float))
+        for b in range(n_bars)
+        if (bar == b).any()
+    ]
     onsets = np.unique(on)
     top = np.array([pitch[on == o].max() for o in onsets])
     iv = np.abs(np.diff(top))
@@ -84,13 +88,23 @@ def features(g: np.ndarray) -> dict[str, float]:
     idx, _, _ = match_chords(chroma)
     chord_pcs = [chord_pitch_classes(int(i)) for i in idx]
     ct = np.mean([p % 12 in chord_pcs[o // window] for o, p in zip(on, pitch)])
-    bar_sets = [{(int(o) % STEPS_PER_BAR, int(p)) for o, p in zip(on[bar == b], pitch[bar == b])} for b in range(n_bars)]
+    bar_sets = [
+        {(int(o) % STEPS_PER_BAR, int(p)) for o, p in zip(on[bar == b], pitch[bar == b])} for b in range(n_bars)
+    ]
     rhy_sets = [{int(o) % STEPS_PER_BAR for o in on[bar == b]} for b in range(n_bars)]
     rep = [max(_jaccard(bar_sets[b], bar_sets[c]) for c in range(b)) for b in range(1, n_bars) if bar_sets[b]]
     rrep = [max(_jaccard(rhy_sets[b], rhy_sets[c]) for c in range(b)) for b in range(1, n_bars) if rhy_sets[b]]
     ioi = np.diff(onsets)
-    ioi_hist = np.histogram(np.minimum(ioi, 16), bins=[*IOI_BINS, 99])[0] / max(len(ioi), 1) if len(ioi) else np.zeros(len(IOI_BINS))
-    iv_hist = np.histogram(np.minimum(iv, 12), bins=[*INTERVAL_BINS, 99])[0] / max(len(iv), 1) if len(iv) else np.zeros(len(INTERVAL_BINS))
+    ioi_hist = (
+        np.histogram(np.minimum(ioi, 16), bins=[*IOI_BINS, 99])[0] / max(len(ioi), 1)
+        if len(ioi)
+        else np.zeros(len(IOI_BINS))
+    )
+    iv_hist = (
+        np.histogram(np.minimum(iv, 12), bins=[*INTERVAL_BINS, 99])[0] / max(len(iv), 1)
+        if len(iv)
+        else np.zeros(len(INTERVAL_BINS))
+    )
     p5, p95 = np.percentile(pitch, [5, 95])
     t5, t95 = np.percentile(top, [5, 95])
     out = {

@@ -17,7 +17,9 @@ import numpy as np
 from .leadsheet import sample
 from .tables import ROLE_BASS, ROLE_FIFTH, STEPS, LeadSheetTables, chord_pcs
 
-BASS_BELOW = 14  # bass register centre: this many semitones below the accompaniment's floor
+BASS_BELOW = 12  # bass register centre: this many semitones below the accompaniment's floor
+NOTES_PER_ONSET = 2.4  # POP909 piano parts sound about this many notes together
+CHORDAL_WEIGHT = 1.0
 MELODY_GAP = 2  # upper voices stay at least this far below the melody note sounding over them
 
 
@@ -42,6 +44,7 @@ class Accompanist:
     def choose(self, notes_per_bar: float, voices: float, rng: np.random.Generator) -> int:
         """A pattern with about ``notes_per_bar`` notes and ``voices`` upper voices."""
         logits = self.log_count - 1.2 * np.abs(self.n_notes - notes_per_bar) - 0.6 * np.abs(self.n_upper - voices)
+        logits = logits - CHORDAL_WEIGHT * np.abs(self.n_notes / np.maximum(self.n_onsets, 1) - NOTES_PER_ONSET)
         return sample(logits, rng, max(self.temperature, 0.2), self.top_p)
 
     def realise(
@@ -52,6 +55,7 @@ class Accompanist:
         melody_at,
         sustain: float = 1.0,
         last_bar: bool = False,
+        breath: int | None = None,
     ) -> list[tuple[int, int, int]]:
         """One bar: ``[(step, duration, pitch)]`` (key-relative pitches, steps from the bar start).
 
@@ -62,10 +66,11 @@ class Accompanist:
             melody_at: ``step -> melody pitch sounding then, or None``.
             sustain: duration factor (articulation): 1 plays the pattern's own lengths.
             last_bar: the piece's last bar ends on a held chord.
+            breath: a step after which nothing sounds (a phrase's breath before the next), or None.
         """
         rows = self.notes[pattern]
         rows = rows[rows[:, 0] >= 0]
-        out = []
+        out, seen = [], set()
         for s, d, role, slot in rows.tolist():
             chord = chords[0] if s < STEPS // 2 else chords[1]
             pcs = chord_pcs(chord)
@@ -78,13 +83,24 @@ class Accompanist:
                 tones = [p for p in range(floor, floor + 48) if p % 12 in pcs]
                 pitch = tones[min(slot, len(tones) - 1)]
                 mel = melody_at(s)
-                if mel is not None:
-                    while pitch > mel - MELODY_GAP and pitch - 12 >= floor - 7:
-                        pitch -= 12
-                    if pitch > mel - MELODY_GAP:
+                if mel is not None and pitch > mel - MELODY_GAP:
+                    # re-voice under the melody: the highest chord tone below it, not an octave drop
+                    below = [p for p in range(mel - MELODY_GAP, floor - 8, -1) if p % 12 in pcs]
+                    if not below:
                         continue
+                    pitch = below[0]
             dur = max(1, int(round(d * sustain)))
+            if role in (ROLE_BASS, ROLE_FIFTH):  # the bass holds until its next note, never over it
+                later = [r[0] for r in rows.tolist() if r[2] in (ROLE_BASS, ROLE_FIFTH) and r[0] > s]
+                dur = min(dur, (later[0] if later else STEPS) - s)
+            if breath is not None and s + dur > breath:
+                if s >= breath:
+                    continue
+                dur = breath - s
             if last_bar:
                 dur = max(dur, STEPS - s)
+            if (s, pitch) in seen:
+                continue
+            seen.add((s, pitch))
             out.append((int(s), min(dur, 2 * STEPS), int(pitch)))
         return out

@@ -176,7 +176,9 @@ def _acc_pattern(p, chords: list) -> tuple | None:
 
 def fit(data_root: Path, progress: bool = True) -> LeadSheetTables:
     """Read every POP909 training song and count the tables."""
-    songs = sorted(d for d in (data_root / "pop909" / "POP909").glob("[0-9][0-9][0-9]") if not is_validation(int(d.name)))
+    songs = sorted(
+        d for d in (data_root / "pop909" / "POP909").glob("[0-9][0-9][0-9]") if not is_validation(int(d.name))
+    )
     if not songs:
         raise FileNotFoundError(f"no POP909 songs under {data_root / 'pop909' / 'POP909'}")
     t0 = time.time()

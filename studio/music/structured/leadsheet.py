@@ -34,8 +34,12 @@ MELODY_RANGE = 8  # semitones either side of the melody's register centre
 # Weights of the melody's experts against the interval model (which already carries most of the key and
 # chord knowledge through the notes before): chosen so the generated melodies' interval histogram matches
 # POP909 training melodies' (repeated notes 0.24, steps 0.44).
-PC_WEIGHT = 0.3
+PC_WEIGHT = 0.7
 CT_WEIGHT = 0.5
+CHROMATIC_PENALTY = 4.0
+# The experts all favour the note just chosen, so together they repeat it too often: this brings repeated
+# notes back to the corpus's share (0.24 of melodic intervals).
+REPEAT_PENALTY = 0.6
 REGISTER_SD = 5.0
 MOTIF_REPEAT = 0.6  # probability that bar 3 restates bar 1's rhythm (a sequence of the basic idea)
 MELODY_SHARE = 0.3  # share of a piece's notes in the melody (POP909 training bars: 0.29)
@@ -112,11 +116,15 @@ class LeadSheetWriter:
         self.t = tables
         self.temperature = float(temperature)
         self.top_p = top_p
-        self._trans = np.log(tables.chord_trans + 0.05) - np.log(tables.chord_trans.sum(-1, keepdims=True) + 0.05 * NUM_CHORDS)
+        self._trans = np.log(tables.chord_trans + 0.05) - np.log(
+            tables.chord_trans.sum(-1, keepdims=True) + 0.05 * NUM_CHORDS
+        )
         self._start = np.log(tables.chord_start + 0.05)
         self._cad = np.log(tables.chord_cadence + 0.5) - np.log(tables.chord_cadence.sum(-1, keepdims=True))
         self._ivl = np.log(tables.mel_interval + 0.5) - np.log(tables.mel_interval.sum(-1, keepdims=True) + 12.5)
-        self._pc = np.log(tables.mel_pc + 1.0) - np.log(tables.mel_pc.sum(-1, keepdims=True) + 12)
+        pc = (tables.mel_pc + 1.0) / (tables.mel_pc.sum(-1, keepdims=True) + 12)
+        # the key profile shapes the diatonic notes gently; notes the corpus almost never sings are out
+        self._pc = PC_WEIGHT * np.log(pc) - CHROMATIC_PENALTY * (pc < 0.01)
         ct = tables.mel_chordtone + 1.0
         self._ct = np.log(ct / ct.sum(-1, keepdims=True))  # [strength, is chord tone]
         self._end = np.log(tables.mel_degree_end + 1.0) - np.log(tables.mel_degree_end.sum(-1, keepdims=True) + 12)
@@ -207,13 +215,18 @@ class LeadSheetWriter:
             pcs = chord_pcs(chord)
             strength = 0 if s % 8 == 0 else 1 if s % 4 == 0 else 2
             is_ct = np.isin(cand % 12, pcs)
-            logits = PC_WEIGHT * self._pc[m, cand % 12]
+            logits = self._pc[m, cand % 12]
             logits = logits + CT_WEIGHT * np.where(is_ct, self._ct[strength, 1], self._ct[strength, 0])
             logits = logits - 0.5 * ((cand - centre) / REGISTER_SD) ** 2
             if prev_pitch is not None:
                 iv = np.clip(cand - prev_pitch, -MAX_INTERVAL, MAX_INTERVAL) + MAX_INTERVAL
                 row = self._ivl[prev_ivl] if prev_ivl is not None else self._ivl.mean(0)
-                logits = logits + row[iv] - 10.0 * (np.abs(cand - prev_pitch) > MAX_INTERVAL)
+                logits = (
+                    logits
+                    + row[iv]
+                    - 10.0 * (np.abs(cand - prev_pitch) > MAX_INTERVAL)
+                    - REPEAT_PENALTY * (cand == prev_pitch)
+                )
             elif not is_ct.any():
                 pass
             else:
@@ -281,7 +294,9 @@ class LeadSheetWriter:
 def plan_form(n_phrases: int, rng: np.random.Generator) -> list[str]:
     """Phrase letters for ``n_phrases`` (primes mark varied repeats), e.g. ``['A', 'A', 'B', "A'"]``."""
     form = FORMS[int(rng.integers(len(FORMS)))]
-    letters = [form[i] + ("'" if i + 1 < len(form) and form[i + 1] == "'" else "") for i in range(len(form)) if form[i] != "'"]
+    letters = [
+        form[i] + ("'" if i + 1 < len(form) and form[i + 1] == "'" else "") for i in range(len(form)) if form[i] != "'"
+    ]
     out = []
     while len(out) < n_phrases:
         cycle = len(out) // len(letters)

@@ -35,10 +35,19 @@ from .leadsheet import MELODY_SHARE, PHRASE_BARS, STEPS, LeadSheetWriter, Phrase
 from .tables import LeadSheetTables, chord_parts
 
 TICKS_PER_STEP = TPQ // 4
-DEFAULTS = {"tempo": 100.0, "note_density": 3.5, "pitch_mean": 62.0, "velocity_mean": 70.0, "articulation": 1.5, "polyphony": 3.0}
+DEFAULTS = {
+    "tempo": 100.0,
+    "note_density": 3.5,
+    "pitch_mean": 62.0,
+    "velocity_mean": 70.0,
+    "articulation": 1.5,
+    "polyphony": 3.0,
+}
 MELODY_ABOVE = 7  # melody register centre above the piece's mean pitch
-FLOOR_BELOW = 5  # accompaniment upper voices start this far below the piece's mean pitch
+FLOOR_BELOW = 3  # accompaniment upper voices start this far below the piece's mean pitch
 MAX_TEMPERATURE = 2.0
+BREATH_STEPS = 2  # a phrase that breathes falls silent for its last eighth note
+BREATH_PROBABILITY = 0.5
 
 
 @dataclass
@@ -76,7 +85,9 @@ class LeadSheetPipeline:
 
         folder = Path(path) if path is not None else checkpoint("music-leadsheet")
         tables = LeadSheetTables.load(folder)
-        return cls(tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.0.0")))
+        return cls(
+            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.0.0"))
+        )
 
     def save_pretrained(self, folder: str | Path) -> Path:
         self.tables.meta.update(name=self.config.name, version=self.config.version)
@@ -175,7 +186,7 @@ class LeadSheetPipeline:
             melody_centre=pm + MELODY_ABOVE - shift,
             floor=pm - FLOOR_BELOW - shift,
             sustain=float(np.clip(get("articulation") / 1.5, 0.4, 3.0)),
-            voices=float(np.clip(1.0 + 0.6 * (get("polyphony") - 1.0), 1.0, 6.0)),
+            voices=float(np.clip(1.0 + 0.8 * (get("polyphony") - 1.0), 1.0, 6.0)),
             acc_notes=4.0 * nd * (1.0 - MELODY_SHARE),
         )
 
@@ -217,17 +228,24 @@ class LeadSheetPipeline:
             base = letter.rstrip("'")
             source = material.get(base)
             if source is not None and source.mode != mode:  # an arc changed the mode: new material
-                source, base = None, f"{base}{p}"
+                source = None
+                base = letter = next(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in material)
             if source is None:
                 phrase = Phrase(base, mode, writer.chords(spec, rng, contrast=base != form[0].rstrip("'")))
                 writer.melody(phrase, spec, rng)
                 material[base] = phrase
             else:
                 phrase = Phrase(letter, mode, list(source.chords), list(source.melody), list(source.rhythm))
-                phrase.melody = [(s, d, x + round(k.melody_centre - _centre(source.melody))) for s, d, x in phrase.melody]
+                phrase.melody = [
+                    (s, d, x + round(k.melody_centre - _centre(source.melody))) for s, d, x in phrase.melody
+                ]
                 if letter.endswith("'") or final:
                     phrase.chords = writer.recadence(phrase.chords, spec, rng)
                     writer.melody(phrase, spec, rng, keep_bars=PHRASE_BARS - 1)
+            breathe = rng.random() < BREATH_PROBABILITY
+            if breathe and not final:
+                cut = (PHRASE_BARS * STEPS) - BREATH_STEPS
+                phrase.melody = [(s, min(d, cut - s), x) for s, d, x in phrase.melody if s < cut]
             mel_per_bar = len(phrase.melody) / PHRASE_BARS
             pattern = acc.choose(max(k.acc_notes - (mel_per_bar - spec.melody_notes_per_bar), 1.0), k.voices, rng)
             accomp = []
@@ -237,14 +255,34 @@ class LeadSheetPipeline:
                     break
                 mel_at = _melody_lookup(phrase.melody, b)
                 last = bar_no == bars - 1
-                notes = acc.realise(pattern, (phrase.chords[2 * b], phrase.chords[2 * b + 1]), round(k.floor), mel_at, k.sustain, last)
+                breath = STEPS - BREATH_STEPS if b == PHRASE_BARS - 1 and not last and breathe else None
+                notes = acc.realise(
+                    pattern,
+                    (phrase.chords[2 * b], phrase.chords[2 * b + 1]),
+                    round(k.floor),
+                    mel_at,
+                    k.sustain,
+                    last,
+                    breath,
+                )
                 accomp += [(b * STEPS + s, d, x) for s, d, x in notes]
-            out.append({"letter": letter, "mode": mode, "chords": phrase.chords, "melody": phrase.melody, "accomp": accomp, "pattern": pattern})
+            out.append(
+                {
+                    "letter": letter,
+                    "mode": mode,
+                    "chords": phrase.chords,
+                    "melody": phrase.melody,
+                    "accomp": accomp,
+                    "pattern": pattern,
+                }
+            )
         return out
 
     def _measure(self, draft: list[dict], p: int, bars: int, shift: int) -> dict:
         """``studio.attributes.music`` measurement of phrase ``p`` of a draft (no velocities yet)."""
-        score = self._score([d if i == p else {**d, "melody": [], "accomp": []} for i, d in enumerate(draft)], None, bars, shift, 0)
+        score = self._score(
+            [d if i == p else {**d, "melody": [], "accomp": []} for i, d in enumerate(draft)], None, bars, shift, 0
+        )
         try:
             return extract_attributes(score).to_dict()
         except ValueError:
@@ -269,7 +307,12 @@ class LeadSheetPipeline:
             vel = np.clip(np.round(vel), 1, 127).astype(int)
             for (s, dur, x, is_mel), v in zip(events, vel):
                 t = base + s
-                note = symusic.Note(int(t * TICKS_PER_STEP), int(min(dur, end - t) * TICKS_PER_STEP), int(np.clip(x + shift, 0, 127)), int(v))
+                note = symusic.Note(
+                    int(t * TICKS_PER_STEP),
+                    int(min(dur, end - t) * TICKS_PER_STEP),
+                    int(np.clip(x + shift, 0, 127)),
+                    int(v),
+                )
                 (mel_t if is_mel else pno_t).notes.append(note)
             if requests:
                 score.tempos.append(symusic.Tempo(int(base * TICKS_PER_STEP), _get(requests[p], "tempo")))
@@ -315,10 +358,16 @@ class LeadSheetPipeline:
 
 
 def check_sampling(temperature: Any, top_k: Any, top_p: Any) -> None:
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= MAX_TEMPERATURE:
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, (int, float))
+        or not 0 <= temperature <= MAX_TEMPERATURE
+    ):
         raise ValueError(f"temperature must be a number in [0, {MAX_TEMPERATURE:g}], got {temperature!r}")
     if top_k is not None:
-        raise ValueError(f"top_k is not used by the lead-sheet generator (it samples from small tables); pass None, got {top_k!r}")
+        raise ValueError(
+            f"top_k is not used by the lead-sheet generator (it samples from small tables); pass None, got {top_k!r}"
+        )
     if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1):
         raise ValueError(f"top_p must be a number in (0, 1] or None, got {top_p!r}")
 

@@ -123,6 +123,8 @@ class LeadSheetTables:
             )
         meta = json.loads((folder / CONFIG_FILE).read_text())
         if tuple(meta.get("qualities", ())) != QUALITIES:
-            raise ValueError(f"{folder} was fitted with chord qualities {meta.get('qualities')}, this code has {QUALITIES}")
+            raise ValueError(
+                f"{folder} was fitted with chord qualities {meta.get('qualities')}, this code has {QUALITIES}"
+            )
         arrays = load_file(str(folder / TABLES_FILE))
         return cls(**{k: arrays[k] for k in cls.ARRAYS}, meta=meta)
