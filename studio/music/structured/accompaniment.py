@@ -17,9 +17,10 @@ import numpy as np
 from .leadsheet import sample
 from .tables import ROLE_BASS, ROLE_FIFTH, STEPS, LeadSheetTables, chord_pcs
 
-BASS_BELOW = 12  # bass register centre: this many semitones below the accompaniment's floor
+BASS_BELOW = 15  # bass register centre: this many semitones below the accompaniment's floor
 NOTES_PER_ONSET = 2.4  # POP909 piano parts sound about this many notes together
 CHORDAL_WEIGHT = 1.0
+DENSITY_WEIGHT = 3.0  # logit per note of distance from the asked notes per bar
 MELODY_GAP = 2  # upper voices stay at least this far below the melody note sounding over them
 
 
@@ -43,7 +44,9 @@ class Accompanist:
 
     def choose(self, notes_per_bar: float, voices: float, rng: np.random.Generator) -> int:
         """A pattern with about ``notes_per_bar`` notes and ``voices`` upper voices."""
-        logits = self.log_count - 1.2 * np.abs(self.n_notes - notes_per_bar) - 0.6 * np.abs(self.n_upper - voices)
+        logits = (
+            self.log_count - DENSITY_WEIGHT * np.abs(self.n_notes - notes_per_bar) - 0.6 * np.abs(self.n_upper - voices)
+        )
         logits = logits - CHORDAL_WEIGHT * np.abs(self.n_notes / np.maximum(self.n_onsets, 1) - NOTES_PER_ONSET)
         return sample(logits, rng, max(self.temperature, 0.2), self.top_p)
 
@@ -104,3 +107,36 @@ class Accompanist:
             seen.add((s, pitch))
             out.append((int(s), min(dur, 2 * STEPS), int(pitch)))
         return out
+
+
+def fit_count(notes: list[tuple[int, int, int]], target: int) -> list[tuple[int, int, int]]:
+    """One bar's accompaniment brought to ``target`` notes, as a player thins or fills a pattern.
+
+    Too many: drop upper notes from the metrically weakest onsets (never an onset's lowest note).
+    Too few: re-strike the longest held notes halfway through (repeated chords), while any lasts 2+ steps.
+    """
+    notes = sorted(notes)
+    target = max(int(target), 1)
+    while len(notes) > target:
+        lowest = {}
+        for s, _, x in notes:
+            lowest[s] = min(lowest.get(s, 999), x)
+        droppable = [n for n in notes if n[2] != lowest[n[0]]]
+        if not droppable:
+            break
+        notes.remove(max(droppable, key=lambda n: (_weakness(n[0]), -n[1], n[2])))
+    while len(notes) < target:
+        longest = max(notes, key=lambda n: (n[1], -n[0]), default=None)
+        if longest is None or longest[1] < 2:
+            break
+        s, d, x = longest
+        notes.remove(longest)
+        notes += [(s, d // 2, x), (s + d // 2, d - d // 2, x)]
+        notes.sort()
+    return notes
+
+
+def _weakness(step: int) -> int:
+    """0 on the downbeat, 1 on beat 3, 2 on beats 2 and 4, 3 on eighths, 4 on sixteenths."""
+    s = step % STEPS
+    return 0 if s == 0 else 1 if s == 8 else 2 if s % 4 == 0 else 3 if s % 2 == 0 else 4

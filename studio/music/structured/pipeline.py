@@ -30,7 +30,7 @@ from studio.attributes.music import PITCH_NAMES, extract_attributes
 from studio.seeding import derive_seed, numpy_rng, resolve_seed
 
 from ..request import TPQ, Piece, check_bars, check_num_pieces, normalise_attributes
-from .accompaniment import Accompanist
+from .accompaniment import Accompanist, fit_count
 from .leadsheet import MELODY_SHARE, PHRASE_BARS, STEPS, LeadSheetWriter, Phrase, PhraseSpec, plan_form, roman
 from .tables import LeadSheetTables, chord_parts
 
@@ -46,6 +46,9 @@ DEFAULTS = {
 MELODY_ABOVE = 7  # melody register centre above the piece's mean pitch
 FLOOR_BELOW = 3  # accompaniment upper voices start this far below the piece's mean pitch
 MAX_TEMPERATURE = 2.0
+# A draft whose measured key (studio.attributes.music, the one key finder) is not the asked one is drawn
+# again from a derived seed, at most this many drafts in all; the best-matching draft is kept.
+KEY_TRIES = 6
 BREATH_STEPS = 2  # a phrase that breathes falls silent for its last eighth note
 BREATH_PROBABILITY = 0.5
 
@@ -164,13 +167,34 @@ class LeadSheetPipeline:
         key = int(requests[0]["key"])
         shift = key if key <= 6 else key - 12  # the key-relative draft moves by at most a tritone
         modes = [self._mode(r, numpy_rng(derive_seed(seed, "mode", p))) for p, r in enumerate(requests)]
-        knobs = [self._knobs(r, shift) for r in requests]
-        draft = self._draft(requests, modes, knobs, bars, seed, temperature, top_p)
+        first_knobs = [self._knobs(r, shift) for r in requests]
+        best = None
+        for attempt in range(KEY_TRIES):  # drafts until the key finder hears the asked key
+            dseed = seed if attempt == 0 else derive_seed(seed, "draft", attempt)
+            draft = self._draft(requests, modes, first_knobs, bars, dseed, temperature, top_p)
+            heard = _key_heard(self._score(draft, requests, bars, shift, dseed), key, modes[0])
+            if best is None or heard > best[0]:
+                best = (heard, dseed, draft, attempt)
+            if heard == 2:
+                break
+        heard, dseed, draft, attempt = best
+        # second pass: every knob moved by the gap between the request and the draft's measurement
         measured = [self._measure(draft, p, bars, shift) for p in range(len(requests))]
-        knobs = [self._correct(k, r, m) for k, r, m in zip(knobs, requests, measured)]
-        final = self._draft(requests, modes, knobs, bars, seed, temperature, top_p)
-        score = self._score(final, requests, bars, shift, seed)
-        return score, self._lead_sheet(final, requests, modes, key, bars), []
+        knobs = [self._correct(k, r, m) for k, r, m in zip(first_knobs, requests, measured)]
+        final = self._draft(requests, modes, knobs, bars, dseed, temperature, top_p)
+        score = self._score(final, requests, bars, shift, dseed)
+        if _key_heard(score, key, modes[0]) < heard:  # the correction cost the key: keep the first pass
+            final, score = draft, self._score(draft, requests, bars, shift, dseed)
+        notes = (
+            []
+            if attempt == 0
+            else [f"key check: draft {attempt + 1} of {KEY_TRIES} kept (earlier drafts read in another key)"]
+        )
+        if heard < 2:
+            notes.append(
+                f"key check: no draft of {KEY_TRIES} reads as {PITCH_NAMES[key]} {'minor' if modes[0] else 'major'}"
+            )
+        return score, self._lead_sheet(final, requests, modes, key, bars), notes
 
     @staticmethod
     def _mode(request: dict, rng: np.random.Generator) -> int:
@@ -217,7 +241,8 @@ class LeadSheetPipeline:
         material: dict[str, Phrase] = {}
         out = []
         for p, (letter, req, mode, k) in enumerate(zip(form, requests, modes, knobs)):
-            final = p == len(requests) - 1
+            # periods: every second phrase answers the one before with a close on the tonic
+            final = p == len(requests) - 1 or p % 2 == 1
             spec = PhraseSpec(
                 mode=mode,
                 chord_valence=req.get("chord_valence"),
@@ -239,16 +264,18 @@ class LeadSheetPipeline:
                 phrase.melody = [
                     (s, d, x + round(k.melody_centre - _centre(source.melody))) for s, d, x in phrase.melody
                 ]
-                if letter.endswith("'") or final:
+                if letter.endswith("'") or final:  # a varied repeat: the cadence bar re-drawn
+                    letter = base + "'"
                     phrase.chords = writer.recadence(phrase.chords, spec, rng)
                     writer.melody(phrase, spec, rng, keep_bars=PHRASE_BARS - 1)
             breathe = rng.random() < BREATH_PROBABILITY
-            if breathe and not final:
+            if breathe and p < len(requests) - 1:
                 cut = (PHRASE_BARS * STEPS) - BREATH_STEPS
                 phrase.melody = [(s, min(d, cut - s), x) for s, d, x in phrase.melody if s < cut]
             mel_per_bar = len(phrase.melody) / PHRASE_BARS
-            pattern = acc.choose(max(k.acc_notes - (mel_per_bar - spec.melody_notes_per_bar), 1.0), k.voices, rng)
-            accomp = []
+            acc_per_bar = max(k.acc_notes - (mel_per_bar - spec.melody_notes_per_bar), 1.0)
+            pattern = acc.choose(acc_per_bar, k.voices, rng)
+            accomp, owed = [], 0.0
             for b in range(PHRASE_BARS):
                 bar_no = p * PHRASE_BARS + b
                 if bar_no >= bars:
@@ -265,6 +292,9 @@ class LeadSheetPipeline:
                     last,
                     breath,
                 )
+                owed += acc_per_bar  # the bar's share of the asked density, carried over in whole notes
+                notes = fit_count(notes, int(round(owed)))
+                owed -= len(notes)
                 accomp += [(b * STEPS + s, d, x) for s, d, x in notes]
             out.append(
                 {
@@ -375,6 +405,16 @@ def check_sampling(temperature: Any, top_k: Any, top_p: Any) -> None:
 def _get(request: dict, name: str) -> float:
     v = request.get(name)
     return float(v) if v is not None else DEFAULTS[name]
+
+
+def _key_heard(score: symusic.Score, key: int, mode: int) -> int:
+    """2 when the key finder hears the asked tonic and mode, 1 for the mode alone, 0 otherwise."""
+    try:
+        m = extract_attributes(score)
+    except ValueError:
+        return 0
+    mode_ok = (m.mode < 0.5) == bool(mode)
+    return int(mode_ok) + int(mode_ok and m.key == key)
 
 
 def _centre(melody: list) -> float:
