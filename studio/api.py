@@ -190,7 +190,7 @@ def create(
         candidates, rounds: the composing loop's candidates per round and number of rounds.
         what: ``"both"``, ``"music"`` or ``"art"``.
         max_seconds: the composing loop's time budget (no new round starts after it).
-        pipeline: a loaded ``MusicPipeline`` to reuse (default: load ``checkpoints/music-gen``).
+        pipeline: a loaded generator to reuse (default: the released lead-sheet generator).
         music_overrides / visual_overrides: attribute values that replace the mapped targets,
             e.g. ``{"tempo": 90}``.
         art_backend: ``"painter"`` (CPU) or ``"diffusers"``.

@@ -2,7 +2,7 @@
 
 One round::
 
-    aim (VA) --attributes_for--> MusicAttributes --MusicPipeline--> N candidates
+    aim (VA) --attributes_for--> MusicAttributes --generator--> N candidates
     each candidate --critic--> Reading          --extract_attributes + estimate_emotion--> (V, A)
     estimate = confidence-weighted mix of both  -> distance to the target -> keep the closest
 
@@ -21,13 +21,13 @@ from collections.abc import Callable
 from typing import Any
 
 from studio.emotion import Emotion
+from studio.music.request import MAX_BARS
+from studio.music.request import MAX_PIECES as MAX_CANDIDATES  # the generators' limits, defined once
 from studio.seeding import MAX_SEED, resolve_seed
 
 ATTRIBUTE_WEIGHT = 0.5  # weight of the attribute->emotion direction against the critic (x confidence)
 AIM_STEP = 0.8
-MAX_CANDIDATES = 16  # MusicPipeline's batch limit
 MAX_ROUNDS = 10
-MAX_BARS = 64  # MusicPipeline's length limit
 
 
 def _check_int(name: str, x: Any, lo: int, hi: int) -> int:
