@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         root = args.data if args.data is not None else data_root()
         if not Path(root).is_dir():
             raise FileNotFoundError(f"data folder not found: {root}")
-        meta = fit_leadsheet(Path(root), out)
+        meta = fit_leadsheet(Path(root), out, command=command_line())
         print(f"wrote {out} ({meta['songs']} songs, {meta['fit_seconds']} s)")
         return 0
     from studio.music.train import TrainConfig, train

@@ -286,8 +286,9 @@ def fit(data_root: Path, progress: bool = True) -> LeadSheetTables:
     )
 
 
-def main(data_root: Path, out: Path, version: str = "1.0.0") -> dict:
+def main(data_root: Path, out: Path, version: str = "1.0.0", command: str = "") -> dict:
     tables = fit(data_root)
     tables.meta["version"] = version
+    tables.meta["command"] = command
     tables.save(out)
     return tables.meta
