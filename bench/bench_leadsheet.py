@@ -1,6 +1,6 @@
 """Benchmark the released lead-sheet generator: does each attribute it is asked for come out, and how fast?
 
-    .venv/bin/python bench/bench_leadsheet.py              # 160 random requests of 8 bars + 36 emotion pieces
+    .venv/bin/python bench/bench_leadsheet.py              # 160 random requests of 8 bars, 40 emotion pieces, 12 arcs
     .venv/bin/python bench/bench_leadsheet.py --quick      # 48 requests
 
 Every attribute is measured by ``studio.attributes.extract_attributes`` (the one measurer, which the
@@ -8,7 +8,8 @@ generator's own second pass also uses). Requests are drawn independently per att
 studio's faders and mapper use, so each Spearman correlation says whether that fader moves the output.
 Density bins are the shared attribute bins (``ATTRIBUTES["note_density"].bins``). Emotion direction: pieces
 for a 12-point circumplex grid (radius 0.8) through ``studio.music.generate``, judged by the attributes'
-own reading (``estimate_emotion``). Musicality against real music: ``bench/bench_musicality.py``.
+own reading (``estimate_emotion``). Arcs: 32-bar pieces along four paths through the circumplex, each
+phrase's attribute reading against the path. Musicality against real music: ``bench/bench_musicality.py``.
 Writes ``bench/results/leadsheet.json``.
 """
 
@@ -96,6 +97,39 @@ def emotion_direction(pipe, seeds: int) -> dict:
     return {"pieces": len(rows), "quadrant_accuracy_attribute_judged": round(hits / len(rows), 4), "chance": 0.25}
 
 
+ARCS = ("calm -> furious", "sad -> joyful", "furious -> calm", "0.7,0.6 -> -0.7,-0.6")
+
+
+def arcs(pipe, seeds: int, bars: int = 32) -> dict:
+    """Per-phrase valence/arousal (attribute-judged) against each arc's path: correlation and mean distance."""
+    from studio.arc import compose_arc
+
+    tv, ta, gv, ga, dist, rows = [], [], [], [], [], []
+    for arc in ARCS:
+        for s in range(seeds):
+            r = compose_arc(arc, bars=bars, seed=200 + s, candidates=1, pipeline=pipe, critic=lambda score: None)
+            for ph in r.extra["arc"]["phrases"]:
+                if ph["attribute_va"] is None:
+                    continue
+                tv.append(ph["target"]["valence"])
+                ta.append(ph["target"]["arousal"])
+                gv.append(ph["attribute_va"][0])
+                ga.append(ph["attribute_va"][1])
+                dist.append(float(np.hypot(tv[-1] - gv[-1], ta[-1] - ga[-1])))
+            rows.append({"arc": arc, "seed": 200 + s, "phrases": r.extra["arc"]["phrases"]})
+    return {
+        "arcs": list(ARCS),
+        "pieces": len(rows),
+        "bars": bars,
+        "phrases": len(tv),
+        "pearson_valence_path_vs_phrase": round(float(np.corrcoef(tv, gv)[0, 1]), 3),
+        "pearson_arousal_path_vs_phrase": round(float(np.corrcoef(ta, ga)[0, 1]), 3),
+        "mean_phrase_distance": round(float(np.mean(dist)), 3),
+        "judge": "estimate_emotion of each phrase's measured attributes (one candidate per arc, no selection)",
+        "examples": rows[:: max(seeds, 1)],
+    }
+
+
 def speed() -> dict:
     t0 = time.perf_counter()
     from studio.music.structured import LeadSheetPipeline
@@ -128,12 +162,15 @@ def main() -> int:
     print("adherence:", adh, flush=True)
     emo = emotion_direction(pipe, 1 if args.quick else 4)
     print("emotion direction:", emo)
+    arc = arcs(pipe, 1 if args.quick else 3)
+    print("arcs:", {k: v for k, v in arc.items() if k != "examples"})
     faders = {k: adh["spearman_requested_vs_measured"].get(k) for k in FADERS if k != "mode"}
     report = {
         "model": pipe.model_id,
         "speed": sp,
         "adherence": adh,
         "emotion_direction": emo,
+        "arcs": arc,
         "ui_faders_spearman": faders,
         "machine": platform.machine(),
     }

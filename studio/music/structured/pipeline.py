@@ -172,7 +172,7 @@ class LeadSheetPipeline:
         for attempt in range(KEY_TRIES):  # drafts until the key finder hears the asked key
             dseed = seed if attempt == 0 else derive_seed(seed, "draft", attempt)
             draft = self._draft(requests, modes, first_knobs, bars, dseed, temperature, top_p)
-            heard = _key_heard(self._score(draft, requests, bars, shift, dseed), key, modes[0])
+            heard = self._heard(draft, requests, modes, key, bars, shift, dseed)
             if best is None or heard > best[0]:
                 best = (heard, dseed, draft, attempt)
             if heard == 2:
@@ -183,7 +183,7 @@ class LeadSheetPipeline:
         knobs = [self._correct(k, r, m) for k, r, m in zip(first_knobs, requests, measured)]
         final = self._draft(requests, modes, knobs, bars, dseed, temperature, top_p)
         score = self._score(final, requests, bars, shift, dseed)
-        if _key_heard(score, key, modes[0]) < heard:  # the correction cost the key: keep the first pass
+        if self._heard(final, requests, modes, key, bars, shift, dseed) < heard:  # the correction cost the key
             final, score = draft, self._score(draft, requests, bars, shift, dseed)
         notes = (
             []
@@ -307,6 +307,18 @@ class LeadSheetPipeline:
                 }
             )
         return out
+
+    def _heard(self, draft, requests, modes, key, bars, shift, seed) -> float:
+        """2 when the key finder hears the asked key and mode; for an arc whose mode changes, the mean
+        over its phrases of the same check on each phrase alone (1 counts the mode without the tonic)."""
+        if len(set(modes)) == 1:
+            return float(_key_heard(self._score(draft, requests, bars, shift, seed), key, modes[0]))
+        marks = []
+        for p, mode in enumerate(modes):
+            m = self._measure(draft, p, bars, shift)
+            mode_ok = bool(m) and (m["mode"] < 0.5) == bool(mode)
+            marks.append(int(mode_ok) + int(mode_ok and m["key"] == key))
+        return float(np.mean(marks))
 
     def _measure(self, draft: list[dict], p: int, bars: int, shift: int) -> dict:
         """``studio.attributes.music`` measurement of phrase ``p`` of a draft (no velocities yet)."""
