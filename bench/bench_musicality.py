@@ -4,7 +4,8 @@
     .venv/bin/python bench/bench_musicality.py --seeds 3 --generators leadsheet
 
 Real: held-out 16-bar segments of POP909 validation songs (song number divisible by 20; neither generator
-trained on them), all tracks, on the 16th grid of the song's own beat annotations. Generated: 16-bar pieces
+trained on them), all tracks, on the 16th grid of the song's own beat annotations; and EMOPIA's test clips
+(the emotion data's own domain) on the grid of their estimated beat. Generated: 16-bar pieces
 over a 12-point circumplex grid (radius 0.8) x seeds, through ``studio.music.generate`` (the mapper's
 attributes, no critic loop), for the released structure-first generator (``leadsheet``) and the 0.3.0
 transformer (``transformer``). Features: ``studio.music.musicality`` (harmony, voice leading, rhythm,
@@ -77,6 +78,40 @@ def pop909_segments(root: Path, max_per_song: int = 4) -> tuple[list[np.ndarray]
             else:
                 i += 1
     return segs, songs
+
+
+def emopia_segments(root: Path) -> list[np.ndarray]:
+    """EMOPIA test clips on a 16th grid of their estimated beat (performance MIDI has no real tempo map).
+
+    The beat comes from ``studio.attributes.music`` (onset-based tempo for unquantised files); the first
+    onset is taken as a downbeat. Clips are 8-16 bars; each is one segment.
+    """
+    import csv
+
+    import symusic
+
+    from studio.attributes.music import extract_attributes
+
+    with open(root / "emopia" / "split" / "test_clip.csv") as fh:
+        names = [row["clip_name"] for row in csv.DictReader(fh)]
+    out = []
+    for name in names:
+        score = symusic.Score(str(root / "emopia" / "midis" / name))
+        m = extract_attributes(score)
+        map_tempo = float(score.tempos[0].qpm) if len(score.tempos) else 120.0
+        step = score.ticks_per_quarter * (map_tempo / m.tempo) / 4  # ticks per 16th of the estimated beat
+        rows = []
+        for t in score.tracks:
+            a = t.notes.numpy()
+            if len(a["time"]):
+                on = np.round(a["time"] / step).astype(int)
+                du = np.maximum(np.round(a["duration"] / step).astype(int), 1)
+                rows.append(np.stack([on, du, a["pitch"].astype(int)], 1))
+        g = np.concatenate(rows)
+        g[:, 0] -= g[:, 0].min()
+        g = g[np.lexsort((g[:, 2], g[:, 0]))]
+        out.append(g[g[:, 0] < SEGMENT_BARS * 16])
+    return out
 
 
 def generated(kind: str, emotions, seeds: int) -> tuple[list[np.ndarray], float]:
@@ -162,10 +197,15 @@ def main() -> int:
     odd = (songs // 20) % 2 == 1
     floor = c2st(real[odd], real[~odd])
     print(f"real: {len(segs)} POP909 val segments from {len(set(songs.tolist()))} songs; odd vs even songs {floor}")
+    emo_real = feature_matrix(emopia_segments(root))
+    pop_vs_emopia = c2st(real, emo_real)
+    print(f"real: {len(emo_real)} EMOPIA test clips; POP909 val vs EMOPIA test {pop_vs_emopia}")
     emotions = grid_emotions()
     report = {
         "real": {"source": "POP909 val songs (number % 20 == 0), 16-bar segments", "segments": len(segs)},
+        "real_emopia": {"source": "EMOPIA test clips on their estimated beat grid", "clips": len(emo_real)},
         "real_vs_real": floor,
+        "pop909_vs_emopia": pop_vs_emopia,
         "generators": {},
         "features": list(FEATURES),
         "machine": platform.machine(),
@@ -174,14 +214,19 @@ def main() -> int:
         pieces, per_piece = generated(kind, emotions, args.seeds)
         fake = feature_matrix(pieces)
         test = c2st(real, fake)
+        test_emopia = c2st(emo_real, fake)
+        test_union = c2st(np.vstack([real, emo_real]), fake)
         feats = per_feature(real, fake)
         report["generators"][kind] = {
             "pieces": len(pieces),
             "seconds_per_piece": round(per_piece, 3),
             "c2st": test,
+            "c2st_vs_emopia_test": test_emopia,
+            "c2st_vs_pop909_and_emopia": test_union,
             "features": feats,
         }
-        print(f"\n{kind}: {len(pieces)} pieces, {per_piece:.2f} s each; C2ST balanced accuracy {test}")
+        print(f"\n{kind}: {len(pieces)} pieces, {per_piece:.2f} s each; C2ST balanced accuracy vs POP909 val {test}")
+        print(f"  vs EMOPIA test {test_emopia}; vs both {test_union}")
         print(f"  {'feature':22s} {'real':>8s} {'gen':>8s} {'z':>6s} {'overlap':>7s}")
         for name, f in feats.items():
             print(f"  {name:22s} {f['real']:8.3f} {f['generated']:8.3f} {f['z']:6.2f} {f['overlap']:7.3f}")
