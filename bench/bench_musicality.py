@@ -230,6 +230,12 @@ def main() -> int:
         print(f"  {'feature':22s} {'real':>8s} {'gen':>8s} {'z':>6s} {'overlap':>7s}")
         for name, f in feats.items():
             print(f"  {name:22s} {f['real']:8.3f} {f['generated']:8.3f} {f['z']:6.2f} {f['overlap']:7.3f}")
+    prev = Path(args.out)
+    if prev.is_file():  # keep generators measured earlier and not re-run now
+        import json
+
+        for kind, entry in json.loads(prev.read_text()).get("generators", {}).items():
+            report["generators"].setdefault(kind, entry)
     write_json_atomic(args.out, report)
     print(f"\nwrote {args.out}")
     return 0

@@ -45,6 +45,9 @@ REPEAT_PENALTY = 0.6
 KEY_DEGREE = (5, 8)
 KEY_CLARITY = 1.5
 VALENCE_GAIN = 2.0  # logit per unit of (asked - corpus) chord valence x a chord's valence
+# Pop phrases often loop a 2-bar progression (I-V-vi-IV twice): drafts do so this often, the last half
+# bar still drawn toward the cadence.
+LOOP_PROBABILITY = 0.5
 TONIC_START = 1.0  # phrases open on the tonic a little more often than POP909's own 35 %: the key reads clearly
 REGISTER_SD = 5.0
 MOTIF_REPEAT = 0.6  # probability that bar 3 restates bar 1's rhythm (a sequence of the basic idea)
@@ -161,7 +164,11 @@ class LeadSheetWriter:
         drafts, scores = [], []
         for _ in range(CHORD_CANDIDATES):
             seq = [sample(start, rng, self.temperature, self.top_p)]
-            for _ in range(HALF_BARS - 1):
+            loop = rng.random() < LOOP_PROBABILITY  # a 2-bar progression played twice, the cadence re-drawn
+            for i in range(HALF_BARS - 1):
+                if loop and 4 <= i + 1 < HALF_BARS - 1:
+                    seq.append(seq[i + 1 - 4])
+                    continue
                 seq.append(sample(self._trans[m, seq[-1]] + bias, rng, self.temperature, self.top_p))
             score = self._cad[m, seq[-1]] + KEY_CLARITY * any(KEY_DEGREE[m] in chord_pcs(c) for c in seq)
             if spec.final:
