@@ -7,8 +7,9 @@ Real: held-out 16-bar segments of POP909 validation songs (song number divisible
 trained on them), all tracks, on the 16th grid of the song's own beat annotations; and EMOPIA's test clips
 (the emotion data's own domain) on the grid of their estimated beat. Generated: 16-bar pieces
 over a 12-point circumplex grid (radius 0.8) x seeds, through ``studio.music.generate`` (the mapper's
-attributes, no critic loop), for the released structure-first generator (``leadsheet``) and the 0.3.0
-transformer (``transformer``). Features: ``studio.music.musicality`` (harmony, voice leading, rhythm,
+attributes, no critic loop), for the released structure-first generator (``leadsheet``), the 0.3.0
+transformer (``transformer``) and the transformer without its decoding guidance (``transformer-noguide``:
+scale_bias 0, density_gain 0). Features: ``studio.music.musicality`` (harmony, voice leading, rhythm,
 repetition; none is a condition). Test: 5-fold stratified balanced accuracy of a logistic regression and
 a random forest (0.5 = indistinguishable); POP909 val odd-vs-even songs as the real-vs-real floor.
 Per feature: means and the overlap of the two histograms. Writes ``bench/results/musicality.json``.
@@ -125,10 +126,11 @@ def generated(kind: str, emotions, seeds: int) -> tuple[list[np.ndarray], float]
         from studio.music.pipeline import MusicPipeline
 
         pipe = MusicPipeline.from_pretrained(ROOT / "checkpoints" / "music-gen")
+    settings = {"scale_bias": 0.0, "density_gain": 0.0} if kind == "transformer-noguide" else {}
     out, t0 = [], time.perf_counter()
     for e in emotions:
         for s in range(seeds):
-            r = music.generate(e, bars=SEGMENT_BARS, seed=1000 + s, pipeline=pipe)
+            r = music.generate(e, bars=SEGMENT_BARS, seed=1000 + s, pipeline=pipe, **settings)
             out.append(grid_notes(r.score, SEGMENT_BARS))
     return out, (time.perf_counter() - t0) / max(len(out), 1)
 
