@@ -38,7 +38,11 @@ class Accompanist:
         self.n_notes = valid.sum(1).astype(float)
         upper = np.where(valid & (self.notes[..., 2] >= 2), self.notes[..., 3], -1)
         self.n_upper = (upper.max(1) + 1).astype(float)
-        self.n_onsets = np.array([len(np.unique(p[v, 0])) for p, v in zip(self.notes, valid)], dtype=float)
+        steps = np.where(valid, self.notes[..., 0], -1)
+        first = np.ones_like(valid)
+        srt = np.sort(steps, axis=1)
+        first[:, 1:] = srt[:, 1:] != srt[:, :-1]
+        self.n_onsets = (first & (srt >= 0)).sum(1).astype(float)  # distinct onset steps per pattern
         self.log_count = 0.5 * np.log(tables.acc_count)
         self.temperature, self.top_p = float(temperature), top_p
 

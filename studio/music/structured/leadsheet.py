@@ -29,7 +29,7 @@ PHRASE_BARS = 4
 HALF_BARS = 2 * PHRASE_BARS
 # Forms of up to four phrases; a prime marks a varied repeat (same material, a new cadence bar).
 FORMS = ("AABA", "ABAC", "AA'BA'", "ABAB'", "AABB'")
-CHORD_CANDIDATES = 24  # phrase progressions drawn per phrase; the cadence picks among them
+CHORD_CANDIDATES = 16  # phrase progressions drawn per phrase; the cadence picks among them
 MELODY_RANGE = 8  # semitones either side of the melody's register centre
 # Weights of the melody's experts against the interval model (which already carries most of the key and
 # chord knowledge through the notes before): chosen so the generated melodies' interval histogram matches
@@ -79,15 +79,15 @@ def sample(logits: np.ndarray, rng: np.random.Generator, temperature: float, top
         return int(np.argmax(np.where(ok, logits, -np.inf)))
     z = np.where(ok, logits / temperature, -np.inf)
     p = np.exp(z - z.max())
-    p /= p.sum()
-    if top_p is not None and top_p < 1.0:
-        order = np.argsort(-p)
-        keep = np.cumsum(p[order]) - p[order] < top_p
-        mask = np.zeros_like(p, dtype=bool)
-        mask[order[keep]] = True
-        p = np.where(mask, p, 0.0)
-        p /= p.sum()
-    return int(rng.choice(len(p), p=p))
+    idx = np.flatnonzero(p > 0)
+    p = p[idx]
+    if top_p is not None and top_p < 1.0 and len(p) > 1:
+        order = np.argsort(-p, kind="stable")
+        mass = np.cumsum(p[order])
+        keep = order[: int(np.searchsorted(mass, top_p * mass[-1])) + 1]  # the smallest set holding top_p
+        idx, p = idx[keep], p[keep]
+    cum = np.cumsum(p)
+    return int(idx[min(int(np.searchsorted(cum, rng.random() * cum[-1], side="right")), len(idx) - 1)])
 
 
 @dataclass

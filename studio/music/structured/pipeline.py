@@ -16,6 +16,7 @@ transpose to the key and write the tempo map.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -81,6 +82,15 @@ class LeadSheetPipeline:
     def __init__(self, tables: LeadSheetTables, config: LeadSheetConfig | None = None):
         self.tables = tables
         self.config = config or LeadSheetConfig()
+        self._pattern_stats: Accompanist | None = None
+
+    def _accompanist(self, temperature: float, top_p) -> Accompanist:
+        """The accompanist with the pattern statistics computed once per pipeline (they take a while)."""
+        if self._pattern_stats is None:
+            self._pattern_stats = Accompanist(self.tables)
+        acc = copy.copy(self._pattern_stats)
+        acc.temperature, acc.top_p = float(temperature), top_p
+        return acc
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None) -> LeadSheetPipeline:
@@ -236,7 +246,7 @@ class LeadSheetPipeline:
         """Phrases with chords, melody and accompaniment, key-relative (the same seed, the same draws)."""
         rng = numpy_rng(derive_seed(seed, "leadsheet"))
         writer = LeadSheetWriter(self.tables, temperature, top_p)
-        acc = Accompanist(self.tables, temperature, top_p)
+        acc = self._accompanist(temperature, top_p)
         form = plan_form(len(requests), rng)
         material: dict[str, Phrase] = {}
         out = []
