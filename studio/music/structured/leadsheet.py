@@ -44,7 +44,7 @@ REPEAT_PENALTY = 0.6
 # minor) is preferred: POP909's melodies avoid the 4th, and without it the key finder hears the dominant.
 KEY_DEGREE = (5, 8)
 KEY_CLARITY = 1.5
-VALENCE_GAIN = 2.0  # logit per unit of (asked - corpus) chord valence x a chord's valence
+VALENCE_GAIN = 3.0  # logit per unit of (asked - corpus) chord valence x a chord's valence
 # Pop phrases often loop a 2-bar progression (I-V-vi-IV twice): drafts do so this often, the last half
 # bar still drawn toward the cadence.
 LOOP_PROBABILITY = 0.5
