@@ -101,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
             f"  measured: tempo {m.tempo:.0f} BPM, {m.key_name}, {m.note_density:.2f} notes/beat, "
             f"pitch mean {m.pitch_mean:.0f}, velocity {m.velocity_mean:.0f}"
         )
+    if result.lead_sheet:
+        chords = " ".join(c["roman"] for c in result.lead_sheet["chords"][:16])
+        print(f"  lead sheet: {result.lead_sheet['key']}, form {result.lead_sheet['form']}; chords {chords} ...")
     for note in result.notes:
         print(f"  note: {note}")
     print("wrote " + ", ".join(str(p) for p in paths.values()))
