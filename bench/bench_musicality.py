@@ -225,10 +225,13 @@ def main() -> int:
             "c2st": test,
             "c2st_vs_emopia_test": test_emopia,
             "c2st_vs_pop909_and_emopia": test_union,
+            "mean_abs_z": round(float(np.mean([abs(f["z"]) for f in feats.values()])), 3),
+            "mean_overlap": round(float(np.mean([f["overlap"] for f in feats.values()])), 3),
             "features": feats,
         }
         print(f"\n{kind}: {len(pieces)} pieces, {per_piece:.2f} s each; C2ST balanced accuracy vs POP909 val {test}")
         print(f"  vs EMOPIA test {test_emopia}; vs both {test_union}")
+        print(f"  mean |z| {report['generators'][kind]['mean_abs_z']}, mean overlap {report['generators'][kind]['mean_overlap']}")
         print(f"  {'feature':22s} {'real':>8s} {'gen':>8s} {'z':>6s} {'overlap':>7s}")
         for name, f in feats.items():
             print(f"  {name:22s} {f['real']:8.3f} {f['generated']:8.3f} {f['z']:6.2f} {f['overlap']:7.3f}")
