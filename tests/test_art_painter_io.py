@@ -152,7 +152,9 @@ def test_cli_paint_grid_writes_one_contact_sheet(tmp_path, capsys):
     ]
     assert all(p["seed"] == 2 and p["reading"]["critic"] == "image-critic 2.0" for p in meta["paintings"])
     # the sheet shows each painting: thumbnail cells differ from one another
-    cells = [np.asarray(sheet.crop((8 + i * (THUMB + 16), 8, 8 + i * (THUMB + 16) + THUMB, 8 + THUMB))) for i in range(4)]
+    cells = [
+        np.asarray(sheet.crop((8 + i * (THUMB + 16), 8, 8 + i * (THUMB + 16) + THUMB, 8 + THUMB))) for i in range(4)
+    ]
     assert min(np.abs(cells[0].astype(int) - c.astype(int)).mean() for c in cells[1:]) > 5
     assert "median critic distance" in capsys.readouterr().out
     assert main(["paint", "--grid", "--emotion", "serene", "-o", str(out), "--quiet"]) == 2

@@ -163,6 +163,7 @@ def paint(
 
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= int(steps) <= 200:
         raise ValueError(f"steps must be an integer in [1, 200], got {steps!r}")
+
     def renderer(a: VisualAttributes) -> Callable[[int], Any]:
         return _renderer(backend, weights, target, a, style_name, wh, photo_img, strength, int(steps))
 
