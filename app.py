@@ -388,8 +388,8 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
                     size = gr.Dropdown([256, 384, 512, 768], value=512, label="painting size (px)", elem_id="size")
                 with gr.Row():
                     bars = gr.Slider(2, 32, 8, step=1, label="bars", elem_id="bars")
-                    candidates = gr.Slider(1, 8, 2, step=1, label="candidates per round", elem_id="candidates")
-                    rounds = gr.Slider(1, 4, 2, step=1, label="rounds", elem_id="rounds")
+                    candidates = gr.Slider(1, 8, 1, step=1, label="candidates per round (1: no loop)", elem_id="candidates")
+                    rounds = gr.Slider(1, 4, 1, step=1, label="rounds", elem_id="rounds")
                 with gr.Row():
                     seed = gr.Number(0, precision=0, label="seed", minimum=0)
                     randomise = gr.Checkbox(True, label="randomise seed")

@@ -19,6 +19,7 @@ from typing import Any
 
 from studio.emotion import Emotion
 from studio.io import write_json_atomic
+from studio.loop import DEFAULT_CANDIDATES, DEFAULT_ROUNDS
 from studio.seeding import derive_seed, resolve_seed
 
 WHAT = ("both", "music", "art")
@@ -168,8 +169,8 @@ def create(
     seed: int | None = None,
     size: int = 512,
     style: str | None = None,
-    candidates: int = 4,
-    rounds: int = 3,
+    candidates: int = DEFAULT_CANDIDATES,  # the loop is opt-in (bench/bench_loop.py)
+    rounds: int = DEFAULT_ROUNDS,
     what: str = "both",
     max_seconds: float | None = None,
     pipeline: Any = None,

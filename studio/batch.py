@@ -30,6 +30,7 @@ from typing import Any
 
 from studio.emotion import parse_emotion_arg
 from studio.io import write_json_atomic
+from studio.loop import DEFAULT_CANDIDATES, DEFAULT_ROUNDS
 
 COLUMNS = ("emotion", "bars", "seed", "what", "style", "size", "name", "candidates", "rounds")
 WHAT = ("both", "music", "art")
@@ -50,8 +51,8 @@ class Job:
     seed: int | None = None
     size: int = 512
     style: str | None = None
-    candidates: int = 2
-    rounds: int = 2
+    candidates: int = DEFAULT_CANDIDATES  # the loop is opt-in (bench/bench_loop.py)
+    rounds: int = DEFAULT_ROUNDS
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -122,8 +123,8 @@ def parse_row(row: dict, line: int) -> Job:
         seed=_int(row, "seed", None),
         size=_int(row, "size", 512),
         style=(row.get("style") or None),
-        candidates=_int(row, "candidates", 2),
-        rounds=_int(row, "rounds", 2),
+        candidates=_int(row, "candidates", Job.candidates),
+        rounds=_int(row, "rounds", Job.rounds),
     )
     for key, lo, hi in (("bars", 1, 256), ("size", 64, 2048), ("candidates", 1, 32), ("rounds", 1, 10)):
         if not lo <= getattr(job, key) <= hi:

@@ -1,16 +1,23 @@
-"""The closed loop: generate candidates, judge them, re-aim the attributes, keep the closest.
+"""The closed loop: generate candidates, judge emotion and musical quality, stop when good enough.
 
 One round::
 
-    aim (VA) --attributes_for--> MusicAttributes --generator--> N candidates
-    each candidate --critic--> Reading          --extract_attributes + estimate_emotion--> (V, A)
-    estimate = confidence-weighted mix of both  -> distance to the target -> keep the closest
+    aim (VA) --attributes_for--> MusicAttributes --generator--> N candidates (Piece objects with .score)
+    each candidate --music critic--> Reading       (emotion; the critic may abstain)
+                   --extract_attributes + estimate_emotion--> (V, A)   (the fallback emotion judge)
+                   --quality critic--> log-odds "looks like real piano music"
+    cost = VA distance to the target (critic's reading, or the attribute judge's where the critic
+           abstains) + QUALITY_WEIGHT x how far the candidate's quality falls below a typical one
 
-If the best piece so far is still farther than ``tolerance`` from the target, the aim moves against
-the error (``aim -= step * (estimate - target)``, clipped to the unit square) so the next round asks
-the generator for attributes that overshoot where the last round fell short. The loop stops early
-within tolerance or past ``max_seconds``. Every round is recorded in ``result.rounds``; a critic or
-extractor failure on a candidate is recorded there and never stops the loop.
+The loop keeps the cheapest candidate and stops as soon as one is good enough (distance within
+``tolerance`` and quality at least typical for the generator), when the rounds or ``max_seconds``
+run out; otherwise the aim moves against the error (``aim -= step * (estimate - target)``). Every
+round is recorded in ``result.rounds``; a critic or extractor failure on a candidate is recorded
+there and never stops the loop. The loop works with any pipeline whose call returns objects with a
+``.score`` (a ``symusic.Score``).
+
+``candidates=1, rounds=1`` (the default) is one open-loop candidate: ``bench/bench_loop.py`` found
+no gain from the loop by a judge it does not consult at equal compute, so the loop is opt-in.
 """
 
 from __future__ import annotations
@@ -25,8 +32,12 @@ from studio.music.request import MAX_BARS
 from studio.music.request import MAX_PIECES as MAX_CANDIDATES  # the generators' limits, defined once
 from studio.seeding import MAX_SEED, resolve_seed
 
-ATTRIBUTE_WEIGHT = 0.5  # weight of the attribute->emotion direction against the critic (x confidence)
+# VA distance added per interquartile range a candidate's quality falls below a typical generated piece
+# (credited, up to one IQR, above it): emotion leads, quality breaks near-ties and vetoes poor pieces.
+QUALITY_WEIGHT = 0.15
 AIM_STEP = 0.8
+DEFAULT_CANDIDATES = 1  # the loop is opt-in: see the module docstring and bench/bench_loop.py
+DEFAULT_ROUNDS = 1
 MAX_ROUNDS = 10
 
 
@@ -86,20 +97,38 @@ def _attribute_direction(score: Any) -> tuple[Any, tuple[float, float]]:
     return measured, tuple(float(v) for v in estimate_emotion(measured))
 
 
-def assess(score: Any, target: Emotion, critic: Callable | None = None) -> dict:
-    """Judge one candidate by the critic and by the attribute direction.
+def _quality_fn() -> Callable | None:
+    """The released quality critic as ``score -> quality z`` (a seam: tests swap in their own); None if absent."""
+    try:
+        from studio.critics.music_quality import default_quality_critic
+
+        qc = default_quality_critic()
+    except FileNotFoundError:
+        return None
+    return qc.relative
+
+
+def _abstains(reading: Any) -> bool:
+    return bool(getattr(reading, "details", {}).get("abstain", False))
+
+
+def assess(score: Any, target: Emotion, critic: Callable | None = None, quality: Callable | None = None) -> dict:
+    """Judge one candidate: emotion (critic, or the attribute judge where it abstains) and quality.
 
     Args:
         score: a ``symusic.Score``.
         target: the emotion asked for.
         critic: callable ``score -> Reading``; default the released music critic.
+        quality: callable ``score -> float``, how far the piece's quality lies above (> 0) or below
+            (< 0) a typical generated piece, in interquartile ranges; ``None`` leaves quality out.
 
     Returns:
         dict with ``reading`` (``Reading`` or None), ``attribute_va`` (``(v, a)`` or None),
-        ``estimate`` (``(v, a)``, the mix used for choosing), ``distance`` to the target and
-        ``errors`` (messages of whatever failed).
+        ``judge`` (``"critic"`` or ``"attributes"``: whose emotion estimate counts), ``estimate``
+        (``(v, a)``), ``distance`` to the target, ``quality`` (float or None), ``cost`` (what the loop
+        minimises) and ``errors`` (messages of whatever failed).
     """
-    errors, reading, attr_va, measured = [], None, None, None
+    errors, reading, attr_va, measured, q = [], None, None, None, None
     try:
         if critic is None:
             from studio.critics.music import judge_music as critic
@@ -110,41 +139,54 @@ def assess(score: Any, target: Emotion, critic: Callable | None = None) -> dict:
         measured, attr_va = _attribute_direction(score)
     except Exception as e:
         errors.append(f"attributes: {type(e).__name__}: {e}")
-    parts = []
-    if reading is not None:
-        parts.append((max(float(reading.confidence), 0.05), (reading.valence, reading.arousal)))
-    if attr_va is not None:
-        parts.append((ATTRIBUTE_WEIGHT, attr_va))
-    if parts:
-        w = sum(p[0] for p in parts)
-        est = tuple(sum(p[0] * p[1][i] for p in parts) / w for i in range(2))
-        dist = math.dist(est, target.va)
+    if quality is not None:
+        try:
+            q = float(quality(score))
+        except Exception as e:
+            errors.append(f"quality: {type(e).__name__}: {e}")
+    if reading is not None and not _abstains(reading):
+        judge, est = "critic", (float(reading.valence), float(reading.arousal))
+    elif attr_va is not None:
+        judge, est = "attributes", attr_va
+    elif reading is not None:  # the critic abstained and there is nothing else to go on
+        judge, est = "critic", (float(reading.valence), float(reading.arousal))
     else:
-        est, dist = None, float("inf")
+        judge, est = None, None
+    dist = math.dist(est, target.va) if est is not None else float("inf")
+    cost = dist + (QUALITY_WEIGHT * min(max(-q, -1.0), 2.0) if q is not None else 0.0)
     return {
         "reading": reading,
         "attribute_va": attr_va,
         "measured": measured,
+        "judge": judge,
         "estimate": est,
         "distance": dist,
+        "quality": q,
+        "cost": cost,
         "errors": errors,
     }
+
+
+def good_enough(a: dict, tolerance: float) -> bool:
+    """Within ``tolerance`` of the target and at least typical quality (or quality unknown)."""
+    return a["distance"] <= tolerance and (a["quality"] is None or a["quality"] >= 0.0)
 
 
 def compose(
     emotion: Any,
     bars: int = 16,
     seed: int | None = None,
-    candidates: int = 4,
-    rounds: int = 3,
+    candidates: int = DEFAULT_CANDIDATES,
+    rounds: int = DEFAULT_ROUNDS,
     max_seconds: float | None = None,
     tolerance: float = 0.25,
     progress: bool | Callable = True,
     pipeline: Any = None,
     critic: Callable | None = None,
+    quality: Callable | bool | None = None,
     **attribute_overrides: Any,
 ):
-    """Compose a piece for ``emotion`` with the generate-judge-re-aim loop.
+    """Compose a piece for ``emotion``; with more than one candidate, the generate-judge-re-aim loop.
 
     Args:
         emotion: anything :meth:`Emotion.coerce` takes (label, ``(v, a)``, text, ...), or an arc
@@ -152,12 +194,14 @@ def compose(
         bars: length of each candidate in 4/4 bars (1-64).
         seed: base seed (``None`` draws one); recorded. Same seed, same piece.
         candidates: pieces generated per round (1-16), batched in one pipeline call.
-        rounds: maximum rounds (1-10); ``candidates=1, rounds=1`` is the open-loop baseline.
+        rounds: maximum rounds (1-10); ``candidates=1, rounds=1`` (the default) is one open-loop piece.
         max_seconds: wall-clock budget; no new round starts after it is spent.
-        tolerance: VA distance at which the loop stops early.
+        tolerance: VA distance at which the loop stops early (with at least typical quality).
         progress: ``True`` for a tqdm bar, ``False`` for none, or ``callable(fraction, message)``.
         pipeline: a generator (default: the released lead-sheet generator, ``checkpoints/music-leadsheet``).
         critic: callable ``score -> Reading`` (default: the released music critic).
+        quality: callable ``score -> float`` (quality above a typical generated piece, in IQRs;
+            default: the released ``checkpoints/music-quality`` when present), or ``False`` for none.
         **attribute_overrides: fixed attributes (``tempo=90``, ``mode=0.0``) passed to
             ``attributes_for`` every round; the loop re-aims the rest.
 
@@ -183,6 +227,7 @@ def compose(
         from studio.music.oneshot import default_pipeline
 
         pipeline = default_pipeline()
+    quality_fn = _quality_fn() if quality is None or quality is True else (quality or None)
 
     update, close = _progress_fn(progress, rounds)
     t0 = time.perf_counter()
@@ -190,6 +235,7 @@ def compose(
     history: list[dict] = []
     best: dict | None = None
     notes: list[str] = []
+    generated = 0
     try:
         for r in range(rounds):
             targets = attributes_for(aim, music=attribute_overrides)
@@ -197,18 +243,21 @@ def compose(
             pieces = pipeline(attributes=targets.music, bars=bars, seed=rseed, num_pieces=candidates, progress=False)
             scored = []
             for i, piece in enumerate(pieces):
-                a = assess(getattr(piece, "score", piece), target, critic)
+                a = assess(getattr(piece, "score", piece), target, critic, quality_fn)
                 a |= {"index": i, "score": getattr(piece, "score", piece), "piece": piece, "round": r, "targets": targets}
                 scored.append(a)
                 notes += [f"round {r + 1} candidate {i + 1}: {e}" for e in a["errors"]]
-            chosen = min(scored, key=lambda a: a["distance"])
-            improved = best is None or chosen["distance"] < best["distance"]
+            generated += len(scored)
+            chosen = min(scored, key=lambda a: a["cost"])
+            improved = best is None or chosen["cost"] < best["cost"]
             if improved:
                 best = chosen
-            within = best["distance"] <= tolerance
+            within = good_enough(best, tolerance)
             out_of_time = max_seconds is not None and time.perf_counter() - t0 > max_seconds
             if within:
-                why = f"best distance {best['distance']:.3f} within tolerance {tolerance}"
+                why = f"good enough: distance {best['distance']:.3f} within tolerance {tolerance}" + (
+                    f", quality {best['quality']:+.2f}" if best["quality"] is not None else ""
+                )
             elif r == rounds - 1:
                 why = "round budget spent"
             elif out_of_time:
@@ -226,6 +275,7 @@ def compose(
                     "candidates": [_candidate_record(a) for a in scored],
                     "chosen": chosen["index"],
                     "chosen_distance": _r(chosen["distance"]),
+                    "chosen_cost": _r(chosen["cost"]),
                     "improved_best": improved,
                     "best_distance": _r(best["distance"]),
                     "why": why,
@@ -248,6 +298,8 @@ def compose(
             "candidates": candidates,
             "rounds_max": rounds,
             "rounds_run": len(history),
+            "candidates_generated": generated,
+            "quality_critic": quality_fn is not None,
             "tolerance": tolerance,
             "max_seconds": max_seconds,
             "seconds": round(time.perf_counter() - t0, 2),
@@ -267,7 +319,10 @@ def _candidate_record(a: dict) -> dict:
         "reading": a["reading"].to_dict() if a["reading"] is not None else None,
         "attribute_va": [round(v, 4) for v in a["attribute_va"]] if a["attribute_va"] else None,
         "estimate": [round(v, 4) for v in est] if est else None,
+        "judge": a["judge"],
         "distance": _r(a["distance"]),
+        "quality": _r(a["quality"]),
+        "cost": _r(a["cost"]),
         "errors": a["errors"],
     }
 
@@ -290,4 +345,4 @@ def _result(MusicResult, best: dict, target: Emotion, seed: int, bars: int, pipe
     )
 
 
-__all__ = ["compose", "assess"]
+__all__ = ["compose", "assess", "good_enough"]

@@ -79,6 +79,7 @@ def fakes(monkeypatch):
     monkeypatch.setattr(loop, "_mapper", lambda: fake_mapper)
     monkeypatch.setattr(loop, "_result_cls", lambda: FakeResult)
     monkeypatch.setattr(loop, "_attribute_direction", lambda score: (None, fake_critic(score).emotion.va))
+    monkeypatch.setattr(loop, "_quality_fn", lambda: None)
 
 
 def run(**kw):
@@ -166,3 +167,51 @@ def test_loop_with_released_mapper_and_critic(monkeypatch):
     cand = res.rounds[0]["candidates"][0]
     assert cand["errors"] == [] and cand["attribute_va"] is not None and cand["reading"]["kind"] == "music"
     assert res.reading is not None and res.reading.critic.startswith("music-critic")
+
+
+def _pitch_spread(score) -> float:
+    return float(score.tracks[0].notes.numpy()["pitch"].std())
+
+
+def test_loop_chooses_by_the_quality_critic(fakes):
+    """Same emotion reading for every candidate: the quality critic decides."""
+
+    def flat_critic(score):
+        return Reading(0.7, 0.2, 0.9, {1: 0.7, 2: 0.1, 3: 0.1, 4: 0.1}, "music", "flat")
+
+    quality = lambda score: _pitch_spread(score) - 3.0  # noqa: E731
+    res = run(critic=flat_critic, quality=quality, rounds=1, candidates=5, tolerance=0.0)
+    cands = res.rounds[0]["candidates"]
+    qs = [c["quality"] for c in cands]
+    assert len(set(qs)) == 5 and res.rounds[0]["chosen"] == int(np.argmax(qs))
+    assert _pitch_spread(res.score) == pytest.approx(max(qs) + 3.0, abs=1e-3)  # qualities are rounded
+    without = run(critic=flat_critic, quality=False, rounds=1, candidates=5, tolerance=0.0)
+    assert without.rounds[0]["candidates"][0]["quality"] is None and without.rounds[0]["chosen"] == 0
+
+
+def test_stops_as_soon_as_good_enough_but_not_on_poor_quality(fakes):
+    pipe = FakePipeline()
+    res = run(tolerance=2.5, quality=lambda s: 0.5, pipeline=pipe)
+    assert len(res.rounds) == 1 and "good enough" in res.rounds[0]["why"] and len(pipe.calls) == 1
+    poor = run(tolerance=2.5, quality=lambda s: -1.0, rounds=3)
+    assert len(poor.rounds) == 3 and poor.rounds[-1]["why"] == "round budget spent"
+
+
+def test_falls_back_to_the_attribute_judge_where_the_critic_abstains(fakes, monkeypatch):
+    def abstaining(score):  # confidently wrong, but it says it does not know this piece
+        return Reading(-0.9, -0.9, 0.1, {1: 0.1, 2: 0.1, 3: 0.7, 4: 0.1}, "music", "shy", details={"abstain": True})
+
+    res = run(critic=abstaining, rounds=1)
+    c = res.rounds[0]["candidates"][0]
+    assert c["judge"] == "attributes" and c["estimate"] == c["attribute_va"] != [-0.9, -0.9]
+    trusted = run(
+        critic=lambda s: Reading(-0.9, -0.9, 0.9, {1: 0.1, 2: 0.1, 3: 0.7, 4: 0.1}, "music", "sure"), rounds=1
+    )
+    assert trusted.rounds[0]["candidates"][0]["judge"] == "critic"
+    assert trusted.rounds[0]["candidates"][0]["estimate"] == [-0.9, -0.9]
+
+
+def test_default_is_one_open_loop_candidate(fakes):
+    pipe = FakePipeline()
+    res = loop.compose((0.5, 0.5), bars=2, seed=1, progress=False, pipeline=pipe, critic=fake_critic)
+    assert len(res.rounds) == 1 and pipe.calls == [{"seed": res.rounds[0]["seed"], "num_pieces": 1, "bars": 2}]

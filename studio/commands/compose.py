@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from studio.emotion import parse_emotion_arg
+from studio.loop import DEFAULT_CANDIDATES, DEFAULT_ROUNDS
 from studio.music.oneshot import DEFAULT_GENERATOR, GENERATORS
 
 HELP = "compose music for an emotion (closed loop: generate, judge, re-aim); writes MIDI, WAV, PNG, JSON"
@@ -22,8 +23,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--bars", type=int, default=16, help="length in bars, 1-256 (default 16)")
     p.add_argument("--seed", type=int, default=None, help="integer seed (drawn and recorded when omitted)")
-    p.add_argument("--candidates", type=int, default=4, help="pieces generated per round, 1-32 (default 4)")
-    p.add_argument("--rounds", type=int, default=3, help="at most this many rounds, 1-10 (default 3)")
+    p.add_argument(
+        "--candidates",
+        type=int,
+        default=DEFAULT_CANDIDATES,
+        help=f"pieces generated per round, 1-16 (default {DEFAULT_CANDIDATES}: the loop is opt-in)",
+    )
+    p.add_argument(
+        "--rounds", type=int, default=DEFAULT_ROUNDS, help=f"at most this many rounds, 1-10 (default {DEFAULT_ROUNDS})"
+    )
     p.add_argument("--max-seconds", type=float, default=None, help="start no new round after this many seconds")
     p.add_argument("--tolerance", type=float, default=0.25, help="stop once the VA distance is within this")
     for name, typ in OVERRIDES.items():

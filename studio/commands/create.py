@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from studio.emotion import parse_emotion_arg
+from studio.loop import DEFAULT_CANDIDATES, DEFAULT_ROUNDS
 
 HELP = "make music + a painting for one emotion and save them (MIDI, WAV, PNG, JSON)"
 
@@ -19,8 +20,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None, help="one seed for both parts (default: drawn and recorded)")
     p.add_argument("--size", type=int, default=512, help="painting edge in pixels")
     p.add_argument("--style", default=None, help="painting style (impressionist, expressionist, pointillist, ...)")
-    p.add_argument("--candidates", type=int, default=4, help="music candidates per loop round")
-    p.add_argument("--rounds", type=int, default=3, help="loop rounds")
+    p.add_argument(
+        "--candidates", type=int, default=DEFAULT_CANDIDATES, help="music candidates per loop round (1: no loop)"
+    )
+    p.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help="loop rounds")
     p.add_argument("--what", choices=["both", "music", "art"], default="both")
 
 

@@ -1,249 +1,219 @@
-"""Symbolic features for the music-emotion critic: a MIDI piece -> one fixed-length vector.
+"""Symbolic features for the music-emotion critic: what a piece *is*, not how its file was made.
 
-EMOPIA clips are piano transcriptions of audio with a nominal 120 BPM grid, so every feature is
-computed in seconds, not beats: tempo in the file means nothing there, onset rates do. Features:
+EMOPIA's clips carry traces of their making (expressive transcription velocities, a fixed 30 s
+length, unquantised onsets on a nominal 120 BPM grid); hand-entered or generated MIDI has flat or
+differently scaled velocities, whole-piece lengths and a grid. A critic that reads those traces
+fails on the second kind of file, so every feature here is chosen to survive the difference:
 
-* rates and sizes: notes/s, onsets/s, duration, polyphony;
-* register: pitch mean/std/percentiles, bass and treble means;
-* dynamics: velocity mean/std/percentiles and the velocity slope over the piece;
-* articulation: log note-duration statistics, inter-onset-interval statistics;
-* tonality: key strength (Krumhansl-Kessler major/minor correlations), pitch-class histogram
-  rotated to the estimated tonic (so it reads as scale degrees), pitch-class entropy;
-* harmony: chord-quality histogram over 0.5 s windows (major, minor, diminished, augmented,
-  suspended, dominant 7th, other, single note);
-* melody: interval histogram of the top voice (absolute semitones 0-12+), share of steps/leaps.
+* **no length**: nothing depends on how long the clip is (rates, shares and means only);
+* **time in seconds**: rates come from the shared attributes (notes per beat x tempo / 60), which
+  are the same whether a file writes its tempo into the map or plays a 120 BPM grid rubato;
+* **quantisation**: onsets within 40 ms are one onset, so a 16th grid and a transcription agree;
+  no grid-regularity feature;
+* **velocity only relative to the piece** (coefficient of variation, accents, the correlation of
+  loudness with pitch); when every velocity is equal these are exactly 0 and ``velocity_flat`` is 1;
+* **transposition**: pitch classes are read as scale degrees of the estimated tonic; intervals and
+  chord qualities are transposition-free; register is kept (it carries emotion) but the critic is
+  trained on transposed copies.
+
+Where a feature is one of the music attributes (tempo-derived rates, mode, register, velocity
+statistics, articulation, polyphony, chord valence) it is *computed by* :mod:`studio.attributes.music`,
+the one definition the generator is conditioned on and the loop measures with.
 
 The vector has :data:`NUM_FEATURES` entries named by :data:`FEATURE_NAMES`.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-# Krumhansl-Kessler key profiles (tonic first).
-_KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+from studio.attributes.music import CHORD_QUALITIES, key_correlations, match_chords
 
-# Chord templates as pitch-class sets relative to a root.
-_CHORDS = {
-    "major": {0, 4, 7},
-    "minor": {0, 3, 7},
-    "dim": {0, 3, 6},
-    "aug": {0, 4, 8},
-    "sus": {0, 5, 7},
-    "dom7": {0, 4, 7, 10},
-}
-CHORD_NAMES = (*_CHORDS, "other", "single")
-CHORD_WINDOW_S = 0.5
+ONSET_MERGE_S = 0.04  # notes starting within 40 ms are one onset (transcription jitter vs a grid)
+CHORD_WINDOW_S = 1.0
+LOCAL_WINDOW_S = 4.0
+_QUALITIES = tuple(CHORD_QUALITIES)  # the shared chord table's qualities, in its template order
 
 _SCALAR = (
-    "log_notes_per_s",
-    "log_onsets_per_s",
-    "log_duration_s",
-    "polyphony",
-    "pitch_mean",
-    "pitch_std",
-    "pitch_p05",
-    "pitch_p95",
+    "log_notes_per_s",  # attributes: note_density * tempo / 60
+    "articulation",  # attributes
+    "log_polyphony",  # attributes
+    "pitch_mean",  # attributes (register)
+    "pitch_range",  # attributes
+    "mode",  # attributes: P(major)
+    "chord_valence",  # attributes
+    "velocity_cv",  # attributes: velocity_std / velocity_mean (0 when flat)
+    "velocity_flat",  # 1 when every velocity is equal (hand-entered / generated)
+    "velocity_accent_share",
+    "velocity_pitch_corr",
     "bass_mean",
     "treble_mean",
-    "velocity_mean",
-    "velocity_std",
-    "velocity_p10",
-    "velocity_p90",
-    "velocity_slope",
-    "logdur_mean",
-    "logdur_std",
     "logioi_mean",
     "logioi_std",
-    "articulation",
-    "key_major_r",
-    "key_minor_r",
+    "logdur_mean",
+    "logdur_std",
+    "notes_per_onset",
+    "key_strength",
     "mode_margin",
     "pc_entropy",
     "step_share",
     "leap_share",
+    "repeat_share",
+    "top_ascending_share",
     "chord_change_rate",
+    "no_chord_share",
     "local_mode_mean",
     "local_mode_std",
     "local_major_share",
-    "local_key_strength",
 )
 FEATURE_NAMES = (
     *_SCALAR,
     *(f"degree_{i}" for i in range(12)),
-    *(f"chord_{c}" for c in CHORD_NAMES),
+    *(f"chord_{q}" for q in _QUALITIES),
     *(f"interval_{i}" for i in range(13)),
     *(f"vertical_ic_{i}" for i in range(1, 7)),
     *(f"bass_degree_{i}" for i in range(12)),
 )
-LOCAL_WINDOW_S = 4.0
 NUM_FEATURES = len(FEATURE_NAMES)
 
 
-def key_correlations(pc_hist: np.ndarray) -> tuple[int, float, float]:
-    """Best tonic and its major/minor profile correlations.
+def _onset_groups(on: np.ndarray) -> np.ndarray:
+    """Group index ``[N]`` of each (sorted) onset: a new group starts more than 40 ms after the last."""
+    new = np.r_[True, np.diff(on) > ONSET_MERGE_S]
+    return np.cumsum(new) - 1
 
-    Args:
-        pc_hist: ``[12]`` duration-weighted pitch-class histogram.
 
-    Returns:
-        ``(tonic, r_major, r_minor)`` for the tonic that maximises ``max(r_major, r_minor)``.
-    """
-    if pc_hist.sum() <= 0 or np.allclose(pc_hist, pc_hist[0]):
+def _best_key(pc: np.ndarray) -> tuple[int, float, float]:
+    """Tonic, best major r and best minor r of a pitch-class histogram (shared KK correlations)."""
+    r = key_correlations(pc / max(pc.sum(), 1e-9))  # [2, 12]
+    if not np.any(r):
         return 0, 0.0, 0.0
-    best = (-2.0, 0, 0.0, 0.0)
-    for t in range(12):
-        rot = np.roll(pc_hist, -t)
-        rmaj = float(np.corrcoef(rot, _KK_MAJOR)[0, 1])
-        rmin = float(np.corrcoef(rot, _KK_MINOR)[0, 1])
-        if max(rmaj, rmin) > best[0]:
-            best = (max(rmaj, rmin), t, rmaj, rmin)
-    return best[1], best[2], best[3]
+    _, tonic = np.unravel_index(int(np.argmax(r)), r.shape)
+    return int(tonic), float(r[0].max()), float(r[1].max())
 
 
-def _chord_quality(pcs: set[int]) -> str:
-    if len(pcs) == 1:
-        return "single"
-    best, best_score = "other", 0.0
-    for root in pcs:
-        rel = {(p - root) % 12 for p in pcs}
-        for name, tmpl in _CHORDS.items():
-            # share of the template present, penalised by notes outside it
-            score = len(rel & tmpl) / len(tmpl) - 0.25 * len(rel - tmpl)
-            if score > best_score and len(rel & tmpl) >= min(3, len(tmpl)):
-                best, best_score = name, score
-    return best
-
-
-def note_features(notes: np.ndarray) -> np.ndarray:
+def note_features(notes: np.ndarray, attrs: Any) -> np.ndarray:
     """Feature vector of one piece.
 
     Args:
-        notes: ``[N, 4]`` float array of pitched notes ``(onset_s, duration_s, pitch, velocity)``
-            sorted by onset; N >= 1.
+        notes: ``[N, 4]`` pitched notes ``(onset_s, duration_s, pitch, velocity)``; N >= 1.
+        attrs: the piece's ``MusicAttributes`` (``studio.attributes.music.extract_attributes``).
 
     Returns:
         ``[NUM_FEATURES]`` float32 vector in :data:`FEATURE_NAMES` order.
     """
-    notes = notes[np.argsort(notes[:, 0], kind="stable")]
-    # durations capped at 16 s: a stuck note must not make every window scan the whole piece
-    on, dur, pitch, vel = notes[:, 0], np.clip(notes[:, 1], 1e-3, 16.0), notes[:, 2], notes[:, 3]
+    notes = notes[np.lexsort((notes[:, 2], notes[:, 0]))]
+    on, dur, pitch, vel = notes[:, 0], np.clip(notes[:, 1], 1e-2, 8.0), notes[:, 2], notes[:, 3]
     n = len(on)
-    end = float(np.max(on + dur))
-    span = max(end - float(on.min()), 1.0)
-    onsets = np.unique(np.round(on, 2))
-    ioi = np.diff(onsets) if len(onsets) > 1 else np.array([0.5])
-    ioi = np.clip(ioi, 0.01, 4.0)
+    t_start, t_end = float(on.min()), float(np.max(on + dur))
+    span = max(t_end - t_start, 1.0)
 
-    # polyphony: sounding notes sampled on a 50 ms grid, where anything sounds (sorted sweeps, O(G log N))
-    grid = np.arange(float(on.min()), end, 0.05)[:20000]
-    off_sorted = np.sort(on + dur)
-    sounding = np.searchsorted(on, grid, side="right") - np.searchsorted(off_sorted, grid, side="right")
-    poly = float(sounding[sounding > 0].mean()) if (sounding > 0).any() else 1.0
-    max_dur = float(dur.max())
+    # onsets merged within 40 ms; bass = lowest note of each onset, top = highest
+    g = _onset_groups(on)
+    n_on = int(g[-1]) + 1
+    first = np.r_[True, np.diff(g) > 0]
+    onset_t = on[first]
+    bass = np.full(n_on, 200.0)
+    np.minimum.at(bass, g, pitch)
+    top = np.full(n_on, -1.0)
+    np.maximum.at(top, g, pitch)
+    ioi = np.clip(np.diff(onset_t), 0.04, 4.0) if n_on > 1 else np.array([0.5])
 
-    def sounding_in(t0: float, t1: float) -> np.ndarray:
-        """Indices of notes sounding somewhere in [t0, t1); ``on`` is sorted."""
-        lo, hi = np.searchsorted(on, t0 - max_dur), np.searchsorted(on, t1)
-        idx = np.arange(lo, hi)
-        return idx[on[idx] + dur[idx] > t0]
+    # velocity, relative to the piece only
+    v_mean, v_std = float(attrs.velocity_mean or 0.0), float(attrs.velocity_std or 0.0)
+    flat = float(np.ptp(vel) == 0)
+    cv = 0.0 if flat else v_std / max(v_mean, 1.0)
+    accents = 0.0 if flat else float((vel > 1.15 * np.median(vel)).mean())
+    vp_corr = 0.0 if flat or pitch.std() == 0 else float(np.corrcoef(vel, pitch)[0, 1])
 
-    # register: bass = lowest note per onset, treble = highest
-    order = np.lexsort((pitch, np.round(on, 2)))
-    r_on, r_p = np.round(on[order], 2), pitch[order]
-    first = np.r_[True, r_on[1:] != r_on[:-1]]
-    last = np.r_[r_on[1:] != r_on[:-1], True]
-    bass, top = r_p[first], r_p[last]
-
-    t = (on - on.min()) / span
-    slope = float(np.polyfit(t, vel, 1)[0]) if n > 2 and t.std() > 0 else 0.0
-
-    pc = np.bincount((pitch.astype(int) % 12), weights=dur, minlength=12)
-    tonic, rmaj, rmin = key_correlations(pc)
+    # tonality: scale degrees of the estimated tonic
+    pc = np.bincount(pitch.astype(int) % 12, weights=dur, minlength=12)
+    tonic, rmaj, rmin = _best_key(pc)
     degrees = np.roll(pc, -tonic) / max(pc.sum(), 1e-9)
     pcn = pc / max(pc.sum(), 1e-9)
     entropy = float(-(pcn[pcn > 0] * np.log2(pcn[pcn > 0])).sum())
 
-    # chord qualities over fixed windows (sounding pitch classes)
-    chords = np.zeros(len(CHORD_NAMES))
-    prev, changes = None, 0
-    n_win = int(min(np.ceil(span / CHORD_WINDOW_S), 4000))
-    for w in range(n_win):
-        t0 = float(on.min()) + w * CHORD_WINDOW_S
-        m = sounding_in(t0, t0 + CHORD_WINDOW_S)
-        if not len(m):
-            continue
-        pcs = frozenset(int(p) % 12 for p in pitch[m])
-        chords[CHORD_NAMES.index(_chord_quality(set(pcs)))] += 1
-        changes += prev is not None and pcs != prev
-        prev = pcs
-    chords /= max(chords.sum(), 1.0)
+    # chords over 1 s windows, matched against the shared chord table (qualities only: transposition-free)
+    n_win = int(min(np.ceil(span / CHORD_WINDOW_S), 2000))
+    w0 = np.floor((on - t_start) / CHORD_WINDOW_S).astype(int)
+    w1 = np.minimum(np.floor((on + dur - t_start - 1e-6) / CHORD_WINDOW_S).astype(int), w0 + 8)
+    chroma = np.zeros((n_win, 12))
+    for k in range(9):  # a note sounds in up to 9 windows
+        m = w1 >= w0 + k
+        idx = np.minimum(w0[m] + k, n_win - 1)
+        lo = np.maximum(on[m], t_start + idx * CHORD_WINDOW_S)
+        hi = np.minimum(on[m] + dur[m], t_start + (idx + 1) * CHORD_WINDOW_S)
+        np.add.at(chroma, (idx, pitch[m].astype(int) % 12), np.clip(hi - lo, 0, None))
+    heard = chroma.sum(1) > 0
+    cidx, _, _ = match_chords(chroma[heard]) if heard.any() else (np.zeros(0, int), None, None)
+    found = cidx[cidx >= 0]
+    chords = np.bincount(found // 12, minlength=len(_QUALITIES)).astype(float) / max(len(found), 1)
+    no_chord = float((cidx < 0).mean()) if len(cidx) else 1.0
+    changes = float((np.diff(cidx) != 0).sum()) / span if len(cidx) > 1 else 0.0
 
-    # local keys over 4 s windows: modulating or modally mixed music reads differently
-    margins, strengths = [], []
-    for w in range(int(min(np.ceil(span / LOCAL_WINDOW_S), 600))):
-        t0 = float(on.min()) + w * LOCAL_WINDOW_S
-        m = sounding_in(t0, t0 + LOCAL_WINDOW_S)
-        if len(m) < 4:
-            continue
-        _, a, b = key_correlations(np.bincount(pitch[m].astype(int) % 12, weights=dur[m], minlength=12))
-        margins.append(a - b)
-        strengths.append(max(a, b))
+    # local keys over 4 s windows: modal mixture and modulation
+    margins = []
+    lw = LOCAL_WINDOW_S / CHORD_WINDOW_S
+    for s in range(0, n_win, int(lw)):
+        h = chroma[s : s + int(lw)].sum(0)
+        if (h > 0).sum() >= 3:
+            _, a, b = _best_key(h)
+            margins.append(a - b)
     margins = np.array(margins or [0.0])
 
-    # vertical interval classes between notes sounding at each onset (consonance/dissonance)
+    # vertical interval classes between pitch classes sounding together at each onset group
     vic = np.zeros(6)
-    for t_on in onsets[:: max(1, len(onsets) // 400)]:
-        m = sounding_in(t_on, t_on + 1e-6)
-        m = m[on[m] <= t_on]
-        pcs = np.unique(pitch[m].astype(int) % 12)
+    step = max(1, n_on // 300)
+    starts = np.r_[np.flatnonzero(first), n]
+    for k in range(0, n_on, step):
+        pcs = np.unique(pitch[starts[k] : starts[k + 1]].astype(int) % 12)
         if len(pcs) > 1:
             d = np.abs(pcs[:, None] - pcs[None, :])[np.triu_indices(len(pcs), 1)]
-            ic = np.minimum(d, 12 - d)
-            vic += np.bincount(ic, minlength=7)[1:7]
+            vic += np.bincount(np.minimum(d, 12 - d), minlength=7)[1:7]
     vic /= max(vic.sum(), 1.0)
     bass_deg = np.bincount((bass.astype(int) - tonic) % 12, minlength=12).astype(float)
     bass_deg /= max(bass_deg.sum(), 1.0)
 
-    iv = np.abs(np.diff(top)) if len(top) > 1 else np.zeros(1)
+    # top voice melody
+    d_top = np.diff(top) if n_on > 1 else np.zeros(1)
+    iv = np.abs(d_top)
     ivh = np.bincount(np.minimum(iv.astype(int), 12), minlength=13).astype(float)
     ivh /= max(ivh.sum(), 1.0)
-    logdur = np.log(dur)
-    logioi = np.log(ioi)
 
+    bpm = float(attrs.tempo or 120.0)
     scalar = [
-        np.log(n / span),
-        np.log(len(onsets) / span),
-        np.log(span),
-        poly,
-        pitch.mean(),
-        pitch.std(),
-        np.percentile(pitch, 5),
-        np.percentile(pitch, 95),
-        bass.mean(),
-        top.mean(),
-        vel.mean(),
-        vel.std(),
-        np.percentile(vel, 10),
-        np.percentile(vel, 90),
-        slope,
-        logdur.mean(),
-        logdur.std(),
-        logioi.mean(),
-        logioi.std(),
-        float(np.median(dur) / np.median(ioi)),
-        rmaj,
-        rmin,
+        np.log(max(float(attrs.note_density) * bpm / 60.0, 1e-2)),
+        min(float(attrs.articulation), 4.0),
+        np.log(max(float(attrs.polyphony), 1.0)),
+        float(attrs.pitch_mean),
+        float(attrs.pitch_range),
+        float(attrs.mode),
+        float(attrs.chord_valence),
+        cv,
+        flat,
+        accents,
+        vp_corr,
+        float(bass.mean()),
+        float(top.mean()),
+        float(np.log(ioi).mean()),
+        float(np.log(ioi).std()),
+        float(np.log(dur).mean()),
+        float(np.log(dur).std()),
+        n / n_on,
+        max(rmaj, rmin),
         rmaj - rmin,
         entropy,
         float(((iv >= 1) & (iv <= 2)).mean()),
         float((iv >= 5).mean()),
-        changes / span,
-        margins.mean(),
-        margins.std(),
+        float((iv == 0).mean()),
+        float((d_top > 0).mean()),
+        changes,
+        no_chord,
+        float(margins.mean()),
+        float(margins.std()),
         float((margins > 0).mean()),
-        float(np.mean(strengths)) if strengths else 0.0,
     ]
-    out = np.concatenate([np.asarray(scalar, dtype=np.float64), degrees, chords, ivh, vic, bass_deg]).astype(np.float32)
-    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+    out = np.concatenate([np.asarray(scalar, dtype=np.float64), degrees, chords, ivh, vic, bass_deg])
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)

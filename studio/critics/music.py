@@ -36,7 +36,8 @@ from studio.critics.features import FEATURE_NAMES, NUM_FEATURES, note_features
 MAX_FILE_BYTES = 16 * 1024 * 1024  # a 16 MB MIDI is hours of dense music; refuse rather than hang
 MAX_ANALYSIS_SECONDS = 600.0  # longer pieces are judged on their first ten minutes
 MAX_NOTES = 60_000
-MIN_NOTES = 24  # below this a reading is a guess: confidence is scaled down
+MIN_NOTES = 24  # below this a reading is a guess: confidence is scaled down and the critic abstains
+OUTLIER_Z = 6.0
 CRITIC_NAME = "music-critic"
 
 _SIGN_V = np.array([1.0, -1.0, -1.0, 1.0])  # Q1..Q4
@@ -228,9 +229,24 @@ class MusicCritic:
         """Calibrated quadrant probabilities ``[B, 4]`` for raw features ``[B, F]``."""
         return _softmax(self.logits(features) / self.config.temperature)
 
+    def out_of_range(self, features: np.ndarray) -> list[str]:
+        """Names of features outside what the critic was trained on.
+
+        A feature is out of range when it lies more than one training SD beyond the range seen in
+        training (augmented copies included), or, for checkpoints without stored ranges, more than
+        ``OUTLIER_Z`` SDs from the training mean.
+        """
+        z = (np.asarray(features, dtype=np.float64) - self.w["mean"]) / self.w["std"]
+        if "feature_lo" in self.w:
+            bad = (z < self.w["feature_lo"] - 1.0) | (z > self.w["feature_hi"] + 1.0)
+        else:
+            bad = np.abs(z) > OUTLIER_Z
+        return [FEATURE_NAMES[i] for i in np.flatnonzero(bad)]
+
     def __call__(self, x: Any) -> Reading:
         """Judge one piece (MIDI path, bytes, ``symusic.Score`` or ``MusicResult``)."""
-        notes, info = pitched_notes(load_score(x))
+        score = load_score(x)
+        notes, info = pitched_notes(score)
         warnings = []
         if info["truncated"]:
             warnings.append(f"judged on the first {MAX_ANALYSIS_SECONDS:.0f} s / {MAX_NOTES} notes only")
@@ -243,23 +259,36 @@ class MusicCritic:
                 {q: 0.25 for q in range(1, 5)},
                 "music",
                 self.config.version,
-                details={"warning": f"{why}: the critic reads pitched music only", **info},
+                details={
+                    "warning": f"{why}: the critic reads pitched music only",
+                    **info,
+                    "abstain": True,
+                    "abstain_reasons": [why],
+                },
             )
-        feats = note_features(notes)
+        feats = note_features(notes, _attributes(score))
         p = self.predict_proba(feats[None])[0]
-        z = np.abs((feats - self.w["mean"]) / self.w["std"])
         conf = float((p.max() - 0.25) / 0.75) ** 0.5
+        abstain = []
         if len(notes) < MIN_NOTES:
             conf *= len(notes) / MIN_NOTES
             warnings.append(f"only {len(notes)} notes; readings under {MIN_NOTES} notes are unreliable")
-        outlying = int((z > 5).sum())
-        if outlying:
-            conf *= 0.6**outlying
-            warnings.append(f"{outlying} feature(s) far outside the training range (piano clips)")
+            abstain.append("too few notes")
+        out = self.out_of_range(feats)
+        if out:
+            conf *= 0.6 ** len(out)
+            warnings.append(f"feature(s) outside the training range: {', '.join(out)}")
+            abstain.append("features outside what the critic was trained on")
         if info["drum_notes"] > len(notes):
             conf *= 0.5
             warnings.append("mostly drums; the critic was trained on solo piano")
-        details = {"notes": int(len(notes)), **info}
+            abstain.append("mostly drums")
+        min_prob = float(self.config.hyper.get("min_prob", 0.0))
+        if p.max() < min_prob:
+            abstain.append(f"low confidence (top quadrant p {p.max():.2f} < {min_prob:.2f})")
+        details = {"notes": int(len(notes)), **info, "abstain": bool(abstain)}
+        if abstain:
+            details["abstain_reasons"] = abstain
         if warnings:
             details["warning"] = "; ".join(warnings)
         return Reading(
@@ -271,6 +300,11 @@ class MusicCritic:
             critic=self.config.version,
             details=details,
         )
+
+
+def abstains(reading: Reading) -> bool:
+    """Whether the music critic declined to vouch for ``reading`` (unknown input or low confidence)."""
+    return bool(reading.details.get("abstain", False))
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
@@ -288,10 +322,18 @@ def judge_music(x: Any, critic: MusicCritic | None = None) -> Reading:
     return (critic or default_critic())(x)
 
 
+def _attributes(score: Any):
+    """The shared music attributes of a piece (:func:`studio.attributes.music.extract_attributes`)."""
+    from studio.attributes.music import extract_attributes
+
+    return extract_attributes(score)
+
+
 def features_of(x: Any) -> np.ndarray:
     """Feature vector ``[F]`` of a piece (zeros if it has no pitched notes)."""
-    notes, _ = pitched_notes(load_score(x))
-    return note_features(notes) if len(notes) else np.zeros(NUM_FEATURES, np.float32)
+    score = load_score(x)
+    notes, _ = pitched_notes(score)
+    return note_features(notes, _attributes(score)) if len(notes) else np.zeros(NUM_FEATURES, np.float32)
 
 
 if __name__ == "__main__":
@@ -299,4 +341,4 @@ if __name__ == "__main__":
 
     raise SystemExit(main())
 
-__all__ = ["MusicCritic", "MusicCriticConfig", "judge_music", "load_score", "pitched_notes", "features_of"]
+__all__ = ["MusicCritic", "MusicCriticConfig", "abstains", "judge_music", "load_score", "pitched_notes", "features_of"]
