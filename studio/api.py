@@ -193,9 +193,9 @@ def create(
 
     Args:
         emotion: a label ("tender"), ``(v, a)``/``(v, a, d)``, a dict, free text or an ``Emotion``.
-        bars: length of the piece in bars (1-256).
+        bars: length of the piece in bars (1-``MAX_BARS``, studio/limits.py).
         seed: one seed for both parts (``None`` draws one; it is recorded either way).
-        size: painting edge in pixels (64-2048).
+        size: painting edge in pixels (``MIN_SIZE``-``MAX_SIZE``, studio/limits.py).
         style: painting style passed to ``studio.paint``.
         candidates, rounds: the composing loop's candidates per round and number of rounds.
         what: ``"both"``, ``"music"`` or ``"art"``.

@@ -21,13 +21,11 @@ from collections.abc import Callable
 from typing import Any
 
 from studio.emotion import Emotion
+from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS  # one definition each, shared with help texts
 from studio.seeding import MAX_SEED, resolve_seed
 
 ATTRIBUTE_WEIGHT = 0.5  # weight of the attribute->emotion direction against the critic (x confidence)
 AIM_STEP = 0.8
-MAX_CANDIDATES = 16  # MusicPipeline's batch limit
-MAX_ROUNDS = 10
-MAX_BARS = 64  # MusicPipeline's length limit
 
 
 def _check_int(name: str, x: Any, lo: int, hi: int) -> int:

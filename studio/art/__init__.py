@@ -15,12 +15,12 @@ import numpy as np
 from studio.art.result import PaintResult
 from studio.attributes.visual import VisualAttributes
 from studio.emotion import Emotion
+from studio.limits import MAX_ART_CANDIDATES as MAX_CANDIDATES  # one definition each, shared with help texts
+from studio.limits import MAX_SIZE, MIN_SIZE
 from studio.seeding import MAX_SEED, resolve_seed
 
 __all__ = ["paint", "PaintResult", "MIN_SIZE", "MAX_SIZE", "BACKENDS"]
 
-MIN_SIZE, MAX_SIZE = 64, 2048
-MAX_CANDIDATES = 16
 BACKENDS = ("painter", "diffusers")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from studio.emotion import parse_emotion_arg
+from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS
 
 HELP = "compose music for an emotion (closed loop: generate, judge, re-aim); writes MIDI, WAV, PNG, JSON"
 
@@ -14,10 +15,12 @@ OVERRIDES = {"tempo": float, "mode": float, "note_density": float, "pitch_mean":
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--emotion", "-e", required=True, help="label ('tender'), 'v,a[,d]' numbers, or free text")
-    p.add_argument("--bars", type=int, default=16, help="length in bars, 1-256 (default 16)")
+    p.add_argument("--bars", type=int, default=16, help=f"length in bars, 1-{MAX_BARS} (default 16)")
     p.add_argument("--seed", type=int, default=None, help="integer seed (drawn and recorded when omitted)")
-    p.add_argument("--candidates", type=int, default=4, help="pieces generated per round, 1-32 (default 4)")
-    p.add_argument("--rounds", type=int, default=3, help="at most this many rounds, 1-10 (default 3)")
+    p.add_argument(
+        "--candidates", type=int, default=4, help=f"pieces generated per round, 1-{MAX_CANDIDATES} (default 4)"
+    )
+    p.add_argument("--rounds", type=int, default=3, help=f"at most this many rounds, 1-{MAX_ROUNDS} (default 3)")
     p.add_argument("--max-seconds", type=float, default=None, help="start no new round after this many seconds")
     p.add_argument("--tolerance", type=float, default=0.25, help="stop once the VA distance is within this")
     for name, typ in OVERRIDES.items():
@@ -32,8 +35,10 @@ _emotion_arg = parse_emotion_arg  # the one parser of typed 'v,a[,d]' (studio.em
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.io import check_output_dir
     from studio.loop import compose
 
+    check_output_dir(args.out, create=False)  # an existing file there: say so before the work, not after
     overrides = {k: getattr(args, k) for k in OVERRIDES if getattr(args, k) is not None}
     result = compose(
         _emotion_arg(args.emotion),

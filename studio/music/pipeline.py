@@ -23,6 +23,7 @@ import numpy as np
 import symusic
 import torch
 
+from studio.limits import MAX_BARS, MAX_PIECES  # one definition each, shared with help texts
 from studio.seeding import numpy_rng, resolve_seed, torch_generator
 
 from .conditions import CONTINUOUS, RANGES, ConditionBins
@@ -31,8 +32,6 @@ from .sampling import generate_bars, validate_sampling
 from .tokenizer import MusicTokenizer
 from .train import CONFIG_FILE, load_model, save_checkpoint
 
-MAX_BARS = 64
-MAX_PIECES = 16
 MAX_NOTES_PER_SECOND = 24.0  # faster than this is not playable piano music; density is clamped
 CONDITIONED = ("tempo", "key", "mode", *CONTINUOUS[1:])
 TPQ = 480
