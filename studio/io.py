@@ -34,6 +34,50 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         raise
 
 
+def check_output_dir(out: str | os.PathLike, create: bool = True) -> Path:
+    """The one check of an output folder, run BEFORE any work: it must be (or become) a writable folder.
+
+    Args:
+        out: the folder (``-o``/``--out``).
+        create: make it (and its parents) now; otherwise only check that it could be made.
+
+    Raises:
+        StudioError (also ``NotADirectoryError`` / ``PermissionError``): ``out`` or one of its parents
+        is an existing file, or the folder is not writable.
+    """
+    from studio.errors import studio_error
+
+    p = Path(out)
+    for q in (p, *p.parents):
+        if q.exists() or q.is_symlink():
+            if not q.is_dir():
+                what = "output folder" if q == p else f"output folder {p}: its parent"
+                raise studio_error(NotADirectoryError, f"{what} {q} exists and is not a folder; give a folder path")
+            break
+    if not create:
+        return p
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=p)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise studio_error(PermissionError, f"output folder {p} is not writable ({e.strerror or e})") from None
+    return p
+
+
+def check_output_file(path: str | os.PathLike) -> Path:
+    """An output file's path checked before any work: its folder can be made and written, and the
+    path itself is not a folder."""
+    from studio.errors import studio_error
+
+    p = Path(path)
+    if p.is_dir():
+        raise studio_error(IsADirectoryError, f"output {p} is a folder; give a file name")
+    check_output_dir(p.parent if str(p.parent) else ".", create=False)
+    return p
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
