@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from studio.errors import user_errors
+
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NOTES = 200_000
 
@@ -205,9 +207,25 @@ def load_score(midi: Any):
             f"cannot read music from {type(midi).__name__}; give a .mid path, MIDI bytes, a symusic.Score "
             "or a pretty_midi.PrettyMIDI"
         )
+    check_score(score)
     n = sum(len(t.notes) for t in score.tracks)
     if n > MAX_NOTES:
         raise ValueError(f"the MIDI has {n} notes; at most {MAX_NOTES} are accepted")
+    return score
+
+
+def check_score(score, what: str = "the MIDI"):
+    """The checks every loaded piece passes, whoever loaded it (attributes, critic, renderer, transform).
+
+    Raises:
+        StudioError: a degenerate header, e.g. 0 ticks per quarter note, which makes every time
+            conversion divide by zero.
+    """
+    from studio.errors import StudioError
+
+    tpq = int(score.ticks_per_quarter)
+    if tpq <= 0:
+        raise StudioError(f"{what} has {tpq} ticks per quarter note in its header; a standard MIDI file has 1-32767")
     return score
 
 
@@ -219,9 +237,10 @@ def _parse_bytes(data: bytes, what: str):
     if len(data) < 14 or not data.startswith(b"MThd"):
         raise ValueError(f"{what} is not a standard MIDI file (no 'MThd' header); give a .mid/.midi file")
     try:
-        return symusic.Score.from_midi(data)
+        score = symusic.Score.from_midi(data)
     except Exception as e:  # symusic raises RuntimeError for any malformed file
         raise ValueError(f"{what} is not a readable MIDI file: {e}") from None
+    return check_score(score, what)
 
 
 @dataclass
@@ -491,6 +510,7 @@ def _measure(n: _Notes) -> dict[str, Any]:
     }
 
 
+@user_errors
 def extract_attributes(midi: Any) -> MusicAttributes:
     """Measure all :class:`MusicAttributes` of a piece.
 
