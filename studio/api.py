@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.emotion import Emotion
+from studio.errors import user_errors
 from studio.io import write_json_atomic
 from studio.seeding import MAX_SEED, resolve_seed
 
@@ -172,6 +173,7 @@ class CreateResult:
         return "\n".join(lines)
 
 
+@user_errors
 def create(
     emotion: Any,
     bars: int = 16,

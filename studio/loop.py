@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from studio.emotion import Emotion
+from studio.errors import user_errors
 from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS  # one definition each, shared with help texts
 from studio.seeding import MAX_SEED, resolve_seed
 
@@ -129,6 +130,7 @@ def assess(score: Any, target: Emotion, critic: Callable | None = None) -> dict:
     }
 
 
+@user_errors
 def compose(
     emotion: Any,
     bars: int = 16,

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from studio.errors import user_errors
 from studio.io import atomic_path
 
 SOUNDFONTS = (
@@ -87,6 +88,7 @@ def _events(
     return events, programs, last
 
 
+@user_errors
 def render_audio(
     score_or_path: Any,
     sample_rate: int = 44100,
@@ -157,6 +159,7 @@ def normalize(audio: np.ndarray, target_rms: float = TARGET_RMS, ceiling: float 
     return (audio * gain).astype(np.float32)
 
 
+@user_errors
 def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int = 44100) -> Path:
     """Write ``[T]`` or ``[T, C]`` float audio as WAV (16-bit) or FLAC, atomically.
 
@@ -202,6 +205,7 @@ def _save(plt, fig, path: str | os.PathLike) -> Path:
     return p
 
 
+@user_errors
 def piano_roll_png(
     score: Any, path: str | os.PathLike, title: str | None = None, emotion: Any = None, max_notes: int = 20000
 ) -> Path:

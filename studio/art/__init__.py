@@ -15,6 +15,7 @@ import numpy as np
 from studio.art.result import PaintResult
 from studio.attributes.visual import VisualAttributes
 from studio.emotion import Emotion
+from studio.errors import user_errors
 from studio.limits import MAX_ART_CANDIDATES as MAX_CANDIDATES  # one definition each, shared with help texts
 from studio.limits import MAX_SIZE, MIN_SIZE
 from studio.seeding import MAX_SEED, resolve_seed
@@ -66,6 +67,7 @@ def _progress(progress: bool | Callable, total: int):
     return (lambda: bar.update(1)), bar
 
 
+@user_errors
 def paint(
     emotion: Any,
     seed: int | None = None,

@@ -24,6 +24,7 @@ from PIL import Image
 
 from studio.critics.base import Reading
 from studio.critics.image_features import FEATURE_NAMES, extract_features
+from studio.errors import user_errors
 
 # Refuse before decoding: 40 MP is far above any painting we make and far below a memory problem.
 MAX_PIXELS = 40_000_000
@@ -204,6 +205,7 @@ class ImageCritic:
 _CRITIC: ImageCritic | None = None
 
 
+@user_errors
 def judge_image(image_or_path: Any) -> Reading:
     """The released image critic's reading (``checkpoints/image-critic``, loaded once).
 

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from studio.errors import user_errors
 from studio.seeding import resolve_seed
 
 from .pipeline import MAX_BARS, MusicPipeline
@@ -32,6 +33,7 @@ def bars_for_seconds(seconds: float, tempo: float) -> int:
     return max(1, bars)
 
 
+@user_errors
 def generate(
     emotion: Any,
     bars: int | None = 16,
