@@ -170,7 +170,7 @@ def parse_emotion_arg(text: Any) -> Any:
     """
     if not isinstance(text, str):
         return text
-    s = text.strip()
+    s = strip_control(text).strip()
     if _NUMBERS_RE.match(s):
         vals = tuple(float(x) for x in re.split(r"[\s,;]+", s.strip("()[] \t")) if x)
         if len(vals) not in (2, 3):
