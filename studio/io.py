@@ -78,6 +78,42 @@ def check_output_file(path: str | os.PathLike) -> Path:
     return p
 
 
+@contextlib.contextmanager
+def unnamed_file(path: str | os.PathLike) -> Iterator[Any]:
+    """Yield a binary file (``w+b``) with no name yet, in the target's folder; it becomes ``path``
+    only on success. Linux ``O_TMPFILE``: a process killed with ``kill -9`` meanwhile leaves nothing
+    behind, not even a hidden partial file. Elsewhere falls back to a hidden named temporary file.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    flag = getattr(os, "O_TMPFILE", None)
+    try:
+        fd = os.open(target.parent, flag | os.O_RDWR, 0o666 & ~_umask()) if flag else -1
+    except OSError:  # a filesystem without O_TMPFILE support
+        fd = -1
+    if fd < 0:
+        with atomic_path(target) as tmp, open(tmp, "w+b") as f:
+            yield f
+        return
+    f = os.fdopen(fd, "w+b")
+    try:
+        yield f
+        f.flush()
+        os.fsync(f.fileno())
+        # give the finished inode a hidden name, then move it over the target in one rename
+        fd2, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+        os.close(fd2)
+        os.unlink(tmp)
+        fds = os.open("/proc/self/fd", os.O_RDONLY)  # linkat(AT_SYMLINK_FOLLOW) names the unnamed inode
+        try:
+            os.link(str(f.fileno()), tmp, src_dir_fd=fds, follow_symlinks=True)
+        finally:
+            os.close(fds)
+        os.replace(tmp, target)
+    finally:
+        f.close()
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

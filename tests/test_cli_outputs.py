@@ -22,9 +22,9 @@ def _no_work(*args, **kwargs):
         (
             "render --png",
             ["render", "{mid}", "-o", "{d}/a.wav", "--png", "{f}/roll.png"],
-            ("studio.render", "render_audio"),
+            ("studio.render", "render_to_file"),
         ),
-        ("render -o", ["render", "{mid}", "-o", "{f}/a.wav"], ("studio.render", "render_audio")),
+        ("render -o", ["render", "{mid}", "-o", "{f}/a.wav"], ("studio.render", "render_to_file")),
     ],
 )
 def test_output_at_an_existing_file_is_refused_before_the_work(tmp_path, monkeypatch, capsys, verb, argv, work):
