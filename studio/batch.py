@@ -313,6 +313,12 @@ def _init_worker(job_fn: str | Callable, threads: int | None, child: bool = Fals
         _die_with_parent()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:  # tqdm's default lock is a multiprocessing semaphore, which a discarded worker would leak
+            from tqdm import tqdm
+
+            tqdm.set_lock(threading.RLock())
+        except ImportError:
+            pass
     if threads:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     fn = resolve_job_fn(job_fn)
@@ -462,9 +468,11 @@ def _kill_pool(ex: Any) -> None:
     for proc in procs:
         if proc.is_alive():
             proc.kill()
-    ex.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
         proc.join(5)
+    # with its workers gone the pool's manager thread finishes at once; waiting for it lets the queues
+    # release their semaphores (else the resource tracker warns about leaks after the summary line)
+    ex.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_pool(payloads: list[dict], workers: int, job_fn: str, stop: _StopFlag, on_done) -> None:
