@@ -20,18 +20,27 @@ def _one_thread():
         pass
 
 
-def pytest_terminal_summary(terminalreporter):
-    if not FIGURES:
-        return
+def _report() -> dict:
     report = {"examples_per_family": LONG or "fast slice", "peak_rss_mb": round(peak_rss_mb(), 1)}
     report["targets"] = dict(FIGURES)
     report["total_calls"] = sum(f["calls"] for f in FIGURES.values())
     report["other_exceptions"] = sum(f["other"] for f in FIGURES.values())
-    terminalreporter.write_line("fuzz figures: " + json.dumps(report))
+    report["max_call_seconds"] = max((f["max_s"] for f in FIGURES.values()), default=0.0)
     path = os.environ.get("STUDIO_FUZZ_REPORT")
-    if path:
+    if path:  # rewritten after every test, so a run cut short still leaves its figures
         with open(path, "w") as f:
             json.dump(report, f, indent=2)
+    return report
+
+
+def pytest_runtest_teardown(item):
+    if FIGURES:
+        _report()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.write_line("fuzz figures: " + json.dumps(_report()))
 
 
 def pytest_sessionfinish(session, exitstatus):
