@@ -44,6 +44,8 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if FIGURES and peak_rss_mb() > MAX_RSS_MB:
+    # the bar holds for the fuzz run on its own (make fuzz); inside the whole suite the process also
+    # holds every other test's models, so its peak says nothing about the fuzzed calls
+    if LONG and FIGURES and peak_rss_mb() > MAX_RSS_MB:
         print(f"fuzz: peak RSS {peak_rss_mb():.0f} MB is over {MAX_RSS_MB:.0f} MB", file=sys.stderr)
         session.exitstatus = 1
