@@ -58,6 +58,7 @@ MIN_CHORD_SCORE = 0.6
 # tuned on POP909 songs 001-300 against beat_midi.txt (bench/bench_attributes.py reports all songs).
 TEMPO_PRIOR_BPM = 90.0
 TEMPO_DOUBLE_WEIGHT = 0.5
+TEMPO_WINDOW_SECONDS = 600.0  # tempo is read from the first 10 minutes: the envelope stays <= 60k samples
 UNQUANTISED_REGULARITY = 0.45  # below this a default-120 tempo map is treated as meaningless  # cosine similarity below this is "N" (no chord)
 
 
@@ -306,7 +307,7 @@ def tempo_from_onsets(
 ) -> float:
     """Beat-period estimate from onset times alone (for performance MIDI with no real tempo map).
 
-    Autocorrelation of a 10 ms onset envelope over lags of 40-240 BPM, times a log-normal prior
+    Autocorrelation of a 10 ms onset envelope (first ``TEMPO_WINDOW_SECONDS``) over lags of 40-240 BPM, times a log-normal prior
     centred on 120 BPM (one octave s.d., as in common audio tempo estimators), plus half the
     autocorrelation at twice the lag so the beat level beats its subdivisions.
 
@@ -321,7 +322,11 @@ def tempo_from_onsets(
         return 120.0
     hop = 0.01
     w = np.ones(len(onset_seconds)) if weights is None else np.asarray(weights, dtype=np.float64)
-    env = np.bincount(np.round((onset_seconds - onset_seconds.min()) / hop).astype(np.int64), weights=w)
+    t = onset_seconds - onset_seconds.min()
+    keep = t <= TEMPO_WINDOW_SECONDS  # a sparse hours-long file would need an envelope of billions of samples
+    if keep.sum() < 8:
+        return 120.0
+    env = np.bincount(np.round(t[keep] / hop).astype(np.int64), weights=w[keep])
     env = np.convolve(env, np.exp(-0.5 * (np.arange(-6, 7) / 2.0) ** 2), mode="same")
     env = env - env.mean()
     nfft = 1 << int(np.ceil(np.log2(2 * len(env))))
