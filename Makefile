@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS := fluidsynth libfluidsynth3 fluid-soundfont-gm
 APT_TEST_PKGS := chromium
 
-.PHONY: run test install install-dev system system-test ui bench lint clean
+.PHONY: run test install install-dev system system-test ui bench lint clean fuzz
 
 run: install
 	$(BIN)/studio demo --out outputs/demo
@@ -26,6 +26,13 @@ ui: install
 
 bench: install-dev
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# the long fuzz run: 10,000 examples per family (MIDI; emotion/text/job files), 30 s hang guard per call,
+# fails over 1.5 GB peak RSS; figures in bench/results/fuzz.json (the fast slice runs in `make test`)
+FUZZ_EXAMPLES ?= 10000
+fuzz: install-dev
+	STUDIO_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) STUDIO_FUZZ_REPORT=bench/results/fuzz.json \
+	  nice -n 5 $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
 
 lint: install-dev
 	$(BIN)/ruff check studio tests bench app.py

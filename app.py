@@ -11,7 +11,12 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+if not os.environ.get("GRADIO_TEMP_DIR"):  # Gradio's upload cache is served too: private, not $TMPDIR/gradio
+    import tempfile as _tempfile
 
+    os.environ["GRADIO_TEMP_DIR"] = _tempfile.mkdtemp(prefix="studio-gradio-")
+
+import logging  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import uuid  # noqa: E402
@@ -23,6 +28,7 @@ from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
 import studio  # noqa: E402
 from studio.emotion import Emotion, named_emotions  # noqa: E402
+from studio.errors import one_line  # noqa: E402
 
 PICKER_SIZE, PICKER_RADIUS = 420, 190
 STYLES = ["auto", "impressionist", "expressionist", "pointillist", "colourist"]
@@ -43,10 +49,36 @@ VISUAL_FADERS = [
 ]
 FADERS = MUSIC_FADERS + VISUAL_FADERS
 MUSIC_NAMES = {f[0] for f in MUSIC_FADERS}
-OUT_ROOT = Path(tempfile.gettempdir()) / "studio-ui"
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError)
+log = logging.getLogger("studio.ui")  # user errors' tracebacks go here at DEBUG; the user gets one line
+_OUT_ROOT: Path | None = None
+_OUT_LOCK = threading.Lock()
 # studio.render draws with pyplot, whose figure registry is global: requests take turns drawing
 _DRAW_LOCK = threading.Lock()
+
+
+def out_root() -> Path:
+    """This process's private output folder, the only one Gradio may serve: made fresh by
+    ``tempfile.mkdtemp`` (mode 0700, a new random name; it cannot be a path or symlink another local
+    user prepared, unlike a fixed name under the shared temp folder)."""
+    global _OUT_ROOT
+    with _OUT_LOCK:
+        if _OUT_ROOT is None or _OUT_ROOT.is_symlink() or not _OUT_ROOT.is_dir():
+            _OUT_ROOT = Path(tempfile.mkdtemp(prefix="studio-ui-"))
+    return _OUT_ROOT
+
+
+def __getattr__(name: str):
+    if name == "OUT_ROOT":  # the old constant's name, still read by callers that launch the demo themselves
+        return out_root()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _user_error(err: BaseException | str) -> gr.Error:
+    """A one-line gr.Error for an ordinary user mistake; its traceback goes to the debug log only."""
+    if isinstance(err, BaseException):
+        log.debug("user error", exc_info=err)
+    return gr.Error(one_line(err), print_exception=False)
 
 
 # --- the circumplex picker -------------------------------------------------------------------------
@@ -116,7 +148,7 @@ def _emotion(valence: float, arousal: float, dominance: float, label: str | None
     try:
         return Emotion(float(valence), float(arousal), float(dominance), label=label or None)
     except USER_ERRORS as e:
-        raise gr.Error(str(e)) from None
+        raise _user_error(e) from None
 
 
 def on_pick(evt: gr.SelectData):
@@ -129,10 +161,10 @@ def on_pick(evt: gr.SelectData):
 def on_word(word: str | None):
     """A named emotion -> its VAD (and the label kept for the sidecar)."""
     if not word:
-        raise gr.Error("choose a word from the list")
+        raise _user_error("choose a word from the list")
     e = named_emotions().get(word)
     if e is None:
-        raise gr.Error(f"unknown emotion word {word!r}; choose one from the list")
+        raise _user_error(f"unknown emotion word {word!r}; choose one from the list")
     return e.valence, e.arousal, e.dominance, draw_picker(e.valence, e.arousal), word
 
 
@@ -141,9 +173,9 @@ def on_text(text: str | None):
     try:
         a = studio.analyze(text or "")
     except USER_ERRORS as err:
-        raise gr.Error(str(err)) from None
+        raise _user_error(err) from None
     except ImportError as err:
-        raise gr.Error(f"free text needs the text model, which is not available: {err}") from None
+        raise _user_error(f"free text needs the text model, which is not available: {err}") from None
     e = a.emotion
     return e.valence, e.arousal, e.dominance, draw_picker(e.valence, e.arousal), (text or "").strip()[:200]
 
@@ -225,7 +257,7 @@ def _readout(target: Emotion, result) -> tuple[str, str]:
             else "**Image critic**: no reading"
         )
     lines.append(f"seed used: **{result.seed}**")
-    path = OUT_ROOT / f"circumplex-{uuid.uuid4().hex[:10]}.png"
+    path = out_root() / f"circumplex-{uuid.uuid4().hex[:10]}.png"
     readings = per_round + ([art.reading] if art is not None and art.reading is not None and not per_round else [])
     with _DRAW_LOCK:
         circumplex_png(target, readings, path, candidates=cands or None)
@@ -254,7 +286,7 @@ def generate(
     n = len(FADERS)
     music_ov, visual_ov = _overrides(values_and_flags[:n], values_and_flags[n:])
     used_seed = None if randomise or seed is None or seed == "" else int(seed)
-    out = OUT_ROOT / uuid.uuid4().hex[:12]
+    out = out_root() / uuid.uuid4().hex[:12]
     try:
         result = studio.create(
             emotion=target,
@@ -273,9 +305,9 @@ def generate(
         with _DRAW_LOCK:
             files = result.save(out)
     except USER_ERRORS as e:
-        raise gr.Error(str(e)) from None
+        raise _user_error(e) from None
     except ImportError as e:
-        raise gr.Error(f"part of the studio is not available: {e}") from None
+        raise _user_error(f"part of the studio is not available: {e}") from None
     get = lambda suffix, under="": next(  # noqa: E731
         (str(p) for k, p in sorted(files.items()) if k.startswith(under) and k.endswith(suffix)), None
     )
@@ -295,20 +327,20 @@ def generate(
 def reaim_midi(midi_file, valence, arousal, dominance, label, strength, seed, randomise, progress=gr.Progress()):
     """Re-aim an uploaded MIDI toward the target emotion (``studio.transform``)."""
     if not midi_file:
-        raise gr.Error("upload a MIDI file (.mid) first")
+        raise _user_error("upload a MIDI file (.mid) first")
     target = _emotion(valence, arousal, dominance, label)
     progress(0.1, desc="re-aiming")
     try:
         r = studio.transform(
             str(midi_file), emotion=target, strength=float(strength), seed=None if randomise else int(seed or 0)
         )
-        out = OUT_ROOT / uuid.uuid4().hex[:12]
+        out = out_root() / uuid.uuid4().hex[:12]
         with _DRAW_LOCK:
             r.save(out)
     except USER_ERRORS as e:
-        raise gr.Error(str(e)) from None
+        raise _user_error(e) from None
     except ImportError as e:
-        raise gr.Error(f"re-aiming needs the music transform model, which is not available: {e}") from None
+        raise _user_error(f"re-aiming needs the music transform model, which is not available: {e}") from None
     files = sorted(p for p in out.rglob("*") if p.is_file())
     pick = lambda s: next((str(p) for p in files if p.suffix == s), None)  # noqa: E731
     rd = r.reading
@@ -323,7 +355,7 @@ def reaim_midi(midi_file, valence, arousal, dominance, label, strength, seed, ra
 def paint_photo(photo, valence, arousal, dominance, label, size, style, seed, randomise, progress=gr.Progress()):
     """Paint an uploaded photo in the target emotion (``studio.paint(photo=...)``)."""
     if photo is None:
-        raise gr.Error("upload a photo first")
+        raise _user_error("upload a photo first")
     target = _emotion(valence, arousal, dominance, label)
     try:
         r = studio.paint(
@@ -335,7 +367,7 @@ def paint_photo(photo, valence, arousal, dominance, label, size, style, seed, ra
             progress=lambda d, n: progress(d / max(n, 1), desc="painting"),
         )
     except USER_ERRORS as e:
-        raise gr.Error(str(e)) from None
+        raise _user_error(e) from None
     rd = r.reading
     text = (
         f"**Image critic**: V {rd.valence:+.2f} · A {rd.arousal:+.2f} — distance {rd.distance(target):.2f}"
@@ -348,7 +380,7 @@ def paint_photo(photo, valence, arousal, dominance, label, size, style, seed, ra
 # --- layout ----------------------------------------------------------------------------------------
 def build_demo(concurrency: int = 2) -> gr.Blocks:
     """The studio as ``gr.Blocks`` (queued, not launched)."""
-    OUT_ROOT.mkdir(parents=True, exist_ok=True)
+    out_root()
     start = named_emotions()["tender"]
     with gr.Blocks(title="Emotion Studio") as demo:
         gr.Markdown(
@@ -460,7 +492,7 @@ def launch(host: str = "127.0.0.1", port: int | None = None, concurrency: int = 
     from studio.api import configure_threads
 
     configure_threads()
-    return build_demo(concurrency).launch(server_name=host, server_port=port, allowed_paths=[str(OUT_ROOT)], **kw)
+    return build_demo(concurrency).launch(server_name=host, server_port=port, allowed_paths=[str(out_root())], **kw)
 
 
 if __name__ == "__main__":

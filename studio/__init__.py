@@ -10,6 +10,7 @@ Public API (imported lazily so ``import studio`` stays fast)::
     studio.paint(emotion=..., seed=...)              # a painting
     studio.create(emotion=..., seed=...)             # music and painting together
     studio.judge(path_or_result)                     # critic's reading of a piece or image
+    studio.StudioError                               # what all of them raise for unusable input
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ _LAZY = {
     "create": "studio.api",
     "judge": "studio.critics",
     "render_audio": "studio.render",
+    "StudioError": "studio.errors",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.emotion import Emotion
+from studio.errors import user_errors
 from studio.io import write_json_atomic
 from studio.loop import DEFAULT_CANDIDATES, DEFAULT_ROUNDS
 from studio.seeding import derive_seed, resolve_seed
@@ -163,6 +164,7 @@ class CreateResult:
         return "\n".join(lines)
 
 
+@user_errors
 def create(
     emotion: Any,
     bars: int = 16,
@@ -184,9 +186,9 @@ def create(
 
     Args:
         emotion: a label ("tender"), ``(v, a)``/``(v, a, d)``, a dict, free text or an ``Emotion``.
-        bars: length of the piece in bars (1-256).
+        bars: length of the piece in bars (1-``MAX_BARS``, studio/limits.py).
         seed: one seed for both parts (``None`` draws one; it is recorded either way).
-        size: painting edge in pixels (64-2048).
+        size: painting edge in pixels (``MIN_SIZE``-``MAX_SIZE``, studio/limits.py).
         style: painting style passed to ``studio.paint``.
         candidates, rounds: the composing loop's candidates per round and number of rounds.
         what: ``"both"``, ``"music"`` or ``"art"``.

@@ -10,8 +10,7 @@ import pkgutil
 import sys
 
 import studio.commands as _commands
-
-USER_ERRORS = (ValueError, TypeError, FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError)
+from studio.errors import USER_ERRORS, one_line
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except USER_ERRORS as e:
-        print(f"studio {args.verb}: error: {e}", file=sys.stderr)
+        print(f"studio {args.verb}: error: {one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

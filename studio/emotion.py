@@ -22,24 +22,33 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from studio.errors import StudioError, one_line, strip_control, studio_error
+
 ACCEPTED_FORMS = (
     "an Emotion, a (valence, arousal) or (valence, arousal, dominance) tuple with each value in "
     "[-1, 1], a dict with 'valence'/'arousal'[/'dominance'], a named emotion such as 'tender' or "
     "'furious' (see `studio emotions`), or free text such as 'a rainy farewell at dusk'"
 )
 MAX_TEXT_CHARS = 2000
-_NUMERIC_RE = re.compile(r"^\(?\s*[-+0-9.eE]+(\s*,\s*[-+0-9.eE]+){1,2}\s*\)?$")
+# one number as typed, including the words float() reads as non-finite (refused later with a clear error)
+_NUMBER = r"[-+]?(?:\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?|nan|inf(?:inity)?)"
+_NUMBERS_RE = re.compile(rf"^[(\[]?\s*{_NUMBER}(?:\s*[,;\s]\s*{_NUMBER})*\s*[)\]]?$", re.IGNORECASE)
+# digits, signs, dots and separators only: meant as numbers even when malformed ("1.2.3,4", "--5,0")
+_NUMBER_ISH_RE = re.compile(r"^[\s()\[\],;+\-.0-9eE]*\d[\s()\[\],;+\-.0-9eE]*$")
 QUADRANT_NAMES = {1: "Q1 (+V+A)", 2: "Q2 (-V+A)", 3: "Q3 (-V-A)", 4: "Q4 (+V-A)"}
 
 
 def _check_unit(name: str, x: Any) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)) and not hasattr(x, "__float__"):
-        raise TypeError(f"{name} must be a number in [-1, 1], got {type(x).__name__} {x!r}")
-    v = float(x)
+        raise studio_error(TypeError, f"{name} must be a number in [-1, 1], got {type(x).__name__} {x!r}")
+    try:
+        v = float(x)
+    except (TypeError, ValueError, OverflowError):
+        raise studio_error(TypeError, f"{name} must be a number in [-1, 1], got {type(x).__name__}") from None
     if not math.isfinite(v):
-        raise ValueError(f"{name} must be a finite number in [-1, 1], got {v}")
+        raise StudioError(f"{name} must be a finite number in [-1, 1], got {v}")
     if not -1.0 <= v <= 1.0:
-        raise ValueError(f"{name} must be in [-1, 1], got {v:g}")
+        raise StudioError(f"{name} must be in [-1, 1], got {v:g}")
     return v
 
 
@@ -65,6 +74,8 @@ class Emotion:
         object.__setattr__(self, "valence", _check_unit("valence", self.valence))
         object.__setattr__(self, "arousal", _check_unit("arousal", self.arousal))
         object.__setattr__(self, "dominance", _check_unit("dominance", self.dominance))
+        if self.label is not None:  # labels reach terminals, file sidecars and the UI: printable, one line
+            object.__setattr__(self, "label", one_line(self.label) or None)
 
     # --- geometry -------------------------------------------------------------
     @property
@@ -130,32 +141,53 @@ class Emotion:
         if isinstance(x, Emotion):
             return x
         if x is None:
-            raise TypeError(f"emotion is required; give {ACCEPTED_FORMS}")
+            raise studio_error(TypeError, f"emotion is required; give {ACCEPTED_FORMS}")
         if isinstance(x, dict):
             missing = {"valence", "arousal"} - set(x)
             if missing:
-                raise ValueError(f"emotion dict lacks {sorted(missing)}; give {ACCEPTED_FORMS}")
-            return cls(x["valence"], x["arousal"], x.get("dominance", 0.0), label=x.get("label"))
+                raise StudioError(f"emotion dict lacks {sorted(missing)}; give {ACCEPTED_FORMS}")
+            label = x.get("label")
+            return cls(x["valence"], x["arousal"], x.get("dominance", 0.0), label=None if label is None else str(label))
         if isinstance(x, (tuple, list)) or (hasattr(x, "shape") and hasattr(x, "tolist")):
-            vals = list(x.tolist() if hasattr(x, "tolist") else x)
+            vals = x.tolist() if hasattr(x, "tolist") else x
+            vals = list(vals) if isinstance(vals, (list, tuple)) else [vals]
             if len(vals) not in (2, 3):
-                raise ValueError(f"an emotion tuple has 2 or 3 values (valence, arousal[, dominance]), got {len(vals)}")
+                raise StudioError(
+                    f"an emotion tuple has 2 or 3 values (valence, arousal[, dominance]), got {len(vals)}"
+                )
             return cls(*vals)
         if isinstance(x, str):
             return _from_text(x)
-        raise TypeError(f"cannot use {type(x).__name__} as an emotion; give {ACCEPTED_FORMS}")
+        raise studio_error(TypeError, f"cannot use {type(x).__name__} as an emotion; give {ACCEPTED_FORMS}")
 
 
 def parse_emotion_arg(text: Any) -> Any:
     """``"0.6,-0.5"`` / ``"(0.6, -0.5, 0.2)"`` -> a tuple of floats; anything else is returned as is.
 
-    The one place where command lines, job files and forms turn typed numbers into a VAD tuple.
+    The one place where command lines, job files, forms and ``Emotion.coerce`` turn typed numbers
+    into a VAD tuple. Text made of numbers is never read as free text: ``"nan,0"``, ``"0.1,0.2,0.3,0.4"``
+    or ``"1.2.3,4"`` raise :class:`StudioError` saying what is accepted.
     """
-    if isinstance(text, str) and _NUMERIC_RE.match(text.strip()):
-        try:
-            return tuple(float(x) for x in text.strip().strip("()").split(","))
-        except ValueError:
-            return text
+    if not isinstance(text, str):
+        return text
+    s = strip_control(text).strip()
+    if _NUMBERS_RE.match(s):
+        vals = tuple(float(x) for x in re.split(r"[\s,;]+", s.strip("()[] \t")) if x)
+        if len(vals) not in (2, 3):
+            raise StudioError(
+                f"{one_line(s)[:60]!r} has {len(vals)} number(s); type 2 or 3: 'valence,arousal[,dominance]', "
+                "each in [-1, 1]"
+            )
+        bad = [x for x in vals if not math.isfinite(x)]
+        if bad:
+            raise StudioError(
+                f"{one_line(s)[:60]!r} holds {bad[0]}; each of valence,arousal[,dominance] is a finite number in [-1, 1]"
+            )
+        return vals
+    if _NUMBER_ISH_RE.match(s):
+        raise StudioError(
+            f"{one_line(s)[:60]!r} is not a list of numbers; type 'valence,arousal[,dominance]' such as '0.6,-0.5'"
+        )
     return text
 
 
@@ -163,18 +195,21 @@ def _from_text(text: str) -> Emotion:
     parsed = parse_emotion_arg(text)
     if isinstance(parsed, tuple):
         return Emotion.coerce(parsed)
-    s = text.strip()
+    s = strip_control(text).strip()
     if not s:
-        raise ValueError(f"emotion text is empty; give {ACCEPTED_FORMS}")
+        raise StudioError(f"emotion text is empty; give {ACCEPTED_FORMS}")
     if len(s) > MAX_TEXT_CHARS:
-        raise ValueError(f"emotion text is {len(s)} characters; at most {MAX_TEXT_CHARS} are accepted")
+        raise StudioError(f"emotion text is {len(s)} characters; at most {MAX_TEXT_CHARS} are accepted")
     table = named_emotions()
     key = s.lower()
     if key in table:
         return table[key]
     from studio.text import estimate_vad  # text model is optional-heavy: import lazily
 
-    return estimate_vad(s)
+    try:
+        return estimate_vad(s)
+    except (TypeError, ValueError) as e:
+        raise StudioError(str(e)) from e
 
 
 @lru_cache(maxsize=1)

@@ -28,8 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 from studio.emotion import Emotion
-from studio.music.request import MAX_BARS
-from studio.music.request import MAX_PIECES as MAX_CANDIDATES  # the generators' limits, defined once
+from studio.errors import user_errors
+from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS  # one definition each, shared with help texts
 from studio.seeding import MAX_SEED, resolve_seed
 
 # VA distance added per interquartile range a candidate's quality falls below a typical generated piece
@@ -38,7 +38,6 @@ QUALITY_WEIGHT = 0.15
 AIM_STEP = 0.8
 DEFAULT_CANDIDATES = 1  # the loop is opt-in: see the module docstring and bench/bench_loop.py
 DEFAULT_ROUNDS = 1
-MAX_ROUNDS = 10
 
 
 def _check_int(name: str, x: Any, lo: int, hi: int) -> int:
@@ -172,6 +171,7 @@ def good_enough(a: dict, tolerance: float) -> bool:
     return a["distance"] <= tolerance and (a["quality"] is None or a["quality"] >= 0.0)
 
 
+@user_errors
 def compose(
     emotion: Any,
     bars: int = 16,

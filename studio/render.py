@@ -12,11 +12,13 @@ Soundfonts: ``$STUDIO_SOUNDFONT``, then Debian's ``FluidR3_GM.sf2``, then pretty
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from studio.errors import user_errors
 from studio.io import atomic_path
 
 SOUNDFONTS = (
@@ -28,6 +30,7 @@ TARGET_RMS = 0.1  # about -20 dBFS
 PEAK_CEILING = 0.95
 MAX_RENDER_SECONDS = 1200.0
 AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
+BLOCK_FRAMES = 1 << 16  # frames synthesised/written at a time: 256 KB of int16 stereo
 
 
 def find_soundfont() -> Path:
@@ -87,27 +90,12 @@ def _events(
     return events, programs, last
 
 
-def render_audio(
-    score_or_path: Any,
-    sample_rate: int = 44100,
-    soundfont: str | os.PathLike | None = None,
-    tail: float = TAIL_SECONDS,
-    target_rms: float = TARGET_RMS,
-    max_seconds: float = MAX_RENDER_SECONDS,
-) -> np.ndarray:
-    """Render a piece to stereo audio.
-
-    Args:
-        score_or_path: MIDI path, MIDI bytes, ``symusic.Score`` or ``MusicResult``.
-        sample_rate: Hz (8000-192000).
-        soundfont: a ``.sf2`` file; default from :func:`find_soundfont`.
-        tail: seconds rendered after the last note-off so the release is not cut.
-        target_rms: loudness target (linear RMS); the peak limit wins if they disagree.
-        max_seconds: longer pieces are refused (``ValueError``) rather than rendered for minutes.
-
-    Returns:
-        ``[T, 2]`` float32 audio in [-1, 1].
-    """
+@user_errors
+def _synth_blocks(
+    score_or_path: Any, sample_rate: int, soundfont: str | os.PathLike | None, tail: float, max_seconds: float
+) -> Iterator[np.ndarray]:
+    """The raw synthesiser output in blocks of at most ``BLOCK_FRAMES`` frames: ``[n * 2]`` int16,
+    interleaved stereo. Memory stays at one block whatever the length or the sample rate."""
     import fluidsynth
 
     from studio.critics.music import load_score
@@ -127,11 +115,18 @@ def render_audio(
             raise ValueError(f"could not load soundfont {sf_path}")
         for ch, bank, prog in programs:
             synth.program_select(ch, sfid, bank, prog)
-        chunks, pos = [], 0
+        pos = 0
+
+        def pull(n: int) -> Iterator[np.ndarray]:
+            while n > 0:
+                k = min(n, BLOCK_FRAMES)
+                yield synth.get_samples(k)
+                n -= k
+
         for t, on, ch, pitch, vel in events:
             n = int(round(t * sample_rate)) - pos
             if n > 0:
-                chunks.append(synth.get_samples(n))
+                yield from pull(n)
                 pos += n
             if on:
                 synth.noteon(ch, pitch, vel)
@@ -139,24 +134,106 @@ def render_audio(
                 synth.noteoff(ch, pitch)
         total = int(round((last + tail) * sample_rate))
         if total > pos:
-            chunks.append(synth.get_samples(total - pos))
+            yield from pull(total - pos)
     finally:
         synth.delete()
+
+
+def render_audio(
+    score_or_path: Any,
+    sample_rate: int = 44100,
+    soundfont: str | os.PathLike | None = None,
+    tail: float = TAIL_SECONDS,
+    target_rms: float = TARGET_RMS,
+    max_seconds: float = MAX_RENDER_SECONDS,
+) -> np.ndarray:
+    """Render a piece to stereo audio in memory (for long pieces at high rates use :func:`render_to_file`).
+
+    Args:
+        score_or_path: MIDI path, MIDI bytes, ``symusic.Score`` or ``MusicResult``.
+        sample_rate: Hz (8000-192000).
+        soundfont: a ``.sf2`` file; default from :func:`find_soundfont`.
+        tail: seconds rendered after the last note-off so the release is not cut.
+        target_rms: loudness target (linear RMS); the peak limit wins if they disagree.
+        max_seconds: longer pieces are refused (``ValueError``) rather than rendered for minutes.
+
+    Returns:
+        ``[T, 2]`` float32 audio in [-1, 1].
+    """
+    chunks = list(_synth_blocks(score_or_path, sample_rate, soundfont, tail, max_seconds))
     raw = np.concatenate(chunks) if chunks else np.zeros(2 * int(tail * sample_rate), np.int16)
     audio = raw.reshape(-1, 2).astype(np.float32) / 32768.0
     return normalize(audio, target_rms)
+
+
+@user_errors
+def render_to_file(
+    score_or_path: Any,
+    path: str | os.PathLike,
+    sample_rate: int = 44100,
+    soundfont: str | os.PathLike | None = None,
+    tail: float = TAIL_SECONDS,
+    target_rms: float = TARGET_RMS,
+    max_seconds: float = MAX_RENDER_SECONDS,
+) -> tuple[Path, float]:
+    """Render a piece straight to a WAV (16-bit) or FLAC file, in blocks: memory stays at a few
+    blocks at any length and sample rate. The same samples as :func:`render_audio` + :func:`write_audio`.
+
+    Pass 1 synthesises into an unnamed scratch file while summing the loudness; pass 2 scales each
+    block by the one gain (:func:`gain_for`) and writes it. The output file appears whole at the end
+    (:func:`studio.io.unnamed_file`); a ``kill -9`` meanwhile leaves no file, hidden or not.
+
+    Returns:
+        ``(path, seconds of audio)``.
+    """
+    import tempfile
+
+    import soundfile as sf
+
+    from studio.io import unnamed_file
+
+    p = Path(path)
+    fmt = AUDIO_FORMATS.get(p.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"audio path must end in {' or '.join(AUDIO_FORMATS)}, got {p.name!r}")
+    sum_sq, peak, frames = 0, 0, 0  # exact integer sums of the int16 samples (no BLAS, no rounding drift)
+    with tempfile.TemporaryFile() as scratch:  # unnamed on Linux (O_TMPFILE): nothing survives a kill
+        for block in _synth_blocks(score_or_path, sample_rate, soundfont, tail, max_seconds):
+            b = block.astype(np.int64)
+            sum_sq += int(np.einsum("i,i->", b, b))
+            peak = max(peak, int(np.abs(b).max(initial=0)))
+            frames += len(block) // 2
+            scratch.write(block.tobytes())
+        if frames == 0:
+            frames = max(1, int(tail * sample_rate))
+            scratch.write(np.zeros(2 * frames, np.int16).tobytes())
+        gain = gain_for(float(np.sqrt(sum_sq / (2 * frames))) / 32768.0, peak / 32768.0, target_rms)
+        scratch.seek(0)
+        with unnamed_file(p) as f, sf.SoundFile(f, "w", int(sample_rate), 2, "PCM_16", format=fmt) as out:
+            while True:
+                raw = scratch.read(BLOCK_FRAMES * 4)
+                if not raw:
+                    break
+                x = np.frombuffer(raw, np.int16).reshape(-1, 2).astype(np.float32) / 32768.0
+                out.write(np.clip(x * np.float32(gain), -1.0, 1.0))
+    return p, frames / sample_rate
+
+
+def gain_for(rms: float, peak: float, target_rms: float = TARGET_RMS, ceiling: float = PEAK_CEILING) -> float:
+    """The one loudness rule: reach ``target_rms`` unless that would push the peak above ``ceiling``."""
+    if rms < 1e-8:
+        return 1.0
+    return min(target_rms / rms, ceiling / peak)
 
 
 def normalize(audio: np.ndarray, target_rms: float = TARGET_RMS, ceiling: float = PEAK_CEILING) -> np.ndarray:
     """Scale ``[T, C]`` audio to ``target_rms`` unless that would push the peak above ``ceiling``."""
     rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2))) if audio.size else 0.0
     peak = float(np.abs(audio).max()) if audio.size else 0.0
-    if rms < 1e-8:
-        return audio.astype(np.float32)
-    gain = min(target_rms / rms, ceiling / peak)
-    return (audio * gain).astype(np.float32)
+    return (audio * np.float32(gain_for(rms, peak, target_rms, ceiling))).astype(np.float32)
 
 
+@user_errors
 def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int = 44100) -> Path:
     """Write ``[T]`` or ``[T, C]`` float audio as WAV (16-bit) or FLAC, atomically.
 
@@ -202,6 +279,7 @@ def _save(plt, fig, path: str | os.PathLike) -> Path:
     return p
 
 
+@user_errors
 def piano_roll_png(
     score: Any, path: str | os.PathLike, title: str | None = None, emotion: Any = None, max_notes: int = 20000
 ) -> Path:
@@ -324,4 +402,12 @@ def circumplex_png(
     return _save(plt, fig, path)
 
 
-__all__ = ["render_audio", "write_audio", "normalize", "find_soundfont", "piano_roll_png", "circumplex_png"]
+__all__ = [
+    "render_audio",
+    "render_to_file",
+    "write_audio",
+    "normalize",
+    "find_soundfont",
+    "piano_roll_png",
+    "circumplex_png",
+]

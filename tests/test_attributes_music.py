@@ -219,3 +219,52 @@ def test_key_finding_on_pop909(data_root):
         tonic, p_major = estimate_key(_pitched_notes(load_score(f / f"{f.name}.mid")))
         scores.append(mirex_score((tonic, p_major >= 0.5), song_key(f)))
     assert np.mean(scores) > 0.75
+
+
+def _zero_tpq_midi() -> bytes:
+    import struct
+
+    import symusic
+
+    s = symusic.Score(480)
+    t = symusic.Track("p", 0, False)
+    for i in range(30):
+        t.notes.append(symusic.Note(i * 240, 200, 60 + i % 12, 80))
+    s.tracks.append(t)
+    data = bytearray(s.dumps_midi())
+    data[12:14] = struct.pack(">H", 0)  # division word: 0 ticks per quarter note
+    return bytes(data)
+
+
+def test_zero_ticks_per_quarter_is_one_clear_error_everywhere(tmp_path):
+    import studio
+    from studio.errors import StudioError
+    from studio.render import piano_roll_png
+
+    mid = tmp_path / "zero.mid"
+    mid.write_bytes(_zero_tpq_midi())
+    calls = {
+        "extract_attributes": lambda: studio.extract_attributes(mid),
+        "judge": lambda: studio.judge(mid),
+        "judge bytes": lambda: studio.judge(mid.read_bytes()),
+        "transform": lambda: studio.transform(mid, emotion="sad", seed=1),
+        "piano roll": lambda: piano_roll_png(mid, tmp_path / "r.png"),
+    }
+    for what, call in calls.items():
+        with pytest.raises(StudioError, match="0 ticks per quarter note") as info:
+            call()
+        assert "\n" not in str(info.value), what
+
+
+def test_tempo_of_a_sparse_hours_long_file_is_read_from_a_bounded_window(monkeypatch):
+    """Fuzzing found 40 notes spread over ~6 hours (tpq 23) taking 50 s and 7 GB in the onset
+    autocorrelation; the envelope now covers at most the first TEMPO_WINDOW_SECONDS."""
+    from studio.attributes import music
+
+    sizes = []
+    rfft = np.fft.rfft
+    monkeypatch.setattr(np.fft, "rfft", lambda x, n=None: sizes.append(n or len(x)) or rfft(x, n))
+    onsets = np.sort(np.random.default_rng(0).uniform(0, 6 * 3600, 40))
+    onsets[:10] = np.arange(10) * 0.5  # a steady 120 BPM start
+    assert music.tempo_from_onsets(onsets) > 0
+    assert max(sizes) <= 2 * 2 ** int(np.ceil(np.log2(music.TEMPO_WINDOW_SECONDS / 0.01 + 20)))

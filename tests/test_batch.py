@@ -167,3 +167,61 @@ def test_ray_backend_runs_the_same_jobs(tmp_path):
     assert (s["ok"], s["failed"], s["backend"]) == (4, 1, "ray")
     assert finished_names(out) == {f"item{i:03d}" for i in range(4)}
     assert time.time() - t0 < 60
+
+
+@pytest.mark.parametrize("name", ["manifest.jsonl", "summary.json", "SUMMARY.JSON"])
+def test_names_the_batch_writes_itself_are_refused_at_validation(tmp_path, name):
+    p = tmp_path / "j.csv"
+    p.write_text(f"emotion,name,what,size\ntender,{name},art,64\nsad,second,art,64\n")
+    jobs, problems = load_jobs(p)
+    assert [j.name for j in jobs] == ["second"] and "reserved" in problems[0]["error"]
+    s = run_batch(jobs, tmp_path / "o", job_fn=DRY, progress=False)
+    assert s["ok"] == 1 and (tmp_path / "o" / "manifest.jsonl").is_file()
+
+
+def test_a_manifest_line_without_a_name_is_ignored_on_resume(tmp_path):
+    jobs, _ = _jobs(tmp_path, 2)
+    out = tmp_path / "out"
+    run_batch(jobs, out, job_fn=DRY, progress=False)
+    with open(out / "manifest.jsonl", "a") as f:
+        f.write('{"status": "ok"}\n5\n{"status": "ok", "name": "../etc"}\n')
+    s = run_batch(jobs, out, job_fn=DRY, progress=False, resume=True)
+    assert (s["skipped_finished"], s["ok"]) == (2, 0)
+
+
+def test_a_huge_csv_field_is_a_clear_error(tmp_path):
+    from studio.errors import StudioError
+
+    p = tmp_path / "j.csv"
+    p.write_text('emotion,name\n"' + "x" * 200_000 + '",a\n')
+    with pytest.raises(StudioError, match=r"j.csv:2: unreadable CSV .*at most \d+ characters"):
+        load_jobs(p)
+
+
+def test_row_limits_are_the_run_time_limits_and_the_help_quotes_them(tmp_path):
+    from studio import limits
+    from studio.cli import build_parser
+
+    p = tmp_path / "j.csv"
+    p.write_text(
+        f"emotion,bars,candidates\ncalm,{limits.MAX_BARS + 1},2\ncalm,4,{limits.MAX_CANDIDATES + 1}\n"
+        f"calm,{limits.MAX_BARS},{limits.MAX_CANDIDATES}\n"
+    )
+    jobs, problems = load_jobs(p)
+    assert len(jobs) == 1 and [pr["line"] for pr in problems] == [2, 3]
+    assert f"[1, {limits.MAX_BARS}]" in problems[0]["error"]
+    sub = build_parser()._subparsers._group_actions[0].choices
+    compose_help = sub["compose"].format_help()
+    assert f"1-{limits.MAX_BARS} " in compose_help and f"1-{limits.MAX_CANDIDATES} " in compose_help
+    assert f"bars 1-{limits.MAX_BARS}" in " ".join(sub["batch"].format_help().split())
+
+
+def test_dry_run_checks_every_row_and_makes_nothing(tmp_path):
+    p = tmp_path / "j.csv"
+    p.write_text("emotion,bars\ncalm,4\ncalm,999\n")
+    out = tmp_path / "never"
+    r = subprocess.run(
+        [*STUDIO, "batch", str(p), "--out", str(out), "--dry-run"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert r.returncode == 1 and "1 valid row(s), 1 invalid" in r.stdout and "j.csv:3: invalid: bars" in r.stderr
+    assert not out.exists()

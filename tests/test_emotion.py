@@ -121,3 +121,36 @@ def test_typed_numbers_out_of_range_are_refused_not_read_as_text():
     assert parse_emotion_arg("tender") == "tender"
     with pytest.raises(ValueError, match=r"\[-1, 1\]"):
         Emotion.coerce("2,0")
+
+
+@pytest.mark.parametrize("text", ["nan,0", "0,inf", "(-inf, 0.2)", "0.1,0.2,0.3,0.4", "0.5", "1.2.3,4", "--5,0"])
+def test_numeric_looking_text_is_a_clear_error_never_free_text(text):
+    from studio.errors import StudioError
+
+    with pytest.raises(StudioError) as info:
+        Emotion.coerce(text)
+    msg = str(info.value)
+    assert "\n" not in msg and ("valence" in msg or "number" in msg)
+
+
+def test_analyze_reads_typed_numbers_like_the_cli():
+    import studio
+
+    a = studio.analyze("0.6,-0.5")
+    assert a.emotion.va == pytest.approx((0.6, -0.5)) and a.method == "numeric" and a.confidence == 1.0
+
+
+def test_control_characters_are_stripped_from_labels():
+    e = Emotion(0.1, 0.2, label="\x1b[31mred\x1b[0m anger\x07\nnext")
+    assert e.label == "red anger next"
+    assert "\x1b" not in str(e)
+
+
+def test_emotion_errors_are_the_studio_error_type_and_keep_their_standard_base():
+    from studio.errors import StudioError
+
+    with pytest.raises(StudioError):
+        Emotion(float("nan"), 0)
+    with pytest.raises(TypeError) as info:
+        Emotion.coerce(object())
+    assert isinstance(info.value, StudioError)

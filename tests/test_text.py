@@ -181,3 +181,16 @@ def test_heldout_glasgow_words_correlate(data_root):
     pred = model.head(embedding_mod.embed(words))
     r = pearson(pred, test.vad[:300])
     assert r[0] > 0.65 and r[1] > 0.4
+
+
+@pytest.mark.parametrize("text", ["the the the", "ok ok ok ok", "il sfwv yb fk", "p w qzt", "xkqzv wprtl mbnfq"])
+def test_degenerate_or_gibberish_text_gets_low_confidence_and_a_note(text):
+    a = analyze(text)
+    assert a.confidence < 0.3, (text, a.confidence, a.details)
+    assert "low confidence (" in a.explanation
+
+
+def test_ansi_escapes_never_reach_the_label_or_the_printed_reading():
+    a = analyze("\x1b[31mfurious\x1b[0m rage at the \x1b]0;title\x07injustice")
+    assert "\x1b" not in a.emotion.label and "\x07" not in str(a)
+    assert a.emotion.label == "furious rage at the injustice"

@@ -15,12 +15,13 @@ import numpy as np
 from studio.art.result import PaintResult
 from studio.attributes.visual import VisualAttributes
 from studio.emotion import Emotion
+from studio.errors import user_errors
+from studio.limits import MAX_ART_CANDIDATES as MAX_CANDIDATES  # one definition each, shared with help texts
+from studio.limits import MAX_SIZE, MIN_SIZE
 from studio.seeding import MAX_SEED, resolve_seed
 
 __all__ = ["paint", "PaintResult", "MIN_SIZE", "MAX_SIZE", "BACKENDS"]
 
-MIN_SIZE, MAX_SIZE = 64, 2048
-MAX_CANDIDATES = 16
 BACKENDS = ("painter", "diffusers")
 AIM_STEP = 0.6  # how far the next candidate's palette/brushwork aim moves against the critic's error
 # Kept at the target's values when re-aiming: the colour statistics the Valdez equations (and the
@@ -77,6 +78,7 @@ def _progress(progress: bool | Callable, total: int):
     return (lambda: bar.update(1)), bar
 
 
+@user_errors
 def paint(
     emotion: Any,
     seed: int | None = None,

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from studio.errors import user_errors
+
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NOTES = 200_000
 
@@ -56,6 +58,7 @@ MIN_CHORD_SCORE = 0.6
 # tuned on POP909 songs 001-300 against beat_midi.txt (bench/bench_attributes.py reports all songs).
 TEMPO_PRIOR_BPM = 90.0
 TEMPO_DOUBLE_WEIGHT = 0.5
+TEMPO_WINDOW_SECONDS = 600.0  # tempo is read from the first 10 minutes: the envelope stays <= 60k samples
 UNQUANTISED_REGULARITY = 0.45  # below this a default-120 tempo map is treated as meaningless  # cosine similarity below this is "N" (no chord)
 
 
@@ -205,9 +208,25 @@ def load_score(midi: Any):
             f"cannot read music from {type(midi).__name__}; give a .mid path, MIDI bytes, a symusic.Score "
             "or a pretty_midi.PrettyMIDI"
         )
+    check_score(score)
     n = sum(len(t.notes) for t in score.tracks)
     if n > MAX_NOTES:
         raise ValueError(f"the MIDI has {n} notes; at most {MAX_NOTES} are accepted")
+    return score
+
+
+def check_score(score, what: str = "the MIDI"):
+    """The checks every loaded piece passes, whoever loaded it (attributes, critic, renderer, transform).
+
+    Raises:
+        StudioError: a degenerate header, e.g. 0 ticks per quarter note, which makes every time
+            conversion divide by zero.
+    """
+    from studio.errors import StudioError
+
+    tpq = int(score.ticks_per_quarter)
+    if tpq <= 0:
+        raise StudioError(f"{what} has {tpq} ticks per quarter note in its header; a standard MIDI file has 1-32767")
     return score
 
 
@@ -219,9 +238,10 @@ def _parse_bytes(data: bytes, what: str):
     if len(data) < 14 or not data.startswith(b"MThd"):
         raise ValueError(f"{what} is not a standard MIDI file (no 'MThd' header); give a .mid/.midi file")
     try:
-        return symusic.Score.from_midi(data)
+        score = symusic.Score.from_midi(data)
     except Exception as e:  # symusic raises RuntimeError for any malformed file
         raise ValueError(f"{what} is not a readable MIDI file: {e}") from None
+    return check_score(score, what)
 
 
 @dataclass
@@ -287,7 +307,7 @@ def tempo_from_onsets(
 ) -> float:
     """Beat-period estimate from onset times alone (for performance MIDI with no real tempo map).
 
-    Autocorrelation of a 10 ms onset envelope over lags of 40-240 BPM, times a log-normal prior
+    Autocorrelation of a 10 ms onset envelope (first ``TEMPO_WINDOW_SECONDS``) over lags of 40-240 BPM, times a log-normal prior
     centred on 120 BPM (one octave s.d., as in common audio tempo estimators), plus half the
     autocorrelation at twice the lag so the beat level beats its subdivisions.
 
@@ -302,7 +322,11 @@ def tempo_from_onsets(
         return 120.0
     hop = 0.01
     w = np.ones(len(onset_seconds)) if weights is None else np.asarray(weights, dtype=np.float64)
-    env = np.bincount(np.round((onset_seconds - onset_seconds.min()) / hop).astype(np.int64), weights=w)
+    t = onset_seconds - onset_seconds.min()
+    keep = t <= TEMPO_WINDOW_SECONDS  # a sparse hours-long file would need an envelope of billions of samples
+    if keep.sum() < 8:
+        return 120.0
+    env = np.bincount(np.round(t[keep] / hop).astype(np.int64), weights=w[keep])
     env = np.convolve(env, np.exp(-0.5 * (np.arange(-6, 7) / 2.0) ** 2), mode="same")
     env = env - env.mean()
     nfft = 1 << int(np.ceil(np.log2(2 * len(env))))
@@ -501,6 +525,7 @@ def _measure(n: _Notes) -> dict[str, Any]:
     }
 
 
+@user_errors
 def extract_attributes(midi: Any) -> MusicAttributes:
     """Measure all :class:`MusicAttributes` of a piece.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from studio.emotion import parse_emotion_arg
+from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS
 from studio.loop import DEFAULT_CANDIDATES, DEFAULT_ROUNDS
 from studio.music.oneshot import DEFAULT_GENERATOR, GENERATORS
 
@@ -21,16 +22,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         required=True,
         help="label ('tender'), 'v,a[,d]' numbers, free text, or an arc such as 'calm -> furious' (one emotion per phrase)",
     )
-    p.add_argument("--bars", type=int, default=16, help="length in bars, 1-256 (default 16)")
+    p.add_argument("--bars", type=int, default=16, help=f"length in bars, 1-{MAX_BARS} (default 16)")
     p.add_argument("--seed", type=int, default=None, help="integer seed (drawn and recorded when omitted)")
     p.add_argument(
         "--candidates",
         type=int,
         default=DEFAULT_CANDIDATES,
-        help=f"pieces generated per round, 1-16 (default {DEFAULT_CANDIDATES}: the loop is opt-in)",
+        help=f"pieces generated per round, 1-{MAX_CANDIDATES} (default {DEFAULT_CANDIDATES}: the loop is opt-in)",
     )
     p.add_argument(
-        "--rounds", type=int, default=DEFAULT_ROUNDS, help=f"at most this many rounds, 1-10 (default {DEFAULT_ROUNDS})"
+        "--rounds",
+        type=int,
+        default=DEFAULT_ROUNDS,
+        help=f"at most this many rounds, 1-{MAX_ROUNDS} (default {DEFAULT_ROUNDS})",
     )
     p.add_argument("--max-seconds", type=float, default=None, help="start no new round after this many seconds")
     p.add_argument("--tolerance", type=float, default=0.25, help="stop once the VA distance is within this")
@@ -52,9 +56,11 @@ _emotion_arg = parse_emotion_arg  # the one parser of typed 'v,a[,d]' (studio.em
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.io import check_output_dir
     from studio.loop import compose
     from studio.music.oneshot import default_pipeline
 
+    check_output_dir(args.out, create=False)  # an existing file there: say so before the work, not after
     overrides = {k: getattr(args, k) for k in OVERRIDES if getattr(args, k) is not None}
     result = compose(
         _emotion_arg(args.emotion),

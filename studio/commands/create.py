@@ -14,7 +14,7 @@ _emotion_arg = parse_emotion_arg  # the one parser of typed 'v,a[,d]' (studio.em
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--emotion", "-e", required=True, type=_emotion_arg, help="a word, 'v,a[,d]' or free text")
+    p.add_argument("--emotion", "-e", required=True, help="a word, 'v,a[,d]' or free text")
     p.add_argument("--out", "-o", required=True, help="output folder")
     p.add_argument("--bars", type=int, default=16)
     p.add_argument("--seed", type=int, default=None, help="one seed for both parts (default: drawn and recorded)")
@@ -29,10 +29,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from studio.api import configure_threads, create
+    from studio.io import check_output_dir
 
+    check_output_dir(args.out, create=False)  # an existing file there: say so before the work, not after
     configure_threads()
     r = create(
-        emotion=args.emotion,
+        emotion=_emotion_arg(args.emotion),
         bars=args.bars,
         seed=args.seed,
         size=args.size,

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from studio.emotion import parse_emotion_arg
+from studio.limits import MAX_BARS
 from studio.music.oneshot import DEFAULT_GENERATOR, GENERATORS
 
 HELP = "generate one piece of music for an emotion (one shot; `compose` adds the critic loop)"
@@ -25,7 +26,7 @@ OVERRIDES = {
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--emotion", "-e", required=True, help='a label ("tender"), "v,a[,d]" or free text')
-    p.add_argument("--bars", type=int, default=16, help="bars of 4/4, 1-64 (default 16)")
+    p.add_argument("--bars", type=int, default=16, help=f"bars of 4/4, 1-{MAX_BARS} (default 16)")
     p.add_argument("--seconds", type=float, default=None, help="length in seconds instead of --bars")
     p.add_argument("--seed", type=int, default=None, help="seed (drawn and recorded when omitted)")
     p.add_argument("--temperature", type=float, default=1.0)
@@ -75,8 +76,10 @@ def _override(name: str, raw: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.io import check_output_dir
     from studio.music.oneshot import default_pipeline, generate
 
+    check_output_dir(args.out, create=False)  # an existing file there: say so before the work, not after
     overrides = {k: _override(k, getattr(args, k)) for k in OVERRIDES if getattr(args, k) is not None}
     result = generate(
         _emotion_arg(args.emotion),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from studio.emotion import parse_emotion_arg
+from studio.limits import MAX_ART_CANDIDATES, MAX_SIZE, MIN_SIZE
 
 HELP = "paint an emotion with the CPU painter (or diffusers weights); writes PNG + JSON (--grid: a contact sheet)"
 GRID_SIZE = 256  # --grid paints 12 pictures; each at this long side unless --size is given
@@ -20,13 +21,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=int, default=None, help="integer seed (drawn and recorded when omitted)")
     p.add_argument(
-        "--size", type=int, default=None, help=f"long side in pixels, 64-2048 (default 512; {GRID_SIZE} with --grid)"
+        "--size",
+        type=int,
+        default=None,
+        help=f"long side in pixels, {MIN_SIZE}-{MAX_SIZE} (default 512; {GRID_SIZE} with --grid)",
     )
     p.add_argument("--photo", default=None, help="paint this photo in the emotion (PNG/JPEG/WebP/BMP/TIFF/GIF)")
     p.add_argument(
         "--style", default=None, help="impressionist, expressionist, pointillist, colourist (wash); default: auto"
     )
-    p.add_argument("--candidates", type=int, default=1, help="paint N and keep the one read closest (1-16)")
+    p.add_argument(
+        "--candidates", type=int, default=1, help=f"paint N and keep the one read closest (1-{MAX_ART_CANDIDATES})"
+    )
     p.add_argument("--backend", default="painter", choices=["painter", "diffusers"])
     p.add_argument("--weights", default=None, help="diffusion weights folder (backend diffusers)")
     p.add_argument("--strength", type=float, default=0.6, help="how far a photo moves toward the palette (0-1)")
@@ -40,7 +46,9 @@ _emotion_arg = parse_emotion_arg  # the one parser of typed 'v,a[,d]' (studio.em
 
 def run(args: argparse.Namespace) -> int:
     from studio.art import paint
+    from studio.io import check_output_dir
 
+    check_output_dir(args.out, create=False)  # an existing file there: say so before the work, not after
     if args.grid:
         return _run_grid(args)
     if args.emotion is None:

@@ -19,13 +19,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from studio.render import piano_roll_png, render_audio, write_audio
+    from studio.io import check_output_file
+    from studio.render import piano_roll_png, render_to_file
 
     out = Path(args.out) if args.out else Path(args.midi).with_suffix(".wav")
+    for path in (out, *([args.png] if args.png else [])):  # before rendering, not after
+        check_output_file(path)
     t0 = time.perf_counter()
-    audio = render_audio(args.midi, sample_rate=args.sample_rate, soundfont=args.soundfont)
-    write_audio(out, audio, args.sample_rate)
-    print(f"{out}: {len(audio) / args.sample_rate:.1f} s of audio in {time.perf_counter() - t0:.2f} s")
+    _, seconds = render_to_file(args.midi, out, sample_rate=args.sample_rate, soundfont=args.soundfont)
+    print(f"{out}: {seconds:.1f} s of audio in {time.perf_counter() - t0:.2f} s")
     if args.png:
         piano_roll_png(args.midi, args.png, title=Path(args.midi).name)
         print(args.png)

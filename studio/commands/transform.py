@@ -23,9 +23,11 @@ _emotion = parse_emotion_arg  # the one parser of typed 'v,a[,d]' (studio.emotio
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.io import check_output_dir
     from studio.music.transform import transform
     from studio.music.vqvae import BarVQVAE
 
+    check_output_dir(args.out, create=False)  # an existing file there: say so before the work, not after
     model = BarVQVAE.from_pretrained(args.checkpoint) if args.checkpoint else None
     result = transform(args.midi, emotion=_emotion(args.emotion), strength=args.strength, seed=args.seed, model=model)
     paths = result.save(args.out, stem="transform", audio=not args.no_audio)

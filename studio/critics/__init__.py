@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.critics.base import Reading
+from studio.errors import user_errors
 
 MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
@@ -58,6 +59,7 @@ def _kind(x: Any) -> str:
     raise TypeError(f"cannot judge {name}; give {ACCEPTED}")
 
 
+@user_errors
 def judge(x: Any) -> Reading:
     """The released critic's reading of a piece of music or an image.
 

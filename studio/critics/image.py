@@ -36,6 +36,7 @@ from PIL import Image
 
 from studio.critics.base import Reading
 from studio.critics.image_features import FEATURE_NAMES, extract_features, outlying, spectral_slope
+from studio.errors import user_errors
 
 # Refuse before decoding: 40 MP is far above any painting we make and far below a memory problem.
 MAX_PIXELS = 40_000_000
@@ -249,6 +250,7 @@ def default_critic(critic: str = "v2") -> ImageCritic:
     return ImageCritic.from_pretrained()
 
 
+@user_errors
 def judge_image(image_or_path: Any, critic: str = "v2") -> Reading:
     """The released image critic's reading.
 

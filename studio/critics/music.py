@@ -32,6 +32,7 @@ import numpy as np
 
 from studio.critics.base import Reading
 from studio.critics.features import FEATURE_NAMES, NUM_FEATURES, note_features
+from studio.errors import user_errors
 
 MAX_FILE_BYTES = 16 * 1024 * 1024  # a 16 MB MIDI is hours of dense music; refuse rather than hang
 MAX_ANALYSIS_SECONDS = 600.0  # longer pieces are judged on their first ten minutes
@@ -60,8 +61,10 @@ def load_score(x: Any):
 
     if hasattr(x, "score") and not isinstance(x, (str, bytes, os.PathLike)):
         x = x.score
+    from studio.attributes.music import check_score
+
     if isinstance(x, symusic.Score):
-        return x
+        return check_score(x)
     if isinstance(x, (bytes, bytearray, memoryview)):
         data = bytes(x)
         where = "MIDI bytes"
@@ -87,9 +90,10 @@ def load_score(x: Any):
     if not data.startswith(b"MThd"):
         raise ValueError(f"{where} is not a standard MIDI file (no 'MThd' header)")
     try:
-        return symusic.Score.from_midi(data)
+        score = symusic.Score.from_midi(data)
     except Exception as e:  # symusic raises plain RuntimeError/IndexError on corrupt files
         raise ValueError(f"{where} could not be read as MIDI ({e}); give a standard MIDI file") from e
+    return check_score(score, where)
 
 
 def pitched_notes(score, max_seconds: float = MAX_ANALYSIS_SECONDS) -> tuple[np.ndarray, dict]:
@@ -317,6 +321,7 @@ def default_critic() -> MusicCritic:
     return MusicCritic.from_pretrained()
 
 
+@user_errors
 def judge_music(x: Any, critic: MusicCritic | None = None) -> Reading:
     """Reading of a piece by the released critic (or ``critic``)."""
     return (critic or default_critic())(x)

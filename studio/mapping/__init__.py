@@ -18,6 +18,7 @@ from typing import Any
 from studio.attributes.music import ATTRIBUTES as MUSIC_ATTRIBUTES
 from studio.attributes.music import MusicAttributes
 from studio.emotion import Emotion
+from studio.errors import user_errors
 
 __all__ = ["AttributeTargets", "attributes_for", "estimate_emotion"]
 
@@ -71,6 +72,7 @@ def _visual_names() -> set[str]:
     return set(VISUAL_ATTRIBUTES)
 
 
+@user_errors
 def attributes_for(
     emotion: Any, music: dict | None = None, visual: dict | None = None, **overrides: Any
 ) -> AttributeTargets:

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from studio.errors import user_errors
 from studio.seeding import resolve_seed
 
 from .request import MAX_BARS
@@ -67,6 +68,7 @@ def bars_for_seconds(seconds: float, tempo: float) -> int:
     return max(1, bars)
 
 
+@user_errors
 def generate(
     emotion: Any,
     bars: int | None = 16,

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import symusic
 
+from studio.limits import MAX_BARS, MAX_PIECES  # one definition each, shared with help texts
+
 from .conditions import CONTINUOUS, RANGES
 
-MAX_BARS = 64
-MAX_PIECES = 16
 MAX_NOTES_PER_SECOND = 24.0  # faster than this is not playable piano music; density is clamped
 CONDITIONED = ("tempo", "key", "mode", *CONTINUOUS[1:])
 TPQ = 480

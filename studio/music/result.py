@@ -120,7 +120,7 @@ class MusicResult:
         if render is not None:
             if audio:
                 try:
-                    render.write_audio(out / f"{stem}.wav", render.render_audio(self.score))
+                    render.render_to_file(self.score, out / f"{stem}.wav")
                     paths["wav"] = out / f"{stem}.wav"
                 except Exception as e:  # rendering is a convenience; the MIDI is the product
                     render_notes.append(f"no audio: {type(e).__name__}: {e}")

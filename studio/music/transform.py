@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from einops import rearrange
 
+from studio.errors import user_errors
 from studio.music.vqvae import (
     LOW,
     PITCHES,
@@ -148,6 +149,7 @@ def _roll_notes(roll: np.ndarray, bar: int) -> list[tuple[int, int, int]]:
     return out
 
 
+@user_errors
 def transform(
     midi: Any,
     emotion: Any,

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from studio.emotion import MAX_TEXT_CHARS, Emotion, named_emotions
+from studio.emotion import MAX_TEXT_CHARS, Emotion, named_emotions, parse_emotion_arg
+from studio.errors import StudioError, strip_control, studio_error, user_errors
 
 LABEL_CHARS = 80
 METHODS = ("named", "embedding", "lexicon", "numeric")
@@ -19,12 +20,12 @@ METHODS = ("named", "embedding", "lexicon", "numeric")
 
 def _validate(text: str) -> str:
     if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
-    s = " ".join(text.split())
+        raise studio_error(TypeError, f"text must be a str, got {type(text).__name__}")
+    s = " ".join(strip_control(text).split())  # ANSI escapes and control characters never reach a label
     if not s:
-        raise ValueError("emotion text is empty; give a few words such as 'a rainy farewell at dusk'")
+        raise StudioError("emotion text is empty; give a few words such as 'a rainy farewell at dusk'")
     if len(s) > MAX_TEXT_CHARS:
-        raise ValueError(f"emotion text is {len(s)} characters; at most {MAX_TEXT_CHARS} are accepted")
+        raise StudioError(f"emotion text is {len(s)} characters; at most {MAX_TEXT_CHARS} are accepted")
     return s
 
 
@@ -69,7 +70,7 @@ def estimate_vad(text: str) -> Emotion:
     """
     est = estimate(text)
     v, a, d = (max(-1.0, min(1.0, float(x))) for x in est.vad)
-    return Emotion(v, a, d, label=_label(" ".join(text.split())), confidence=round(est.confidence, 3))
+    return Emotion(v, a, d, label=_label(_validate(text)), confidence=round(est.confidence, 3))
 
 
 @dataclass
@@ -135,6 +136,7 @@ def describe(e: Emotion) -> str:
     return ", ".join(parts)
 
 
+@user_errors
 def analyze(text_or_word: Any, k: int = 3) -> Analysis:
     """Read an emotion input and explain it.
 
@@ -150,6 +152,8 @@ def analyze(text_or_word: Any, k: int = 3) -> Analysis:
         ValueError / TypeError: unusable input, with the accepted forms.
     """
     details = None
+    if isinstance(text_or_word, str) and isinstance(parse_emotion_arg(text_or_word), tuple):
+        text_or_word = Emotion.coerce(text_or_word)  # typed numbers, read exactly as the CLI reads them
     if isinstance(text_or_word, str):
         s = _validate(text_or_word)
         named = named_emotions().get(s.lower())
@@ -166,5 +170,5 @@ def analyze(text_or_word: Any, k: int = 3) -> Analysis:
     names = [n for n, _ in nearest[:2]]
     explanation = f"closest to {', '.join(names)}; {describe(emotion)}"
     if method in ("embedding", "lexicon") and conf < 0.3:
-        explanation += "; low confidence (little recognisable English)"
+        explanation += f"; low confidence ({(details or {}).get('note', 'little recognisable English')})"
     return Analysis(emotion, nearest, method, conf, explanation, details)

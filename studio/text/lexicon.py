@@ -26,6 +26,12 @@ NEGATION_SCOPE = 3  # tokens after a negator that it flips
 NEGATION_FACTOR = -0.74  # VADER (Hutto & Gilbert 2014): a negated word keeps ~3/4 of its strength, reversed
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _CLAUSE_END = re.compile(r"[.,;:!?()\"]")
+# words that carry no feeling on their own: text made only of these (or single letters) says nothing
+FUNCTION_WORDS = frozenset(
+    "a an the and or but if then of to in on at by for with from as into onto about over under up down "
+    "is am are was were be been being do does did have has had it its this that these those there here "
+    "i me my you your he him his she her we us our they them their so too very just than".split()
+)
 
 
 @dataclass
@@ -93,6 +99,11 @@ def seen_bits(word: str, cfg: LexiconConfig) -> tuple[int, int]:
     h = zlib.crc32(("s:" + word).encode("utf-8"))
     g = zlib.adler32(("s:" + word).encode("utf-8")) * 2654435761
     return h & (cfg.seen_bits - 1), (g >> 7) & (cfg.seen_bits - 1)
+
+
+def content_words(text: str) -> list[str]:
+    """Tokens of ``text`` that can carry a feeling: not function words, not single letters."""
+    return [t for t, _ in tokenize(text) if len(t) > 1 and t not in FUNCTION_WORDS]
 
 
 def make_seen_filter(words: Iterable[str], cfg: LexiconConfig) -> np.ndarray:
@@ -168,6 +179,10 @@ class HashedLexicon:
         idx = np.fromiter(f.keys(), np.int64)
         return self.bias + self.weight[:, idx] @ np.fromiter(f.values(), np.float32)
 
+    def known(self, word: str) -> bool:
+        """Whether ``word`` was (probably: Bloom filter, ~2% false positives) seen in training."""
+        return bool(self.seen[list(seen_bits(word, self.config))].all())
+
     def predict(self, text: str) -> tuple[np.ndarray, float, int, int]:
         """VAD of a text with the negation rule, and the share of tokens seen in training.
 
@@ -186,7 +201,7 @@ class HashedLexicon:
             return np.clip(self.bias, -1, 1).astype(np.float64), 0.0, 0, 0
         preds, known, n_neg = [], 0, 0
         for tok, negated in toks:
-            known += bool(self.seen[list(seen_bits(tok, self.config))].all())
+            known += self.known(tok)
             if tok in NEGATORS or tok.endswith("n't"):
                 continue
             p = self.token_vad(tok)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,10 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from studio.text.embedding import ENCODER_NAME, EmbeddingHead, EncoderUnavailable
-from studio.text.lexicon import HashedLexicon, LexiconConfig
+from studio.text.lexicon import HashedLexicon, LexiconConfig, content_words, tokenize
 
 CHECKPOINT_NAME = "text-vad"
 MODES = ("auto", "embedding", "lexicon")
+_VOWEL_RE = re.compile(r"[aeiouy]")
 log = logging.getLogger(__name__)
 
 
@@ -190,6 +192,7 @@ class TextVAD:
             # punctuation/digits only: nothing to read an emotion from
             details["reason"] = "no letters"
             return Estimate(np.zeros(3), "lexicon", 0.02, details)
+        known = self._content_known(text, known, n_tok, details)
         if mode == "embedding" and self.head is None:
             raise ValueError("STUDIO_TEXT_MODEL=embedding but the checkpoint has no embedding_head.safetensors")
         use_embedding = mode != "lexicon" and self.head is not None
@@ -209,6 +212,31 @@ class TextVAD:
         details["lexicon_vad"] = [round(float(x), 3) for x in lex_vad]
         conf = latin * (0.2 + 0.8 * known * (0.6 + 0.4 * agreement))
         return Estimate(emb_vad, "embedding", float(np.clip(max(conf, 0.02), 0, 1)), details)
+
+    def _content_known(self, text: str, known: float, n_tok: int, details: dict) -> float:
+        """``known`` lowered for degenerate text, with a ``note`` in ``details`` saying why.
+
+        Single letters and function words are all "seen in training", so random letters
+        ("p w nbjk") and filler ("the the the") looked well known. Only content words count here,
+        and a text that mostly repeats itself counts by its distinct share.
+        """
+        words = content_words(text)
+        if not words:
+            details["note"] = "no content words" if n_tok else "no words"
+            return 0.0
+        # a 1-2 letter or vowel-less token is too often in the Bloom filter by chance ("fk", "yb")
+        share = sum(len(w) > 2 and _VOWEL_RE.search(w) is not None and self.lexicon.known(w) for w in words) / len(
+            words
+        )
+        toks = [t for t, _ in tokenize(text)]
+        distinct = len(set(toks)) / len(toks)
+        if len(toks) >= 3 and distinct <= 0.5:
+            details["note"] = "repetitive text"
+            share *= distinct
+        elif share < 0.5:
+            details["note"] = "few recognisable English words"
+        details["content_known_share"] = round(share, 3)
+        return min(known, share)
 
 
 _WARNED = False
