@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from studio.emotion import Emotion
+from studio.music.result import check_program, set_program
 from studio.seeding import MAX_SEED, resolve_seed
 
 ATTRIBUTE_WEIGHT = 0.5  # weight of the attribute->emotion direction against the critic (x confidence)
@@ -142,6 +143,8 @@ def compose(
     progress: bool | Callable = True,
     pipeline: Any = None,
     critic: Callable | None = None,
+    temperature: float | None = None,
+    program: int | None = None,
     **attribute_overrides: Any,
 ):
     """Compose a piece for ``emotion`` with the generate-judge-re-aim loop.
@@ -157,6 +160,9 @@ def compose(
         progress: ``True`` for a tqdm bar, ``False`` for none, or ``callable(fraction, message)``.
         pipeline: a ``MusicPipeline`` (default: the released ``checkpoints/music-gen``).
         critic: callable ``score -> Reading`` (default: the released music critic).
+        temperature: sampling temperature handed to the generator (``None``: its default).
+        program: General MIDI program (0-127) every pitched track of the kept piece is set to,
+            whatever generator made it (``None``: as generated).
         **attribute_overrides: fixed attributes (``tempo=90``, ``mode=0.0``) passed to
             ``attributes_for`` every round; the loop re-aims the rest.
 
@@ -173,6 +179,7 @@ def compose(
     if not (isinstance(tolerance, (int, float)) and 0 <= tolerance <= 2.9):
         raise ValueError(f"tolerance must be a VA distance in [0, 2.9], got {tolerance!r}")
     seed = resolve_seed(seed)
+    check_program(program)
     attributes_for(target, music=attribute_overrides)  # validate overrides before any generation
     if pipeline is None:
         from studio.music.oneshot import default_pipeline
@@ -189,7 +196,10 @@ def compose(
         for r in range(rounds):
             targets = attributes_for(aim, music=attribute_overrides)
             rseed = _round_seed(seed, r)
-            pieces = pipeline(attributes=targets.music, bars=bars, seed=rseed, num_pieces=candidates, progress=False)
+            sampling = {} if temperature is None else {"temperature": float(temperature)}
+            pieces = pipeline(
+                attributes=targets.music, bars=bars, seed=rseed, num_pieces=candidates, progress=False, **sampling
+            )
             scored = []
             for i, piece in enumerate(pieces):
                 a = assess(getattr(piece, "score", piece), target, critic)
@@ -238,6 +248,9 @@ def compose(
         close()
 
     result = _result(_result_cls(), best, target, seed, bars, pipeline, notes, history)
+    note = set_program(result.score, program)
+    if note:
+        result.notes.append(note)
     if isinstance(getattr(result, "extra", None), dict):
         result.extra["loop"] = {
             "candidates": candidates,
@@ -247,6 +260,8 @@ def compose(
             "max_seconds": max_seconds,
             "seconds": round(time.perf_counter() - t0, 2),
             "overrides": dict(attribute_overrides),
+            "temperature": temperature,
+            "program": program,
         }
     return result
 

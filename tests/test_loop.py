@@ -165,3 +165,28 @@ def test_loop_with_released_mapper_and_critic(monkeypatch):
     cand = res.rounds[0]["candidates"][0]
     assert cand["errors"] == [] and cand["attribute_va"] is not None and cand["reading"]["kind"] == "music"
     assert res.reading is not None and res.reading.critic.startswith("music-critic")
+
+
+def test_program_and_temperature_reach_the_piece(fakes):
+    """The instrument choice rewrites the kept piece's tracks (drums kept), whatever the generator;
+    the temperature reaches the generator only when asked for."""
+    seen = []
+
+    class Recording(FakePipeline):
+        def __call__(self, **kw):
+            seen.append(kw.get("temperature"))
+            pieces = super().__call__(**kw)
+            for p in pieces:  # a drum track rides along: it must stay a drum track
+                p.score.tracks.append(symusic.Track(program=0, is_drum=True))
+                p.score.tracks[-1].notes.append(symusic.Note(0, 120, 36, 90))
+            return pieces
+
+    res = run(pipeline=Recording(), rounds=1, program=40, temperature=0.7)
+    assert seen == [0.7]
+    assert [t.program for t in res.score.tracks if not t.is_drum] == [40]
+    assert [t.program for t in res.score.tracks if t.is_drum] == [0]
+    assert any("program 40" in n for n in res.notes)
+    plain = run(pipeline=Recording(), rounds=1)
+    assert seen[-1] is None and plain.score.tracks[0].program == 0
+    with pytest.raises(ValueError, match="program"):
+        run(program=128)
