@@ -5,8 +5,11 @@ pulls exactly the samples between events, so no audio driver or real-time clock 
 the same MIDI always gives the same samples. The result is loudness-normalised to an RMS target,
 peak-limited so nothing clips, and keeps a release tail after the last note.
 
-Soundfonts: ``$STUDIO_SOUNDFONT``, then Debian's ``FluidR3_GM.sf2``, then pretty_midi's bundled
-``TimGM6mb.sf2``.
+Soundfonts: ``$STUDIO_SOUNDFONT``, then Debian's ``MuseScore_General.sf3`` (package
+``musescore-general-soundfont``, MIT: a fuller General MIDI bank, Vorbis-compressed), then
+``FluidR3_GM.sf2`` (``fluid-soundfont-gm``), then pretty_midi's bundled ``TimGM6mb.sf2``. Samples are
+loaded per preset on first use (FluidSynth's dynamic sample loading), so a piece decodes only the
+instruments it plays, not the whole 86 MB bank.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 from studio.io import atomic_path
 
 SOUNDFONTS = (
+    "/usr/share/sounds/sf3/MuseScore_General.sf3",
     "/usr/share/sounds/sf2/FluidR3_GM.sf2",
     "/usr/share/sounds/sf2/default-GM.sf2",
 )
@@ -45,7 +49,8 @@ def find_soundfont() -> Path:
         if c and Path(c).is_file():
             return Path(c)
     raise FileNotFoundError(
-        "no General MIDI soundfont found; install fluid-soundfont-gm or set STUDIO_SOUNDFONT to a .sf2 file"
+        "no General MIDI soundfont found; install musescore-general-soundfont or fluid-soundfont-gm, "
+        "or set STUDIO_SOUNDFONT to a .sf2/.sf3 file"
     )
 
 
@@ -120,7 +125,8 @@ def render_audio(
     if not sf_path.is_file():
         raise FileNotFoundError(f"soundfont not found: {sf_path}")
     # 16 channels (not pyfluidsynth's 256) and no chorus: a third less DSP per sample; reverb stays
-    synth = fluidsynth.Synth(gain=0.1, samplerate=float(sample_rate), channels=16, **{"synth.chorus.active": 0})
+    opts = {"synth.chorus.active": 0, "synth.dynamic-sample-loading": 1}  # decode only the presets played
+    synth = fluidsynth.Synth(gain=0.1, samplerate=float(sample_rate), channels=16, **opts)
     try:
         sfid = synth.sfload(str(sf_path))
         if sfid < 0:

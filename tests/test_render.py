@@ -114,3 +114,36 @@ def test_render_cli(tmp_path):
         == 0
     )
     assert (tmp_path / "p.wav").stat().st_size > 1000 and (tmp_path / "p.png").exists()
+
+
+def test_soundfont_order_prefers_musescore_general_and_keeps_fallbacks(monkeypatch, tmp_path):
+    """The MuseScore General bank is the default where installed; the others remain fallbacks."""
+    import studio.render as render
+
+    monkeypatch.delenv("STUDIO_SOUNDFONT", raising=False)
+    assert render.SOUNDFONTS[0].endswith("MuseScore_General.sf3")
+    assert any(p.endswith("FluidR3_GM.sf2") for p in render.SOUNDFONTS[1:])
+    first, second = tmp_path / "a.sf3", tmp_path / "b.sf2"
+    second.write_bytes(b"x")
+    monkeypatch.setattr(render, "SOUNDFONTS", (str(first), str(second)))
+    assert render.find_soundfont() == second  # the first is not installed: fall back
+    first.write_bytes(b"x")
+    assert render.find_soundfont() == first
+    monkeypatch.setenv("STUDIO_SOUNDFONT", str(second))
+    assert render.find_soundfont() == second  # the user's choice wins
+
+
+@pytest.mark.skipif(
+    not __import__("os").path.isfile("/usr/share/sounds/sf3/MuseScore_General.sf3"),
+    reason="musescore-general-soundfont not installed",
+)
+def test_the_sf3_default_renders_the_program_asked():
+    """FluidSynth reads the Vorbis-compressed bank; a flute and a piano sound different."""
+    sf = "/usr/share/sounds/sf3/MuseScore_General.sf3"
+    piano = render_audio(small_score(1.0), sample_rate=SR, soundfont=sf)
+    flute_score = small_score(1.0)
+    flute_score.tracks[0].program = 73
+    flute = render_audio(flute_score, sample_rate=SR, soundfont=sf)
+    assert np.sqrt(np.mean(piano**2)) > 0.03 and np.sqrt(np.mean(flute**2)) > 0.03
+    n = min(len(piano), len(flute))
+    assert np.abs(piano[:n] - flute[:n]).mean() > 0.01
