@@ -147,3 +147,17 @@ def test_the_sf3_default_renders_the_program_asked():
     assert np.sqrt(np.mean(piano**2)) > 0.03 and np.sqrt(np.mean(flute**2)) > 0.03
     n = min(len(piano), len(flute))
     assert np.abs(piano[:n] - flute[:n]).mean() > 0.01
+
+
+def test_circumplex_marks_the_kept_round_and_extra_readings(tmp_path):
+    from PIL import Image
+
+    def count(path, rgb):
+        im = np.asarray(Image.open(path).convert("RGB")).astype(int)
+        return int((np.abs(im - np.array(rgb)).sum(-1) < 40).sum())
+
+    pts = [(0.1, 0.5), (0.4, 0.1), (-0.3, 0.2)]
+    plain = circumplex_png("tender", pts, tmp_path / "plain.png")
+    kept = circumplex_png("tender", pts, tmp_path / "kept.png", kept=1, marks={"image critic": (0.5, -0.5)})
+    assert count(kept, (0x1B, 0x8A, 0x3A)) > 50 and count(plain, (0x1B, 0x8A, 0x3A)) == 0  # the green ring
+    assert count(kept, (0xD0, 0x8C, 0x2C)) > 30 and count(plain, (0xD0, 0x8C, 0x2C)) == 0  # the orange square
