@@ -135,15 +135,16 @@ def _picker_base() -> Image.Image:
     f, fb = _font(14), _font(15)
     placed: list[tuple[float, float, float, float]] = []
     # axis and quadrant words sit outside the circle, where no emotion dot is
+    right = lambda text: PICKER_SIZE - 6 - d.textlength(text, font=fb)  # noqa: E731
     for xy, text in (
-        ((c + r - 20, 6), "Q1 joyful"),
+        ((right("Q1 joyful"), 6), "Q1 joyful"),
         ((6, 6), "Q2 tense"),
         ((6, PICKER_SIZE - 22), "Q3 sad"),
-        ((c + r - 20, PICKER_SIZE - 22), "Q4 calm"),
-        ((c + 6, c - r - 26), "↑ excited"),
-        ((c + 6, c + r + 8), "↓ calm"),
-        ((PICKER_SIZE - 78, c + 4), "pleasant →"),
-        ((4, c + 4), "← unpleasant"),
+        ((right("Q4 calm"), PICKER_SIZE - 22), "Q4 calm"),
+        ((c + 6, c - r - 24), "excited"),
+        ((c + 6, c + r + 6), "calm"),
+        ((right("pleasant"), c + 4), "pleasant"),
+        ((4, c + 4), "unpleasant"),
     ):
         box = d.textbbox(xy, text, font=fb)
         d.text(xy, text, fill=(70, 70, 70), font=fb)
@@ -403,7 +404,7 @@ def readout(target: Emotion, result) -> tuple[str, str]:
     path = OUT_ROOT / f"circumplex-{uuid.uuid4().hex[:10]}.png"
     title = f"target {target}"
     if music is not None and kept is not None and music_distance(target, music) is not None:
-        title += f"\\nkept: round {kept + 1}, distance {music_distance(target, music):.2f}"
+        title += f"\nkept: round {kept + 1}, distance {music_distance(target, music):.2f}"
     with _DRAW_LOCK:
         circumplex_png(
             target,
@@ -707,20 +708,7 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
                         elem_id="dominance",
                     )
             with gr.Column(scale=1, min_width=320):
-                with gr.Row():
-                    what = gr.Radio(["both", "music", "art"], value="both", label="make", elem_id="what", min_width=160)
-                    instrument = gr.Dropdown(
-                        list(INSTRUMENTS), value=next(iter(INSTRUMENTS)), label="instrument", elem_id="instrument"
-                    )
-                with gr.Row():
-                    bars = gr.Slider(*BARS_RANGE, 8, step=1, label="length (bars)", elem_id="bars", min_width=160)
-                    seconds = gr.Number(
-                        seconds_for(8, first.get("tempo", 120)),
-                        label="≈ seconds at this tempo",
-                        elem_id="seconds",
-                        minimum=1,
-                        min_width=110,
-                    )
+                # Generate first: on a phone it sits right under the emotion controls
                 with gr.Row():
                     go = gr.Button("Generate", variant="primary", elem_id="generate", scale=3)
                     variations = gr.Number(
@@ -735,6 +723,20 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
                     )
                 kept_md = gr.Markdown(elem_id="kept-note")
                 status = gr.Markdown(elem_id="status")
+                with gr.Row():
+                    what = gr.Radio(["both", "music", "art"], value="both", label="make", elem_id="what", min_width=160)
+                    instrument = gr.Dropdown(
+                        list(INSTRUMENTS), value=next(iter(INSTRUMENTS)), label="instrument", elem_id="instrument"
+                    )
+                with gr.Row():
+                    bars = gr.Slider(*BARS_RANGE, 8, step=1, label="length (bars)", elem_id="bars", min_width=160)
+                    seconds = gr.Number(
+                        seconds_for(8, first.get("tempo", 120)),
+                        label="≈ seconds at this tempo",
+                        elem_id="seconds",
+                        minimum=1,
+                        min_width=110,
+                    )
                 sliders: dict[str, gr.Slider] = {}
                 resets: dict[str, gr.Button] = {}
 
@@ -742,7 +744,14 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
                     for name, lab, lo, hi, step in faders:
                         with gr.Row(equal_height=True):
                             sliders[name] = gr.Slider(
-                                lo, hi, first.get(name, lo), step=step, label=lab, scale=6, elem_id=f"fader-{name}"
+                                lo,
+                                hi,
+                                first.get(name, lo),
+                                step=step,
+                                label=lab,
+                                scale=6,
+                                elem_id=f"fader-{name}",
+                                buttons=[],  # Gradio's own reset goes to the first emotion's value: ours is ↺
                             )
                             resets[name] = gr.Button("↺", size="sm", scale=0, min_width=44, elem_id=f"reset-{name}")
 
