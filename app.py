@@ -714,8 +714,6 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
                     variations = gr.Number(
                         1,
                         precision=0,
-                        minimum=1,
-                        maximum=MAX_VARIATIONS,
                         label="variations",
                         elem_id="variations",
                         min_width=90,
@@ -846,10 +844,11 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
         def chain(ev):
             ev.then(**refresh).then(**refill).then(**length)
 
-        chain(picker.select(on_pick, None, [*vad, picker, label, word], queue=False))
-        chain(word.input(on_word, word, [*vad, picker, label, word], queue=False))
+        quiet = dict(show_progress="hidden")  # a bad word or text is one message, not badges over the picker
+        chain(picker.select(on_pick, None, [*vad, picker, label, word], queue=False, **quiet))
+        chain(word.input(on_word, word, [*vad, picker, label, word], queue=False, **quiet))
         for ev in (read_btn.click, text.submit):
-            chain(ev(on_text, text, [*vad, picker, label, word]))
+            chain(ev(on_text, text, [*vad, picker, label, word], **quiet))
         for s in (valence, arousal):
             chain(s.release(on_va, [valence, arousal], [picker, label, word], queue=False))
         chain(dominance.release(lambda: "", None, label, queue=False))
@@ -945,10 +944,13 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
             show_progress="full",
             show_progress_on=[status],
         )
-        go.click(**lock).then(api_name="generate", **gen).then(**unlock)
-        more.click(more_like_this, shown, [*fader_list, touched, kept_md, seed, randomise], queue=False).then(
-            **lock
-        ).then(**gen).then(**unlock)
+        run = go.click(**lock).then(api_name="generate", **gen)
+        run.then(**unlock)
+        run.failure(**unlock)  # after an error too: Generate never stays locked
+        more_run = more.click(more_like_this, shown, [*fader_list, touched, kept_md, seed, randomise], queue=False)
+        again = more_run.success(**lock).then(**gen)
+        again.then(**unlock)
+        again.failure(**unlock)
         pick_a.input(pick_audio, [pick_a, history], audio_a, queue=False)
         pick_b.input(pick_audio, [pick_b, history], audio_b, queue=False)
         reaim_btn.click(

@@ -136,6 +136,12 @@ def test_desktop_faders_word_box_kept_round_and_reaim(server, browser):
     picker.wait_for(timeout=30_000)
     page.screenshot(path=str(out / "desktop-first.png"))
 
+    # a user error is one clear message, not "Error" badges in place of the picker and word box
+    page.locator("#read-text").click()
+    page.get_by_text("emotion text is empty").first.wait_for(timeout=20_000)
+    page.wait_for_timeout(500)
+    assert picker.is_visible() and page.locator("#word input").is_visible()  # no badge replaced them
+
     # the word box follows the circumplex: choose "furious", then click the pleasant-calm part
     page.get_by_role("button", name="furious · strings").click()
     word = page.locator("#word input")
@@ -175,6 +181,9 @@ def test_desktop_faders_word_box_kept_round_and_reaim(server, browser):
         im = np.asarray(Image.open(io.BytesIO(_fetch(page, "#circumplex img"))).convert("RGB")).astype(int)
         assert (np.abs(im - np.array(KEPT_GREEN)).sum(-1) < 40).sum() > 50
     page.screenshot(path=str(out / "desktop-result.png"), full_page=True)
+    _open(page, "History of this visit")  # this visit's results, ready for A/B listening
+    page.wait_for_function("() => document.querySelector('#pick-b input').value.startsWith('#1 ')", timeout=20_000)
+    assert page.locator("#history-table").inner_text().count(str(sidecar["seed"])) == 1
 
     # re-aim the generated piece: the critic's reading before and after, and the original beside it
     from studio.paths import checkpoint
