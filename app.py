@@ -359,10 +359,14 @@ def music_distance(target: Emotion, music) -> float | None:
 
 
 def _reading_line(name: str, r, distance: float | None) -> str:
+    """``**Music**: distance 0.23 · the critic reads V .. A .. (Qn), confidence ..`` (+ its warning)."""
     if r is None:
-        return f"**{name}**: no reading"
+        return f"**{name}**: the critic gave no reading"
     dist = "" if distance is None else f"distance **{distance:.2f}** · "
-    line = f"**{name}**: V {r.valence:+.2f} · A {r.arousal:+.2f} (Q{r.quadrant}) — {dist}confidence {r.confidence:.2f}"
+    line = (
+        f"**{name}**: {dist}the {name.lower()} critic reads V {r.valence:+.2f} · A {r.arousal:+.2f} "
+        f"(Q{r.quadrant}), confidence {r.confidence:.2f}"
+    )
     warning = (r.details or {}).get("warning")
     return line + (f"  \n⚠️ {warning}" if warning else "")
 
@@ -383,7 +387,7 @@ def readout(target: Emotion, result) -> tuple[str, str]:
             cands += [_point(c) for c in rnd["candidates"] if _point(c) and c is not chosen]
         kept = _kept_round(rounds)
         dist = music_distance(target, music)
-        lines.append(_reading_line("Music critic", music.reading, dist))
+        lines.append(_reading_line("Music", music.reading, dist))
         if rounds:
             why = rounds[-1].get("why", "")
             lines.append(
@@ -397,7 +401,7 @@ def readout(target: Emotion, result) -> tuple[str, str]:
             lines.append(program_note)
     if art is not None:
         r = art.reading
-        lines.append(_reading_line("Image critic", r, None if r is None else r.distance(target)))
+        lines.append(_reading_line("Image", r, None if r is None else r.distance(target)))
         if r is not None:
             marks["image critic (painting)"] = r
     lines.append(f"seed used: **{result.seed}**")
@@ -647,7 +651,7 @@ def paint_photo(photo, valence, arousal, dominance, label, size, style, seed, ra
     except USER_ERRORS as e:
         raise gr.Error(str(e)) from None
     rd = r.reading
-    text = _reading_line("Image critic", rd, None if rd is None else rd.distance(target))
+    text = _reading_line("Image", rd, None if rd is None else rd.distance(target))
     return r.image, f"{text}  \nseed used: **{r.seed}**"
 
 

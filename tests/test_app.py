@@ -145,7 +145,7 @@ def _generate(what="art", seed=11, randomise=False, size=128, bars=4, values=Non
 
 def test_generate_painting_writes_files_and_readout():
     (audio, midi, sidecar, roll, painting, circ, readout, seed), entries = _generate()
-    assert seed == 11 and "seed used: **11**" in readout and "Image critic" in readout
+    assert seed == 11 and "seed used: **11**" in readout and "image critic reads" in readout
     assert painting.endswith(".png") and os.path.getsize(painting) > 1000
     assert os.path.getsize(circ) > 1000
     meta = json.load(open(sidecar))
@@ -287,7 +287,7 @@ def test_music_moved_fader_key_instrument_and_kept_round(stand_in_loop):
     assert {t.program for t in symusic.Score(midi).tracks} == {73}
     # one distance everywhere (the loop's), and the kept round is named
     assert "distance **0.30**" in readout and "round 1 of 1" in readout
-    assert "Music critic" in readout and "Image critic" in readout
+    assert "music critic reads" in readout and "image critic reads" in readout
 
 
 def test_kept_round_is_marked_on_the_plot_and_in_the_readout(stand_in_loop):
