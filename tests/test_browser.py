@@ -145,14 +145,14 @@ def test_desktop_faders_word_box_kept_round_and_reaim(server, browser):
     # the word box follows the circumplex: choose "furious", then click the pleasant-calm part
     page.get_by_role("button", name="furious · strings").click()
     word = page.locator("#word input")
-    page.wait_for_function("() => document.querySelector('#word input').value === 'furious'", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#word input')?.value === 'furious'", timeout=20_000)
     _open(page, "Fine-tune valence")
     box = picker.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.78, box["y"] + box["height"] * 0.72)
     page.wait_for_function(
-        "() => parseFloat(document.querySelector('#arousal input[type=number]').value) < -0.2", timeout=20_000
+        "() => parseFloat(document.querySelector('#arousal input[type=number]')?.value) < -0.2", timeout=20_000
     )
-    page.wait_for_function("() => document.querySelector('#word input').value.startsWith('≈')", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#word input')?.value?.startsWith('≈')", timeout=20_000)
     assert "furious" not in word.input_value()
     assert float(page.locator("#valence input[type=number]").input_value()) > 0.3
     assert float(page.locator("#dominance input[type=number]").input_value()) == 0.0  # no carry-over
@@ -182,7 +182,7 @@ def test_desktop_faders_word_box_kept_round_and_reaim(server, browser):
         assert (np.abs(im - np.array(KEPT_GREEN)).sum(-1) < 40).sum() > 50
     page.screenshot(path=str(out / "desktop-result.png"), full_page=True)
     _open(page, "History of this visit")  # this visit's results, ready for A/B listening
-    page.wait_for_function("() => document.querySelector('#pick-b input').value.startsWith('#1 ')", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#pick-b input')?.value?.startsWith('#1 ')", timeout=20_000)
     assert page.locator("#history-table").inner_text().count(str(sidecar["seed"])) == 1
 
     # re-aim the generated piece: the critic's reading before and after, and the original beside it
