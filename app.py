@@ -624,6 +624,12 @@ def reaim_midi(midi_file, valence, arousal, dominance, label, strength, seed, ra
             "|---|---|---|---|---|---|",
             *rows,
             "",
+            *[
+                f"⚠️ {when}: {rd.details['warning']}  "
+                for when, rd in (("before", r.reading_before), ("after", r.reading))
+                if rd is not None and (rd.details or {}).get("warning")
+            ],
+            "",
             "**What changed**",
             *[f"- {n}" for n in r.notes],
             "",
