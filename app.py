@@ -906,6 +906,8 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
                 gr.update(choices=choices, value=a),
                 gr.update(choices=choices, value=_choice(now)),
                 "",
+                pick_audio(a, hist),  # A: the result before this one, B: this one, ready to compare
+                now["audio"],
             )
 
         def pick_audio(choice, hist):
@@ -949,6 +951,8 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
                 pick_a,
                 pick_b,
                 status,
+                audio_a,
+                audio_b,
             ],
             concurrency_id="generate",
             show_progress="full",

@@ -184,6 +184,10 @@ def test_desktop_faders_word_box_kept_round_and_reaim(server, browser):
     _open(page, "History of this visit")  # this visit's results, ready for A/B listening
     page.wait_for_function("() => document.querySelector('#pick-b input')?.value?.startsWith('#1 ')", timeout=20_000)
     assert page.locator("#history-table").inner_text().count(str(sidecar["seed"])) == 1
+    if music:  # B holds the new piece, ready to play against A
+        page.locator("#audio-b audio, #audio-b [data-testid='waveform-controls']").first.wait_for(
+            state="attached", timeout=20_000
+        )
 
     # re-aim the generated piece: the critic's reading before and after, and the original beside it
     from studio.paths import checkpoint
