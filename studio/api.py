@@ -11,7 +11,6 @@ the two are reproducible independently, and bundles both results with one JSON s
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import Any
 
 from studio.emotion import Emotion
 from studio.io import write_json_atomic
-from studio.seeding import MAX_SEED, resolve_seed
+from studio.seeding import derive_seed, resolve_seed
 
 WHAT = ("both", "music", "art")
 ProgressFn = Callable[[float, str], None]
@@ -43,15 +42,6 @@ def configure_threads(n: int | None = None) -> int | None:
 
     torch.set_num_threads(n)
     return n
-
-
-def derive_seed(seed: int, part: str) -> int:
-    """A deterministic sub-seed for ``part`` ("music", "art", ...) from the one recorded seed.
-
-    Hash-derived rather than ``seed + k`` so neighbouring user seeds do not share sub-seeds.
-    """
-    h = hashlib.sha256(f"{int(seed)}:{part}".encode()).digest()
-    return int.from_bytes(h[:8], "little") % (MAX_SEED + 1)
 
 
 def _reading_dict(reading: Any) -> dict | None:
@@ -202,7 +192,7 @@ def create(
         candidates, rounds: the composing loop's candidates per round and number of rounds.
         what: ``"both"``, ``"music"`` or ``"art"``.
         max_seconds: the composing loop's time budget (no new round starts after it).
-        pipeline: a loaded ``MusicPipeline`` to reuse (default: load ``checkpoints/music-gen``).
+        pipeline: a loaded generator to reuse (default: the released lead-sheet generator).
         music_overrides / visual_overrides: attribute values that replace the mapped targets,
             e.g. ``{"tempo": 90}``.
         art_backend: ``"painter"`` (CPU) or ``"diffusers"``.

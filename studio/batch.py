@@ -261,9 +261,9 @@ def warm_up() -> None:
         except ImportError:
             pass
     try:
-        from studio.music.pipeline import MusicPipeline
+        from studio.music.oneshot import default_pipeline
 
-        _WORKER["pipeline"] = MusicPipeline.from_pretrained()
+        _WORKER["pipeline"] = default_pipeline()
     except (ImportError, FileNotFoundError):
         pass  # art-only batches still run; music items report the missing generator
 

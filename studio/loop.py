@@ -2,7 +2,7 @@
 
 One round::
 
-    aim (VA) --attributes_for--> MusicAttributes --MusicPipeline--> N candidates
+    aim (VA) --attributes_for--> MusicAttributes --generator--> N candidates
     each candidate --critic--> Reading          --extract_attributes + estimate_emotion--> (V, A)
     estimate = confidence-weighted mix of both  -> distance to the target -> keep the closest
 
@@ -22,13 +22,13 @@ from typing import Any
 
 from studio.emotion import Emotion
 from studio.music.result import check_program, set_program
+from studio.music.request import MAX_BARS
+from studio.music.request import MAX_PIECES as MAX_CANDIDATES  # the generators' limits, defined once
 from studio.seeding import MAX_SEED, resolve_seed
 
 ATTRIBUTE_WEIGHT = 0.5  # weight of the attribute->emotion direction against the critic (x confidence)
 AIM_STEP = 0.8
-MAX_CANDIDATES = 16  # MusicPipeline's batch limit
 MAX_ROUNDS = 10
-MAX_BARS = 64  # MusicPipeline's length limit
 
 
 def _check_int(name: str, x: Any, lo: int, hi: int) -> int:
@@ -150,7 +150,8 @@ def compose(
     """Compose a piece for ``emotion`` with the generate-judge-re-aim loop.
 
     Args:
-        emotion: anything :meth:`Emotion.coerce` takes (label, ``(v, a)``, text, ...).
+        emotion: anything :meth:`Emotion.coerce` takes (label, ``(v, a)``, text, ...), or an arc
+            (``"calm -> furious"``, a list of emotions or of ``(bar, emotion)`` points; see ``studio.arc``).
         bars: length of each candidate in 4/4 bars (1-64).
         seed: base seed (``None`` draws one); recorded. Same seed, same piece.
         candidates: pieces generated per round (1-16), batched in one pipeline call.
@@ -158,7 +159,7 @@ def compose(
         max_seconds: wall-clock budget; no new round starts after it is spent.
         tolerance: VA distance at which the loop stops early.
         progress: ``True`` for a tqdm bar, ``False`` for none, or ``callable(fraction, message)``.
-        pipeline: a ``MusicPipeline`` (default: the released ``checkpoints/music-gen``).
+        pipeline: a generator (default: the released lead-sheet generator, ``checkpoints/music-leadsheet``).
         critic: callable ``score -> Reading`` (default: the released music critic).
         temperature: sampling temperature handed to the generator (``None``: its default).
         program: General MIDI program (0-127) every pitched track of the kept piece is set to,
@@ -169,6 +170,10 @@ def compose(
     Returns:
         ``MusicResult`` with ``reading`` (chosen piece's critic reading) and ``rounds`` (history).
     """
+    from studio.arc import compose_arc, is_arc
+
+    if is_arc(emotion):  # one request per phrase, best of the candidates by how the phrases follow the path
+        return compose_arc(emotion, bars, seed, candidates, progress, pipeline, critic, **attribute_overrides)
     attributes_for = _mapper()
     target = Emotion.coerce(emotion)
     bars = _check_int("bars", bars, 1, MAX_BARS)
@@ -203,7 +208,7 @@ def compose(
             scored = []
             for i, piece in enumerate(pieces):
                 a = assess(getattr(piece, "score", piece), target, critic)
-                a |= {"index": i, "score": getattr(piece, "score", piece), "round": r, "targets": targets}
+                a |= {"index": i, "score": getattr(piece, "score", piece), "piece": piece, "round": r, "targets": targets}
                 scored.append(a)
                 notes += [f"round {r + 1} candidate {i + 1}: {e}" for e in a["errors"]]
             chosen = min(scored, key=lambda a: a["distance"])
@@ -296,6 +301,7 @@ def _result(MusicResult, best: dict, target: Emotion, seed: int, bars: int, pipe
         notes=notes,
         reading=best["reading"],
         rounds=history,
+        lead_sheet=getattr(best["piece"], "lead_sheet", None),
     )
 
 

@@ -30,3 +30,15 @@ def torch_generator(seed: int, device: str = "cpu"):
     g = torch.Generator(device=device)
     g.manual_seed(seed)
     return g
+
+
+def derive_seed(seed: int, part: str, index: int = 0) -> int:
+    """A deterministic sub-seed for ``part`` ("music", "art", "piece", ...) and ``index`` from one seed.
+
+    Hash-derived rather than ``seed + k`` so neighbouring user seeds do not share sub-seeds.
+    """
+    import hashlib
+
+    key = f"{int(seed)}:{part}" if index == 0 else f"{int(seed)}:{part}:{int(index)}"
+    h = hashlib.sha256(key.encode()).digest()
+    return int.from_bytes(h[:8], "little") % (MAX_SEED + 1)

@@ -101,7 +101,10 @@ def test_candidates_rank_and_record_rounds():
     chosen = next(x for x in r.rounds if x["chosen"])
     assert chosen["distance"] == min(x["distance"] for x in r.rounds)
     assert r.rounds[0]["seed"] == r.seed
-    single = _paint("excited", seed=chosen["seed"])  # the chosen seed alone reproduces the image
+    assert r.reading.critic == "image-critic 2.0"  # critic v2 picks
+    assert chosen["distance"] == pytest.approx(r.reading.distance("excited"), abs=1e-4)
+    # the chosen seed with the chosen (possibly re-aimed) attributes alone reproduces the image
+    single = _paint("excited", seed=chosen["seed"], attributes=r.attributes)
     assert np.array_equal(np.asarray(single.image), np.asarray(r.image))
 
 
@@ -182,3 +185,30 @@ def test_image_critic_is_used_when_importable(monkeypatch):
     assert r.rounds[int(np.argmin(dists))]["chosen"]
     assert not any("not available" in n for n in r.notes)
     assert r.to_dict()["reading"]["critic"] == "stub"
+
+
+def test_reaim_moves_palette_against_the_error_keeping_brightness(monkeypatch):
+    import sys
+    import types
+
+    from studio.critics.base import Reading
+
+    calls = []
+
+    def judge_image(img):  # a stand-in critic: too unpleasant and too calm, less so each call
+        calls.append(1)
+        off = 0.6 / len(calls)
+        return Reading(0.23 - off, -0.26 - off, 0.6, {1: 0.1, 2: 0.2, 3: 0.6, 4: 0.1}, "image", "stub")
+
+    monkeypatch.setitem(sys.modules, "studio.critics.image", types.SimpleNamespace(judge_image=judge_image))
+    r = _paint("content", candidates=3)
+    aims = [(x["aim"]["valence"], x["aim"]["arousal"]) for x in r.rounds]
+    target = r.emotion
+    assert aims[0] == pytest.approx(target.va, abs=1e-4)
+    assert aims[1][0] > aims[0][0] and aims[1][1] > aims[0][1] and aims[2][0] >= aims[1][0]
+    base = visual_attributes_for("content")
+    assert r.rounds[2]["chosen"] and r.attributes.palette_hues != base.palette_hues  # re-aimed palette kept
+    assert r.attributes.brightness == base.brightness and r.attributes.saturation == base.saturation
+    fixed = _paint("content", candidates=3, reaim=False)
+    assert all(x["aim"]["valence"] == pytest.approx(target.valence, abs=1e-4) for x in fixed.rounds)
+    assert fixed.attributes == base

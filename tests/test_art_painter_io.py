@@ -133,3 +133,31 @@ def test_paint_from_photo_file_notes_conversion(tmp_path, rgb):
     r = paint("joyful", seed=1, size=64, photo=p, progress=False)
     assert r.photo == str(p) and any("greyscale" in n for n in r.notes)
     assert r.image.size == (64, 51)
+
+
+def test_cli_paint_grid_writes_one_contact_sheet(tmp_path, capsys):
+    import json
+
+    from studio.art.sheet import CIRCUMPLEX_GRID, THUMB
+
+    out = tmp_path / "g"
+    code = main(["paint", "--grid", "--seed", "2", "--size", "64", "--candidates", "1", "-o", str(out), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["painting_grid.json", "painting_grid.png"]
+    sheet = Image.open(out / "painting_grid.png")
+    assert sheet.width == 4 * (THUMB + 16) and sheet.height > 3 * THUMB
+    meta = json.loads((out / "painting_grid.json").read_text())
+    assert [tuple(p["emotion"][k] for k in ("valence", "arousal")) for p in meta["paintings"]] == [
+        pytest.approx(v, abs=1e-3) for v in CIRCUMPLEX_GRID
+    ]
+    assert all(p["seed"] == 2 and p["reading"]["critic"] == "image-critic 2.0" for p in meta["paintings"])
+    # the sheet shows each painting: thumbnail cells differ from one another
+    cells = [
+        np.asarray(sheet.crop((8 + i * (THUMB + 16), 8, 8 + i * (THUMB + 16) + THUMB, 8 + THUMB))) for i in range(4)
+    ]
+    assert min(np.abs(cells[0].astype(int) - c.astype(int)).mean() for c in cells[1:]) > 5
+    assert "median critic distance" in capsys.readouterr().out
+    assert main(["paint", "--grid", "--emotion", "serene", "-o", str(out), "--quiet"]) == 2
+    assert "leave out --emotion" in capsys.readouterr().err
+    assert main(["paint", "-o", str(out), "--quiet"]) == 2
+    assert "--grid" in capsys.readouterr().err

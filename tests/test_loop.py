@@ -71,6 +71,7 @@ class FakeResult:
     notes: list
     reading: object
     rounds: list
+    lead_sheet: object = None
 
 
 @pytest.fixture

@@ -1,13 +1,17 @@
-"""Fit the image-emotion critic on OASIS and write ``checkpoints/image-critic/``.
+"""Fit the image-emotion critic on OASIS and write ``checkpoints/image-critic/`` (v2) or ``image-critic-v1/``.
 
-    .venv/bin/python tools/fit_image_critic.py [--out checkpoints/image-critic]
+    .venv/bin/python tools/fit_image_critic.py                   # v2: EfficientNet-Lite + features, ridge
+    .venv/bin/python tools/fit_image_critic.py --compare         # v2 CV figures for lite0/lite1/lite2 first
+    .venv/bin/python tools/fit_image_critic.py --critic v1       # the v1 feature critic
 
 Split: OASIS themes are grouped into families by stripping the trailing number ("Dog 3" -> "Dog");
 ~20% of families (chosen by a hash of the name, so the split never changes) are held out for
 ``bench/bench_image_critic.py`` and never seen here. Hyper-parameters (ridge alpha, MLP width and
 weight decay, and whether to average ridge with the MLP) are chosen per target by 5-fold
 family-grouped cross-validation on the remaining families; the chosen models are refitted on all
-of them. OASIS images are only read to compute features, never shown or copied.
+of them (v1). For v2, the ridge alpha (per target) and the weight of the interpretable block
+(shared) are chosen the same way; the backbone variant by CV figures and CPU time (``--compare``).
+OASIS images are only read to compute features, never shown or copied.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
 MLP_GRID = ((16,), (32,), (64,))
 MLP_ALPHAS = (0.1, 1.0, 3.0)
 MIN_GAIN = 0.02  # CV r the MLP (or ridge+MLP mean) must gain over the ridge to be chosen
+
+
+DEFAULT_VARIANT = "lite1"  # chosen by --compare: best CV valence at ~80 ms per image (see models/image-critic)
 
 
 def family(theme: str) -> str:
@@ -117,9 +124,20 @@ def cv_select(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=None, help="checkpoint folder (default checkpoints/image-critic)")
+    ap.add_argument("--critic", choices=("v2", "v1"), default="v2", help="which critic to fit (default v2)")
+    ap.add_argument("--out", default=None, help="checkpoint folder (default checkpoints/image-critic[-v1])")
     ap.add_argument("--cache", default="/tmp/studio-image-critic-cache")
+    ap.add_argument("--variant", default=DEFAULT_VARIANT, help=f"v2 backbone (default {DEFAULT_VARIANT})")
+    ap.add_argument("--compare", action="store_true", help="v2: print CV figures of every backbone variant first")
     args = ap.parse_args(argv)
+    if args.critic == "v2":
+        from fit_image_critic_v2 import fit_v2
+
+        return fit_v2(args)
+    return fit_v1(args)
+
+
+def fit_v1(args: argparse.Namespace) -> int:
     from safetensors.numpy import save_file
     from sklearn.linear_model import Ridge
 
@@ -180,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         "model_selection": f"per target: ridge unless MLP or ridge+MLP mean gains >= {MIN_GAIN} CV r",
         "fit_seconds": round(time.time() - t0, 1),
     }
-    out = Path(args.out) if args.out else checkpoint("image-critic")
+    out = Path(args.out) if args.out else checkpoint("image-critic-v1")
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "model.safetensors") as p:
         save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}, str(p))

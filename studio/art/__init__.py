@@ -22,6 +22,10 @@ __all__ = ["paint", "PaintResult", "MIN_SIZE", "MAX_SIZE", "BACKENDS"]
 MIN_SIZE, MAX_SIZE = 64, 2048
 MAX_CANDIDATES = 16
 BACKENDS = ("painter", "diffusers")
+AIM_STEP = 0.6  # how far the next candidate's palette/brushwork aim moves against the critic's error
+# Kept at the target's values when re-aiming: the colour statistics the Valdez equations (and the
+# mapping) tie to valence/arousal, so the search moves palette hues, line and brushwork, not B/S.
+FIXED_ON_REAIM = ("brightness", "saturation", "key")
 
 
 def _check_size(size: Any) -> tuple[int, int] | int:
@@ -40,6 +44,13 @@ def _check_size(size: Any) -> tuple[int, int] | int:
 def _candidate_seed(seed: int, i: int) -> int:
     # Candidate 0 is the seed itself, so candidates=1 and a re-run of the chosen seed agree.
     return (seed + 7919 * i) % (MAX_SEED + 1)
+
+
+def _reaimed(target: Emotion, aim: Emotion, base: VisualAttributes) -> VisualAttributes:
+    """Attributes for ``aim`` with the colour statistics of ``FIXED_ON_REAIM`` kept from ``base``."""
+    from studio.mapping.visual import visual_attributes_for
+
+    return visual_attributes_for(aim).replace(**{k: getattr(base, k) for k in FIXED_ON_REAIM})
 
 
 def _critic() -> Callable | None:
@@ -79,6 +90,7 @@ def paint(
     attributes: VisualAttributes | dict | None = None,
     strength: float = 0.6,
     steps: int = 30,
+    reaim: bool = True,
 ) -> PaintResult:
     """Paint an emotion.
 
@@ -94,11 +106,17 @@ def paint(
         weights: folder of diffusion weights for ``backend="diffusers"`` (default ``$STUDIO_DIFFUSION_WEIGHTS``).
             Without a photo, the CPU painting of the same attributes and seed is the img2img source.
         candidates: paint this many (1-16) and keep the one the image critic reads closest to the target.
+            Candidate ``i`` uses seed ``seed + 7919 i``; with ``reaim`` each next candidate is aimed
+            against the critic's last error (``aim -= 0.6 (reading - target)``): palette hues, line,
+            brushwork and composition follow the aim while brightness, saturation and key stay the
+            target's (see ``rounds[i]["aim"]``); ``result.attributes`` are the chosen candidate's.
         progress: show a tqdm bar (``True``), nothing (``False``), or call ``progress(done, total)``.
         attributes: visual attributes to use instead of (or, as a dict, on top of) the mapping's.
         strength: how far a photo's colours move toward the emotion's palette (0-1); for diffusers, the
             img2img strength (how far the result departs from the photo or the painter's canvas).
         steps: diffusion sampling steps (``backend="diffusers"`` only; img2img runs ``steps * strength``).
+        reaim: re-aim between candidates as above (ignored when ``attributes`` are given: those are
+            painted as asked).
 
     Returns:
         :class:`PaintResult` with the chosen image, attributes, seed, critic reading and rounds.
@@ -145,7 +163,13 @@ def paint(
 
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= int(steps) <= 200:
         raise ValueError(f"steps must be an integer in [1, 200], got {steps!r}")
-    render = _renderer(backend, weights, target, attrs, style_name, wh, photo_img, strength, int(steps))
+
+    def renderer(a: VisualAttributes) -> Callable[[int], Any]:
+        return _renderer(backend, weights, target, a, style_name, wh, photo_img, strength, int(steps))
+
+    render = renderer(attrs)
+    reaim = bool(reaim) and attributes is None and backend == "painter"  # diffusers: one pipeline, no re-aim
+    aim, cand_attrs = target, attrs
     judge = _critic()
     if judge is None:
         notes.append("image critic not available: candidates ranked by the Valdez brightness/saturation estimate")
@@ -159,6 +183,7 @@ def paint(
         for i in range(int(candidates)):
             cseed = _candidate_seed(seed, i)
             image = render(cseed)
+            painted_with, painted_aim = cand_attrs, aim
             measured = extract_visual_attributes(image)
             reading = None
             if judge is not None:
@@ -178,24 +203,35 @@ def paint(
                     "seed": cseed,
                     "distance": round(float(dist), 4),
                     "reading": reading.to_dict() if reading is not None else None,
+                    "aim": {"valence": round(painted_aim.valence, 4), "arousal": round(painted_aim.arousal, 4)},
                     "chosen": False,
                 }
             )
             if best is None or dist < best[0]:
-                best = (dist, i, image, measured, reading)
+                best = (dist, i, image, measured, reading, painted_with)
+            if reaim and reading is not None and reading.confidence > 0 and i + 1 < int(candidates):
+                aim = Emotion(
+                    float(np.clip(aim.valence - AIM_STEP * (reading.valence - target.valence), -1, 1)),
+                    float(np.clip(aim.arousal - AIM_STEP * (reading.arousal - target.arousal), -1, 1)),
+                    target.dominance,
+                )
+                cand_attrs = _reaimed(target, aim, attrs)
+                render = renderer(cand_attrs)
             step()
     finally:
         if bar is not None:
             bar.close()
-    _, chosen, image, measured, reading = best
+    _, chosen, image, measured, reading, chosen_attrs = best
     rounds[chosen]["chosen"] = True
     if candidates > 1:
-        notes.append(f"kept candidate {chosen} (seed {rounds[chosen]['seed']}) of {candidates}")
+        aimed = rounds[chosen]["aim"]
+        how = f", palette/brushwork aimed at V {aimed['valence']:+.2f} A {aimed['arousal']:+.2f}" if reaim else ""
+        notes.append(f"kept candidate {chosen} (seed {rounds[chosen]['seed']}{how}) of {candidates}")
     model = "cpu-painter 1.0" if backend == "painter" else f"diffusers ({weights})"
     return PaintResult(
         image=image,
         emotion=target,
-        attributes=attrs,
+        attributes=chosen_attrs,
         seed=seed,
         style=style_name,
         backend=backend,

@@ -340,7 +340,12 @@ def estimate_key(n: _Notes, temperature: float = MODE_TEMPERATURE) -> tuple[int,
     The tonic is that of the best-correlating profile; P(major) is a two-way softmax over the best
     major and best minor correlation.
     """
-    r = key_correlations(pitch_class_histogram(n))
+    return key_from_histogram(pitch_class_histogram(n), temperature)
+
+
+def key_from_histogram(hist: np.ndarray, temperature: float = MODE_TEMPERATURE) -> tuple[int, float]:
+    """:func:`estimate_key` on a pitch-class histogram ``[c]`` (any non-negative weights)."""
+    r = key_correlations(np.asarray(hist, dtype=np.float64))
     mode_idx, tonic = np.unravel_index(int(np.argmax(r)), r.shape)
     p_major = 1.0 / (1.0 + math.exp(-(r[0].max() - r[1].max()) / temperature))
     return int(tonic), float(p_major)
@@ -428,6 +433,11 @@ def match_chords(chroma: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def chord_label(idx: int) -> str:
     return "N" if idx < 0 else _TEMPLATE_LABELS[idx]
+
+
+def chord_pitch_classes(idx: int) -> frozenset[int]:
+    """Pitch classes of the chord template ``idx`` from :func:`match_chords` (empty for -1, no chord)."""
+    return frozenset() if idx < 0 else frozenset(int(c) for c in np.flatnonzero(_TEMPLATES[idx] > 0))
 
 
 def _chord_valence(n: _Notes) -> float:

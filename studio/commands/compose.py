@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from studio.emotion import parse_emotion_arg
+from studio.music.oneshot import DEFAULT_GENERATOR, GENERATORS
 
 HELP = "compose music for an emotion (closed loop: generate, judge, re-aim); writes MIDI, WAV, PNG, JSON"
 
@@ -13,7 +14,12 @@ OVERRIDES = {"tempo": float, "mode": float, "note_density": float, "pitch_mean":
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--emotion", "-e", required=True, help="label ('tender'), 'v,a[,d]' numbers, or free text")
+    p.add_argument(
+        "--emotion",
+        "-e",
+        required=True,
+        help="label ('tender'), 'v,a[,d]' numbers, free text, or an arc such as 'calm -> furious' (one emotion per phrase)",
+    )
     p.add_argument("--bars", type=int, default=16, help="length in bars, 1-256 (default 16)")
     p.add_argument("--seed", type=int, default=None, help="integer seed (drawn and recorded when omitted)")
     p.add_argument("--candidates", type=int, default=4, help="pieces generated per round, 1-32 (default 4)")
@@ -24,6 +30,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             f"--{name.replace('_', '-')}", type=typ, default=None, help=f"pin {name} (else from the emotion)"
         )
+    p.add_argument(
+        "--generator",
+        choices=sorted(GENERATORS),
+        default=None,
+        help=f"which released generator (default {DEFAULT_GENERATOR})",
+    )
     p.add_argument("-o", "--out", default="out", help="output folder (default ./out)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -33,6 +45,7 @@ _emotion_arg = parse_emotion_arg  # the one parser of typed 'v,a[,d]' (studio.em
 
 def run(args: argparse.Namespace) -> int:
     from studio.loop import compose
+    from studio.music.oneshot import default_pipeline
 
     overrides = {k: getattr(args, k) for k in OVERRIDES if getattr(args, k) is not None}
     result = compose(
@@ -44,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         max_seconds=args.max_seconds,
         tolerance=args.tolerance,
         progress=not args.quiet,
+        pipeline=default_pipeline(generator=args.generator),
         **overrides,
     )
     paths = result.save(args.out)
@@ -54,6 +68,13 @@ def run(args: argparse.Namespace) -> int:
             f"  round {r['round']}: aim V {r['aim']['valence']:+.2f} A {r['aim']['arousal']:+.2f}, "
             f"chosen #{r['chosen'] + 1} at distance {r['chosen_distance']}; {r['why']}"
         )
+    for ph in result.extra.get("arc", {}).get("phrases", []):
+        t, va = ph["target"], ph["attribute_va"]
+        got = "silent" if va is None else f"attributes point to V {va[0]:+.2f} A {va[1]:+.2f}"
+        print(f"  bars {ph['bars'][0]}-{ph['bars'][1]}: target V {t['valence']:+.2f} A {t['arousal']:+.2f}; {got}")
+    if result.lead_sheet:
+        chords = " ".join(c["roman"] for c in result.lead_sheet["chords"][:16])
+        print(f"  lead sheet: {result.lead_sheet['key']}, form {result.lead_sheet['form']}; chords {chords} ...")
     if result.reading is not None:
         print(f"  {result.reading}")
     for note in result.notes:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from studio.emotion import parse_emotion_arg
+from studio.music.oneshot import DEFAULT_GENERATOR, GENERATORS
 
 HELP = "generate one piece of music for an emotion (one shot; `compose` adds the critic loop)"
 
@@ -45,7 +46,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="per-bar guidance toward the asked note density, 0-10 (0 = off)",
     )
-    p.add_argument("--model", type=Path, default=None, help="checkpoint folder (default checkpoints/music-gen)")
+    p.add_argument(
+        "--generator",
+        choices=sorted(GENERATORS),
+        default=None,
+        help=f"which released generator (default {DEFAULT_GENERATOR}: lead sheet -> piano; transformer: the 0.3.0 REMI model)",
+    )
+    p.add_argument("--model", type=Path, default=None, help="a checkpoint folder instead of a released generator")
     p.add_argument("--out", "-o", type=Path, default=Path("outputs/generate"), help="output folder")
     p.add_argument("--stem", default="music", help="file name stem (default music)")
     p.add_argument("--no-audio", action="store_true", help="skip the .wav rendering")
@@ -82,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         guidance=args.guidance,
         scale_bias=args.scale_bias,
         density_gain=args.density_gain,
-        pipeline=default_pipeline(args.model),
+        pipeline=default_pipeline(args.model, args.generator),
         progress=not args.quiet,
         **overrides,
     )
@@ -94,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
             f"  measured: tempo {m.tempo:.0f} BPM, {m.key_name}, {m.note_density:.2f} notes/beat, "
             f"pitch mean {m.pitch_mean:.0f}, velocity {m.velocity_mean:.0f}"
         )
+    if result.lead_sheet:
+        chords = " ".join(c["roman"] for c in result.lead_sheet["chords"][:16])
+        print(f"  lead sheet: {result.lead_sheet['key']}, form {result.lead_sheet['form']}; chords {chords} ...")
     for note in result.notes:
         print(f"  note: {note}")
     print("wrote " + ", ".join(str(p) for p in paths.values()))

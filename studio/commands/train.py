@@ -1,4 +1,4 @@
-"""studio train music: train the attribute-conditioned MIDI generator on the shared data."""
+"""studio train {leadsheet,music}: fit the lead-sheet generator's tables or train the REMI transformer."""
 
 from __future__ import annotations
 
@@ -7,13 +7,19 @@ import shlex
 import sys
 from pathlib import Path
 
-HELP = "train a model (music: the attribute-conditioned MIDI generator)"
+HELP = "train a model (leadsheet: the structure-first generator's tables; music: the REMI transformer)"
+DEFAULT_OUT = {"leadsheet": Path("checkpoints/music-leadsheet"), "music": Path("checkpoints/music-gen")}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("what", choices=["music"], help="which model to train")
+    p.add_argument("what", choices=sorted(DEFAULT_OUT), help="which model to train")
     p.add_argument("--data", type=Path, default=None, help="data folder (default: STUDIO_DATA or ../shared/data)")
-    p.add_argument("--out", type=Path, default=Path("checkpoints/music-gen"), help="checkpoint folder to write")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="checkpoint folder to write (default checkpoints/music-leadsheet or music-gen)",
+    )
     p.add_argument("--resume", action="store_true", help="continue from the saved training state")
     p.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget in minutes (default 60)")
     p.add_argument("--batch-size", type=int, default=8)
@@ -25,8 +31,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.music.train import TrainConfig, train
     from studio.paths import data_root
+
+    out = args.out if args.out is not None else DEFAULT_OUT[args.what]
+    if args.what == "leadsheet":
+        from studio.music.structured.fit import main as fit_leadsheet
+
+        root = args.data if args.data is not None else data_root()
+        if not Path(root).is_dir():
+            raise FileNotFoundError(f"data folder not found: {root}")
+        meta = fit_leadsheet(Path(root), out, command=command_line())
+        print(f"wrote {out} ({meta['songs']} songs, {meta['fit_seconds']} s)")
+        return 0
+    from studio.music.train import TrainConfig, train
 
     if args.minutes <= 0:
         raise ValueError(f"--minutes must be > 0, got {args.minutes}")
@@ -41,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
     tc.model = {"dim": 192, "layers": 4, "heads": 4, "context": 384}
     if args.tiny:
         tc.model = {"dim": 64, "layers": 2, "heads": 2, "context": 256}
-    record = train(Path(root), args.out, tc, resume=args.resume)
-    print(f"wrote {args.out} ({record['steps']} steps)")
+    record = train(Path(root), out, tc, resume=args.resume)
+    print(f"wrote {out} ({record['steps']} steps)")
     return 0
 
 

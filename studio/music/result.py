@@ -74,6 +74,8 @@ class MusicResult:
         extra: anything else worth recording (sampling settings, timings).
         reading_before: for a re-aimed piece (``studio.transform``), the critic's reading of the
             source, so the change can be shown beside ``reading``; None otherwise.
+        lead_sheet: the lead sheet the piece was arranged from (key, form, phrases, chords, melody), or
+            None; ``save`` writes it as MusicXML and its chords into the sidecar.
     """
 
     score: Any
@@ -88,6 +90,7 @@ class MusicResult:
     rounds: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)
     reading_before: Any = None
+    lead_sheet: dict | None = None
 
     def midi_bytes(self) -> bytes:
         """The piece as a Standard MIDI File."""
@@ -112,10 +115,11 @@ class MusicResult:
             "rounds": _plain(self.rounds),
             **({"extra": _plain(self.extra)} if self.extra else {}),
             **({"reading_before": _plain(self.reading_before)} if self.reading_before is not None else {}),
+            **({"lead_sheet": {k: v for k, v in self.lead_sheet.items() if k != "melody"}} if self.lead_sheet else {}),
         }
 
     def save(self, directory: str | os.PathLike, stem: str = "music", audio: bool = True) -> dict[str, Path]:
-        """Write ``STEM.mid``, ``STEM.wav`` and ``STEM.png`` (when ``studio.render`` works) and ``STEM.json``.
+        """Write ``STEM.mid``, ``.wav``, ``.png`` (when ``studio.render`` works), ``.musicxml`` (lead sheet) and ``.json``.
 
         Every file is written atomically; the sidecar goes last, so its presence means the set is
         complete. A rendering failure (e.g. no SoundFont on this machine) is recorded in the sidecar's
@@ -127,7 +131,8 @@ class MusicResult:
             audio: also render ``.wav`` (the slowest part).
 
         Returns:
-            ``{"mid": path, "wav": path, "png": path, "json": path}`` for the files written.
+            ``{"mid": path, "wav": path, "png": path, "musicxml": path, "json": path}`` for the files
+            written (``musicxml``: the lead sheet, when the generator wrote one).
         """
         from studio.io import atomic_path, write_json_atomic
 
@@ -157,8 +162,22 @@ class MusicResult:
                 paths["png"] = out / f"{stem}.png"
             except Exception as e:
                 render_notes.append(f"no piano roll: {type(e).__name__}: {e}")
+        if self.lead_sheet:
+            try:
+                from studio.music.structured.musicxml import lead_sheet_musicxml
+
+                data = lead_sheet_musicxml(self.lead_sheet, tempo=_first_tempo(self.score))
+                with atomic_path(out / f"{stem}.musicxml") as tmp:
+                    tmp.write_bytes(data)
+                paths["musicxml"] = out / f"{stem}.musicxml"
+            except Exception as e:  # the MIDI is the product; the score view is a convenience
+                render_notes.append(f"no lead-sheet MusicXML: {type(e).__name__}: {e}")
         d = self.to_dict()
         d["notes"] = d["notes"] + render_notes
         d["files"] = {k: p.name for k, p in paths.items()}
         paths["json"] = write_json_atomic(out / f"{stem}.json", d)
         return paths
+
+
+def _first_tempo(score: Any) -> float:
+    return float(score.tempos[0].qpm) if len(score.tempos) else 120.0

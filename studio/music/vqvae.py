@@ -28,6 +28,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
+from studio.attributes.music import key_from_histogram
+
 STEPS, LOW, PITCHES = 16, 21, 88
 COND_NAMES = ("mode", "count", "register", "rhythm", "hold")
 # bin edges (np.digitize): notes per bar, mean pitch, distinct onset steps, mean held steps per note
@@ -35,25 +37,18 @@ COUNT_EDGES = (3, 6, 10, 15, 22, 32)
 REGISTER_EDGES = (44, 50, 56, 62, 68)
 RHYTHM_EDGES = (2, 4, 6, 9, 12)
 HOLD_EDGES = (1.5, 2.5, 4.0, 7.0)
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
 # --- bars <-> rolls ---------------------------------------------------------------------------
 
 
 def estimate_key(pitches: np.ndarray, durations: np.ndarray) -> tuple[int, int]:
-    """Krumhansl-Kessler key of a note set. Returns (tonic 0-11, mode 0 major / 1 minor)."""
+    """Key of a note set by the studio's one key finder: (tonic 0-11, mode 0 major / 1 minor)."""
     hist = np.bincount(pitches % 12, weights=durations, minlength=12)
     if hist.sum() <= 0:
         return 0, 0
-    best = (-2.0, 0, 0)
-    for mode, prof in enumerate((KK_MAJOR, KK_MINOR)):
-        for tonic in range(12):
-            r = np.corrcoef(hist, np.roll(prof, tonic))[0, 1]
-            if np.isfinite(r) and r > best[0]:
-                best = (r, tonic, mode)
-    return best[1], best[2]
+    tonic, p_major = key_from_histogram(hist)
+    return tonic, 0 if p_major >= 0.5 else 1
 
 
 def notes_to_rolls(notes: np.ndarray, n_bars: int, shift: int = 0) -> np.ndarray:

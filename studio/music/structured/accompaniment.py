@@ -1,0 +1,146 @@
+"""Stage 2: lead sheet -> piano accompaniment, from POP909's own accompaniment patterns.
+
+A pattern (fitted in :mod:`.fit`) is one bar of a real piano part written as (step, duration, role,
+slot): bass root, bass fifth, or the ``slot``-th of the bar's upper voices. Realising it over a chord
+puts the bass on the chord's root (or fifth) in the bass register and stacks the chord's tones upward
+from the accompaniment's register floor, so slot 0 is the lowest chord tone above it, slot 3 the
+fourth, and so on: block chords stay block chords, arpeggios stay arpeggios, over any harmony. Upper
+voices never rise into the melody (they drop an octave, or are left out).
+
+Axis legend: ``p`` pattern, ``k`` note slot of a pattern.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .leadsheet import sample
+from .tables import ROLE_BASS, ROLE_FIFTH, STEPS, LeadSheetTables, chord_pcs
+
+BASS_BELOW = 15  # bass register centre: this many semitones below the accompaniment's floor
+NOTES_PER_ONSET = 2.4  # POP909 piano parts sound about this many notes together
+CHORDAL_WEIGHT = 1.0
+DENSITY_WEIGHT = 3.0  # logit per note of distance from the asked notes per bar
+MELODY_GAP = 2  # upper voices stay at least this far below the melody note sounding over them
+
+
+class Accompanist:
+    """Chooses and realises accompaniment patterns.
+
+    Args:
+        tables: the fitted tables (``acc_notes [p, k, 4]``, ``acc_count [p]``).
+        temperature, top_p: sampling settings for the pattern choice.
+    """
+
+    def __init__(self, tables: LeadSheetTables, temperature: float = 1.0, top_p: float | None = 0.95):
+        self.notes = tables.acc_notes
+        valid = self.notes[..., 0] >= 0
+        self.n_notes = valid.sum(1).astype(float)
+        upper = np.where(valid & (self.notes[..., 2] >= 2), self.notes[..., 3], -1)
+        self.n_upper = (upper.max(1) + 1).astype(float)
+        steps = np.where(valid, self.notes[..., 0], -1)
+        first = np.ones_like(valid)
+        srt = np.sort(steps, axis=1)
+        first[:, 1:] = srt[:, 1:] != srt[:, :-1]
+        self.n_onsets = (first & (srt >= 0)).sum(1).astype(float)  # distinct onset steps per pattern
+        self.log_count = 0.5 * np.log(tables.acc_count)
+        self.temperature, self.top_p = float(temperature), top_p
+
+    def choose(self, notes_per_bar: float, voices: float, rng: np.random.Generator) -> int:
+        """A pattern with about ``notes_per_bar`` notes and ``voices`` upper voices."""
+        logits = (
+            self.log_count - DENSITY_WEIGHT * np.abs(self.n_notes - notes_per_bar) - 0.6 * np.abs(self.n_upper - voices)
+        )
+        logits = logits - CHORDAL_WEIGHT * np.abs(self.n_notes / np.maximum(self.n_onsets, 1) - NOTES_PER_ONSET)
+        return sample(logits, rng, max(self.temperature, 0.2), self.top_p)
+
+    def realise(
+        self,
+        pattern: int,
+        chords: tuple[int, int],
+        floor: int,
+        melody_at,
+        sustain: float = 1.0,
+        last_bar: bool = False,
+        breath: int | None = None,
+    ) -> list[tuple[int, int, int]]:
+        """One bar: ``[(step, duration, pitch)]`` (key-relative pitches, steps from the bar start).
+
+        Args:
+            pattern: index into the pattern table.
+            chords: the chord tokens of the bar's two halves.
+            floor: lowest pitch of the upper voices (key-relative MIDI pitch).
+            melody_at: ``step -> melody pitch sounding then, or None``.
+            sustain: duration factor (articulation): 1 plays the pattern's own lengths.
+            last_bar: the piece's last bar ends on a held chord.
+            breath: a step after which nothing sounds (a phrase's breath before the next), or None.
+        """
+        rows = self.notes[pattern]
+        rows = rows[rows[:, 0] >= 0]
+        out, seen = [], set()
+        for s, d, role, slot in rows.tolist():
+            chord = chords[0] if s < STEPS // 2 else chords[1]
+            pcs = chord_pcs(chord)
+            if role in (ROLE_BASS, ROLE_FIFTH):
+                pc = pcs[0] if role == ROLE_BASS else (pcs[0] + 7) % 12
+                centre = floor - BASS_BELOW
+                pitch = centre + ((pc - centre) % 12)
+                pitch -= 12 if pitch - centre > 6 else 0
+            else:
+                tones = [p for p in range(floor, floor + 48) if p % 12 in pcs]
+                pitch = tones[min(slot, len(tones) - 1)]
+                mel = melody_at(s)
+                if mel is not None and pitch > mel - MELODY_GAP:
+                    # re-voice under the melody: the highest chord tone below it, not an octave drop
+                    below = [p for p in range(mel - MELODY_GAP, floor - 8, -1) if p % 12 in pcs]
+                    if not below:
+                        continue
+                    pitch = below[0]
+            dur = max(1, int(round(d * sustain)))
+            if role in (ROLE_BASS, ROLE_FIFTH):  # the bass holds until its next note, never over it
+                later = [r[0] for r in rows.tolist() if r[2] in (ROLE_BASS, ROLE_FIFTH) and r[0] > s]
+                dur = min(dur, (later[0] if later else STEPS) - s)
+            if breath is not None and s + dur > breath:
+                if s >= breath:
+                    continue
+                dur = breath - s
+            if last_bar:
+                dur = max(dur, STEPS - s)
+            if (s, pitch) in seen:
+                continue
+            seen.add((s, pitch))
+            out.append((int(s), min(dur, 2 * STEPS), int(pitch)))
+        return out
+
+
+def fit_count(notes: list[tuple[int, int, int]], target: int) -> list[tuple[int, int, int]]:
+    """One bar's accompaniment brought to ``target`` notes, as a player thins or fills a pattern.
+
+    Too many: drop upper notes from the metrically weakest onsets (never an onset's lowest note).
+    Too few: re-strike the longest held notes halfway through (repeated chords), while any lasts 2+ steps.
+    """
+    notes = sorted(notes)
+    target = max(int(target), 1)
+    while len(notes) > target:
+        lowest = {}
+        for s, _, x in notes:
+            lowest[s] = min(lowest.get(s, 999), x)
+        droppable = [n for n in notes if n[2] != lowest[n[0]]]
+        if not droppable:
+            break
+        notes.remove(max(droppable, key=lambda n: (_weakness(n[0]), -n[1], n[2])))
+    while len(notes) < target:
+        longest = max(notes, key=lambda n: (n[1], -n[0]), default=None)
+        if longest is None or longest[1] < 2:
+            break
+        s, d, x = longest
+        notes.remove(longest)
+        notes += [(s, d // 2, x), (s + d // 2, d - d // 2, x)]
+        notes.sort()
+    return notes
+
+
+def _weakness(step: int) -> int:
+    """0 on the downbeat, 1 on beat 3, 2 on beats 2 and 4, 3 on eighths, 4 on sixteenths."""
+    s = step % STEPS
+    return 0 if s == 0 else 1 if s == 8 else 2 if s % 4 == 0 else 3 if s % 2 == 0 else 4

@@ -1,0 +1,465 @@
+"""``LeadSheetPipeline``: attributes in, a lead sheet and its piano arrangement out (one ``__call__``).
+
+    >>> pipe = LeadSheetPipeline.from_pretrained()        # checkpoints/music-leadsheet
+    >>> piece = pipe(attributes={"tempo": 80, "mode": 0.1, "note_density": 3.0}, bars=16, seed=7)[0]
+    >>> piece.score.dump_midi("sad.mid"); piece.lead_sheet["chords"][:2]
+
+Steps per piece: (1) resolve each phrase's request (mode, register, densities); (2) plan the form;
+(3) write each new phrase's chords and melody, restating and varying earlier ones where the form says so;
+(4) choose and realise an accompaniment pattern per phrase; (5) measure the draft with
+``studio.attributes.music`` (the one definition of every attribute) and redo steps 3-4 once with the
+register, articulation, voicing and density corrected by what was measured; (6) set velocities,
+transpose to the key and write the tempo map.
+
+``attributes`` may be one request or a list with one request per 4-bar phrase (an emotion arc).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import symusic
+
+from studio.attributes.music import PITCH_NAMES, extract_attributes
+from studio.seeding import derive_seed, numpy_rng, resolve_seed
+
+from ..request import TPQ, Piece, check_bars, check_num_pieces, normalise_attributes
+from .accompaniment import Accompanist, fit_count
+from .leadsheet import MELODY_SHARE, PHRASE_BARS, STEPS, LeadSheetWriter, Phrase, PhraseSpec, plan_form, roman
+from .tables import LeadSheetTables, chord_parts
+
+TICKS_PER_STEP = TPQ // 4
+DEFAULTS = {
+    "tempo": 100.0,
+    "note_density": 3.5,
+    "pitch_mean": 62.0,
+    "velocity_mean": 70.0,
+    "articulation": 1.5,
+    "polyphony": 3.0,
+}
+MELODY_ABOVE = 7  # melody register centre above the piece's mean pitch
+FLOOR_BELOW = 3  # accompaniment upper voices start this far below the piece's mean pitch
+MAX_TEMPERATURE = 2.0
+# A draft whose measured key (studio.attributes.music, the one key finder) is not the asked one is drawn
+# again from a derived seed, at most this many drafts in all; the best-matching draft is kept.
+KEY_TRIES = 6
+BREATH_STEPS = 2  # a phrase that breathes falls silent for its last eighth note
+BREATH_PROBABILITY = 0.5
+
+
+@dataclass
+class LeadSheetConfig:
+    name: str = "music-leadsheet"
+    version: str = "1.0.0"
+
+
+@dataclass
+class _Knobs:
+    """Per-phrase realisation settings; the second pass corrects them from the first's measurement."""
+
+    melody_centre: float
+    floor: float
+    sustain: float
+    voices: float
+    acc_notes: float
+
+
+class LeadSheetPipeline:
+    """The structure-first generator.
+
+    Args:
+        tables: fitted :class:`LeadSheetTables`.
+        config: name/version recorded in results.
+    """
+
+    def __init__(self, tables: LeadSheetTables, config: LeadSheetConfig | None = None):
+        self.tables = tables
+        self.config = config or LeadSheetConfig()
+        self._pattern_stats: Accompanist | None = None
+
+    def _accompanist(self, temperature: float, top_p) -> Accompanist:
+        """The accompanist with the pattern statistics computed once per pipeline (they take a while)."""
+        if self._pattern_stats is None:
+            self._pattern_stats = Accompanist(self.tables)
+        acc = copy.copy(self._pattern_stats)
+        acc.temperature, acc.top_p = float(temperature), top_p
+        return acc
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path | None = None) -> LeadSheetPipeline:
+        from studio.paths import checkpoint
+
+        folder = Path(path) if path is not None else checkpoint("music-leadsheet")
+        tables = LeadSheetTables.load(folder)
+        return cls(
+            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.0.0"))
+        )
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        self.tables.meta.update(name=self.config.name, version=self.config.version)
+        return self.tables.save(folder)
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.config.name} {self.config.version}"
+
+    def __call__(
+        self,
+        attributes: Any = None,
+        bars: int = 16,
+        seed: int | None = None,
+        num_pieces: int = 1,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = 0.95,
+        progress: bool | Callable[[int, int], None] = False,
+    ) -> list[Piece]:
+        """Generate ``num_pieces`` pieces of exactly ``bars`` bars.
+
+        Args:
+            attributes: ``MusicAttributes``, dict or None (any attribute may be unspecified), or a
+                list of them, one per 4-bar phrase (``ceil(bars / 4)``), for an emotion arc.
+            bars: 1-64 bars of 4/4.
+            seed: int or None (drawn and recorded); piece ``i`` uses ``derive_seed(seed, "piece", i)``.
+            num_pieces: 1-16.
+            temperature: 0 (most likely choices) to 2; 1 samples the corpus's own spread.
+            top_k: not used by this generator (must be None; it samples from small tables).
+            top_p: nucleus for every draw, (0, 1] or None.
+            progress: ``callback(pieces_done, num_pieces)`` or a bool (no bar is drawn: a piece
+                takes milliseconds).
+
+        Returns:
+            list of ``Piece`` with ``score`` (tracks "Melody" and "Piano") and ``lead_sheet``.
+        """
+        bars = check_bars(bars)
+        num_pieces = check_num_pieces(num_pieces)
+        check_sampling(temperature, top_k, top_p)
+        seed = resolve_seed(seed)
+        n_phrases = math.ceil(bars / PHRASE_BARS)
+        requests, notes = self._requests(attributes, n_phrases)
+        if requests[0].get("key") is None:
+            key = int(numpy_rng(seed).integers(0, 12))
+            notes.append(f"key unspecified: drew {PITCH_NAMES[key]} from the seed")
+            for r in requests:
+                r["key"] = key
+        sampling = {"temperature": float(temperature), "top_k": None, "top_p": top_p}
+        pieces = []
+        t0 = time.perf_counter()
+        for i in range(num_pieces):
+            score, sheet, extra = self._piece(requests, bars, derive_seed(seed, "piece", i), float(temperature), top_p)
+            pieces.append(Piece(score, [], seed, i, bars, dict(requests[0]), notes + extra, dict(sampling), sheet))
+            if callable(progress):
+                progress(i + 1, num_pieces)
+        self.last_stats = {"seconds": time.perf_counter() - t0, "pieces": num_pieces}
+        return pieces
+
+    # --- steps ------------------------------------------------------------------------------------
+    def _requests(self, attributes: Any, n_phrases: int) -> tuple[list[dict], list[str]]:
+        if isinstance(attributes, Sequence) and not isinstance(attributes, (str, bytes, dict)):
+            if len(attributes) != n_phrases:
+                raise ValueError(
+                    f"an arc needs one attribute request per 4-bar phrase: {n_phrases} for this length, got {len(attributes)}"
+                )
+            pairs = [normalise_attributes(a) for a in attributes]
+            notes = sorted({n for _, ns in pairs for n in ns})
+            return [dict(r) for r, _ in pairs], notes
+        request, notes = normalise_attributes(attributes)
+        return [dict(request) for _ in range(n_phrases)], notes
+
+    def _piece(self, requests: list[dict], bars: int, seed: int, temperature: float, top_p):
+        key = int(requests[0]["key"])
+        shift = key if key <= 6 else key - 12  # the key-relative draft moves by at most a tritone
+        modes = [self._mode(r, numpy_rng(derive_seed(seed, "mode", p))) for p, r in enumerate(requests)]
+        first_knobs = [self._knobs(r, shift) for r in requests]
+        best = None
+        for attempt in range(KEY_TRIES):  # drafts until the key finder hears the asked key
+            dseed = seed if attempt == 0 else derive_seed(seed, "draft", attempt)
+            draft = self._draft(requests, modes, first_knobs, bars, dseed, temperature, top_p)
+            heard = self._heard(draft, requests, modes, key, bars, shift, dseed)
+            if best is None or heard > best[0]:
+                best = (heard, dseed, draft, attempt)
+            if heard == 2:
+                break
+        heard, dseed, draft, attempt = best
+        # second pass: every knob moved by the gap between the request and the draft's measurement
+        measured = [self._measure(draft, p, bars, shift) for p in range(len(requests))]
+        knobs = [self._correct(k, r, m) for k, r, m in zip(first_knobs, requests, measured)]
+        final = self._draft(requests, modes, knobs, bars, dseed, temperature, top_p)
+        score = self._score(final, requests, bars, shift, dseed)
+        if self._heard(final, requests, modes, key, bars, shift, dseed) < heard:  # the correction cost the key
+            final, score = draft, self._score(draft, requests, bars, shift, dseed)
+        notes = (
+            []
+            if attempt == 0
+            else [f"key check: draft {attempt + 1} of {KEY_TRIES} kept (earlier drafts read in another key)"]
+        )
+        if heard < 2:
+            notes.append(
+                f"key check: no draft of {KEY_TRIES} reads as {PITCH_NAMES[key]} {'minor' if modes[0] else 'major'}"
+            )
+        return score, self._lead_sheet(final, requests, modes, key, bars), notes
+
+    @staticmethod
+    def _mode(request: dict, rng: np.random.Generator) -> int:
+        p_major = request.get("mode")
+        major = rng.random() < 0.5 if p_major is None else float(p_major) >= 0.5
+        return 0 if major else 1
+
+    @staticmethod
+    def _knobs(request: dict, shift: int) -> _Knobs:
+        get = lambda k: float(request[k]) if request.get(k) is not None else DEFAULTS[k]  # noqa: E731
+        pm, nd = get("pitch_mean"), get("note_density")
+        return _Knobs(
+            melody_centre=pm + MELODY_ABOVE - shift,
+            floor=pm - FLOOR_BELOW - shift,
+            sustain=float(np.clip(get("articulation") / 1.5, 0.4, 3.0)),
+            voices=float(np.clip(1.0 + 0.8 * (get("polyphony") - 1.0), 1.0, 6.0)),
+            acc_notes=4.0 * nd * (1.0 - MELODY_SHARE),
+        )
+
+    @staticmethod
+    def _correct(k: _Knobs, request: dict, m: dict) -> _Knobs:
+        """Second-pass knobs: move each by the gap between the request and the first draft's measurement."""
+
+        def gap(name):
+            return 0.0 if request.get(name) is None or m.get(name) is None else float(request[name]) - float(m[name])
+
+        ratio = 1.0
+        if request.get("articulation") is not None and m.get("articulation"):
+            ratio = float(np.clip(float(request["articulation"]) / max(m["articulation"], 0.05), 0.5, 2.0))
+        return _Knobs(
+            melody_centre=k.melody_centre + gap("pitch_mean"),
+            floor=k.floor + gap("pitch_mean"),
+            sustain=float(np.clip(k.sustain * ratio, 0.3, 6.0)),
+            voices=float(np.clip(k.voices + 0.7 * gap("polyphony") / max(k.sustain * ratio, 1.0), 1.0, 7.0)),
+            acc_notes=float(max(k.acc_notes + 4.0 * gap("note_density"), 1.0)),
+        )
+
+    def _draft(self, requests, modes, knobs, bars, seed, temperature, top_p) -> list[dict]:
+        """Phrases with chords, melody and accompaniment, key-relative (the same seed, the same draws)."""
+        rng = numpy_rng(derive_seed(seed, "leadsheet"))
+        writer = LeadSheetWriter(self.tables, temperature, top_p)
+        acc = self._accompanist(temperature, top_p)
+        form = plan_form(len(requests), rng)
+        material: dict[str, Phrase] = {}
+        out = []
+        for p, (letter, req, mode, k) in enumerate(zip(form, requests, modes, knobs)):
+            # periods: every second phrase answers the one before with a close on the tonic
+            final = p == len(requests) - 1 or p % 2 == 1
+            spec = PhraseSpec(
+                mode=mode,
+                chord_valence=req.get("chord_valence"),
+                melody_notes_per_bar=float(np.clip(4.0 * _get(req, "note_density") * MELODY_SHARE, 1.0, 10.0)),
+                melody_centre=k.melody_centre,
+                final=final,
+            )
+            base = letter.rstrip("'")
+            source = material.get(base)
+            if source is not None and source.mode != mode:  # an arc changed the mode: new material
+                source = None
+                base = letter = next(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in material)
+            if source is None:
+                phrase = Phrase(base, mode, writer.chords(spec, rng, contrast=base != form[0].rstrip("'")))
+                writer.melody(phrase, spec, rng)
+                material[base] = phrase
+            else:
+                phrase = Phrase(letter, mode, list(source.chords), list(source.melody), list(source.rhythm))
+                phrase.melody = [
+                    (s, d, x + round(k.melody_centre - _centre(source.melody))) for s, d, x in phrase.melody
+                ]
+                if letter.endswith("'") or final:  # a varied repeat: the cadence bar re-drawn
+                    letter = base + "'"
+                    phrase.chords = writer.recadence(phrase.chords, spec, rng)
+                    writer.melody(phrase, spec, rng, keep_bars=PHRASE_BARS - 1)
+            breathe = rng.random() < BREATH_PROBABILITY
+            if breathe and p < len(requests) - 1:
+                cut = (PHRASE_BARS * STEPS) - BREATH_STEPS
+                phrase.melody = [(s, min(d, cut - s), x) for s, d, x in phrase.melody if s < cut]
+            mel_per_bar = len(phrase.melody) / PHRASE_BARS
+            acc_per_bar = max(k.acc_notes - (mel_per_bar - spec.melody_notes_per_bar), 1.0)
+            pattern = acc.choose(acc_per_bar, k.voices, rng)
+            accomp, owed = [], 0.0
+            for b in range(PHRASE_BARS):
+                bar_no = p * PHRASE_BARS + b
+                if bar_no >= bars:
+                    break
+                mel_at = _melody_lookup(phrase.melody, b)
+                last = bar_no == bars - 1
+                breath = STEPS - BREATH_STEPS if b == PHRASE_BARS - 1 and not last and breathe else None
+                notes = acc.realise(
+                    pattern,
+                    (phrase.chords[2 * b], phrase.chords[2 * b + 1]),
+                    round(k.floor),
+                    mel_at,
+                    k.sustain,
+                    last,
+                    breath,
+                )
+                owed += acc_per_bar  # the bar's share of the asked density, carried over in whole notes
+                notes = fit_count(notes, int(round(owed)))
+                owed -= len(notes)
+                accomp += [(b * STEPS + s, d, x) for s, d, x in notes]
+            out.append(
+                {
+                    "letter": letter,
+                    "mode": mode,
+                    "chords": phrase.chords,
+                    "melody": phrase.melody,
+                    "accomp": accomp,
+                    "pattern": pattern,
+                }
+            )
+        return out
+
+    def _heard(self, draft, requests, modes, key, bars, shift, seed) -> float:
+        """2 when the key finder hears the asked key and mode; for an arc whose mode changes, the mean
+        over its phrases of the same check on each phrase alone (1 counts the mode without the tonic)."""
+        if len(set(modes)) == 1:
+            return float(_key_heard(self._score(draft, requests, bars, shift, seed), key, modes[0]))
+        marks = []
+        for p, mode in enumerate(modes):
+            m = self._measure(draft, p, bars, shift)
+            mode_ok = bool(m) and (m["mode"] < 0.5) == bool(mode)
+            marks.append(int(mode_ok) + int(mode_ok and m["key"] == key))
+        return float(np.mean(marks))
+
+    def _measure(self, draft: list[dict], p: int, bars: int, shift: int) -> dict:
+        """``studio.attributes.music`` measurement of phrase ``p`` of a draft (no velocities yet)."""
+        score = self._score(
+            [d if i == p else {**d, "melody": [], "accomp": []} for i, d in enumerate(draft)], None, bars, shift, 0
+        )
+        try:
+            return extract_attributes(score).to_dict()
+        except ValueError:
+            return {}
+
+    def _score(self, draft: list[dict], requests: list[dict] | None, bars: int, shift: int, seed: int) -> symusic.Score:
+        """The symusic score: a Melody and a Piano track, velocities shaped per phrase, tempo map per phrase."""
+        rng = numpy_rng(derive_seed(seed, "velocity"))
+        end = bars * STEPS
+        score = symusic.Score(TPQ)
+        mel_t, pno_t = symusic.Track("Melody", 0, False), symusic.Track("Piano", 0, False)
+        for p, d in enumerate(draft):
+            base = p * PHRASE_BARS * STEPS
+            target = _get(requests[p], "velocity_mean") if requests else DEFAULTS["velocity_mean"]
+            events = [(s, dur, x, 1) for s, dur, x in d["melody"]] + [(s, dur, x, 0) for s, dur, x in d["accomp"]]
+            events = [e for e in events if base + e[0] < end]
+            if not events:
+                continue
+            vel = np.array([_velocity(s, is_mel) for s, _, _, is_mel in events], dtype=float)
+            vel += rng.normal(0.0, 3.0, len(vel))
+            vel += target - vel.mean()
+            vel = np.clip(np.round(vel), 1, 127).astype(int)
+            for (s, dur, x, is_mel), v in zip(events, vel):
+                t = base + s
+                note = symusic.Note(
+                    int(t * TICKS_PER_STEP),
+                    int(min(dur, end - t) * TICKS_PER_STEP),
+                    int(np.clip(x + shift, 0, 127)),
+                    int(v),
+                )
+                (mel_t if is_mel else pno_t).notes.append(note)
+            if requests:
+                score.tempos.append(symusic.Tempo(int(base * TICKS_PER_STEP), _get(requests[p], "tempo")))
+        if not requests:
+            score.tempos.append(symusic.Tempo(0, DEFAULTS["tempo"]))
+        mel_t.notes.sort(key=lambda n: (n.time, n.pitch))
+        pno_t.notes.sort(key=lambda n: (n.time, n.pitch))
+        score.tracks.append(mel_t)
+        score.tracks.append(pno_t)
+        score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
+        return score
+
+    def _lead_sheet(self, draft: list[dict], requests: list[dict], modes: list[int], key: int, bars: int) -> dict:
+        """Form, chords (Roman numerals and names) and melody, in beats from the start."""
+        chords, melody, phrases = [], [], []
+        for p, d in enumerate(draft):
+            mode = modes[p]
+            phrases.append(
+                {"letter": d["letter"], "first_bar": p * PHRASE_BARS + 1, "mode": "minor" if mode else "major",
+                 "tempo": round(_get(requests[p], "tempo"), 2)}
+            )  # fmt: skip
+            for h, c in enumerate(d["chords"]):
+                bar = p * PHRASE_BARS + h // 2
+                if bar >= bars:
+                    break
+                degree, q = chord_parts(c)
+                name = f"{PITCH_NAMES[(key + degree) % 12]}:{q}"
+                if chords and chords[-1]["name"] == name:
+                    continue
+                chords.append({"bar": bar + 1, "beat": 1 + 2 * (h % 2), "roman": roman(c, mode), "name": name})
+            for s, dur, x in d["melody"]:
+                t = p * PHRASE_BARS * STEPS + s
+                if t < bars * STEPS:
+                    melody.append([t / 4.0, min(dur, bars * STEPS - t) / 4.0, int(x + (key if key <= 6 else key - 12))])
+        mode0 = "minor" if modes[0] else "major"
+        return {
+            "key": f"{PITCH_NAMES[key]} {mode0}",
+            "form": "".join(d["letter"] for d in draft),
+            "phrases": phrases,
+            "chords": chords,
+            "melody": melody,
+        }
+
+
+def check_sampling(temperature: Any, top_k: Any, top_p: Any) -> None:
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, (int, float))
+        or not 0 <= temperature <= MAX_TEMPERATURE
+    ):
+        raise ValueError(f"temperature must be a number in [0, {MAX_TEMPERATURE:g}], got {temperature!r}")
+    if top_k is not None:
+        raise ValueError(
+            f"top_k is not used by the lead-sheet generator (it samples from small tables); pass None, got {top_k!r}"
+        )
+    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1):
+        raise ValueError(f"top_p must be a number in (0, 1] or None, got {top_p!r}")
+
+
+def _get(request: dict, name: str) -> float:
+    v = request.get(name)
+    return float(v) if v is not None else DEFAULTS[name]
+
+
+def _key_heard(score: symusic.Score, key: int, mode: int) -> int:
+    """2 when the key finder hears the asked tonic and mode, 1 for the mode alone, 0 otherwise."""
+    try:
+        m = extract_attributes(score)
+    except ValueError:
+        return 0
+    mode_ok = (m.mode < 0.5) == bool(mode)
+    return int(mode_ok) + int(mode_ok and m.key == key)
+
+
+def _centre(melody: list) -> float:
+    return float(np.mean([x for _, _, x in melody])) if melody else 0.0
+
+
+def _velocity(step: int, is_melody: int) -> float:
+    """Metric accent (downbeat, beat 3, beats, off-beats) plus a lift for the melody."""
+    s = step % STEPS
+    accent = 6.0 if s == 0 else 3.0 if s == 8 else 0.0 if s % 4 == 0 else -3.0
+    return accent + (8.0 if is_melody else -2.0)
+
+
+def _melody_lookup(melody: list, bar: int):
+    """``step in bar -> melody pitch sounding then`` (or None) for one bar of a phrase's melody."""
+    lo, hi = bar * STEPS, (bar + 1) * STEPS
+    spans = [(s - lo, s - lo + d, x) for s, d, x in melody if s < hi and s + d > lo]
+
+    def at(step: int) -> int | None:
+        sounding = [x for a, b, x in spans if a <= step < b]
+        if sounding:
+            return min(sounding)
+        nxt = [x for a, _, x in spans if a > step]
+        return min(nxt[:1]) if nxt else None
+
+    return at

@@ -1,0 +1,240 @@
+"""The structure-first generator: fitting on a tiny POP909-shaped folder, the released tables' behaviour,
+lead sheets, arcs, and the musicality features."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import symusic
+
+from studio.arc import is_arc, parse_arc, phrase_emotions
+from studio.attributes.music import extract_attributes
+from studio.emotion import Emotion
+from studio.music.musicality import FEATURES, features, grid_notes
+from studio.music.oneshot import default_pipeline, generate, generator_kind
+from studio.music.structured import LeadSheetPipeline, LeadSheetTables
+from studio.music.structured.fit import fit, parse_chord, parse_key
+from studio.music.structured.leadsheet import roman
+from studio.music.structured.tables import chord_token
+
+TPQ = 480
+
+
+@pytest.fixture(scope="module")
+def pipe() -> LeadSheetPipeline:
+    return default_pipeline(generator="leadsheet")
+
+
+# --- fitting, on a folder shaped like POP909 -----------------------------------------------------------
+def _song(folder, tonic: int, bars: int = 8) -> None:
+    """One 4/4 song at 120 BPM: I-V-vi-IV, a stepwise melody, a bass + block-chord piano part."""
+    folder.mkdir(parents=True)
+    beat = 0.5
+    prog = [(0, "maj"), (7, "maj"), (9, "min"), (5, "maj")]
+    iv = {"maj": (0, 4, 7), "min": (0, 3, 7)}
+    score = symusic.Score(TPQ)
+    score.tempos.append(symusic.Tempo(0, 120.0))
+    mel, pno = symusic.Track("MELODY", 0, False), symusic.Track("PIANO", 0, False)
+    scale = [0, 2, 4, 5, 7, 9, 11, 12]
+    for b in range(bars):
+        root, q = prog[b % 4]
+        for k in range(4):
+            mel.notes.append(symusic.Note((4 * b + k) * TPQ, TPQ, 60 + tonic + scale[(b + k) % 8], 80))
+        pno.notes.append(symusic.Note(4 * b * TPQ, 4 * TPQ, 36 + tonic + root, 70))
+        for k in (0, 2):
+            for i in iv[q]:
+                pno.notes.append(symusic.Note((4 * b + k) * TPQ, 2 * TPQ, 48 + tonic + root + i, 60))
+    score.tracks.extend([mel, pno])
+    score.dump_midi(str(folder / f"{folder.name}.mid"))
+    names = ["C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B"]
+    (folder / "beat_midi.txt").write_text(
+        "".join(f"{i * beat} {float(i % 2 == 0)} {float(i % 4 == 0)}\n" for i in range(4 * bars + 1))
+    )
+    (folder / "chord_midi.txt").write_text(
+        "".join(
+            f"{4 * b * beat}\t{4 * (b + 1) * beat}\t{names[(tonic + prog[b % 4][0]) % 12]}:{prog[b % 4][1]}\n"
+            for b in range(bars)
+        )
+    )
+    (folder / "key_audio.txt").write_text(f"0.0\t{4 * bars * beat}\t{names[tonic]}:maj\n")
+
+
+@pytest.fixture(scope="module")
+def tiny_tables(tmp_path_factory) -> LeadSheetTables:
+    root = tmp_path_factory.mktemp("data")
+    for n, tonic in ((1, 0), (2, 7), (3, 2), (20, 5)):  # song 020 is validation: never read
+        _song(root / "pop909" / "POP909" / f"{n:03d}", tonic)
+    return fit(root, progress=False)
+
+
+def test_fit_counts_key_relative_chords_and_skips_validation(tiny_tables):
+    t = tiny_tables
+    assert t.meta["songs"] == 3
+    one, five = chord_token(0, "maj"), chord_token(7, "maj")
+    six, four = chord_token(9, "min"), chord_token(5, "maj")
+    # same progression in C, G and D: every count lands on the same Roman numerals
+    assert t.chord_trans[0, one, five] > 0 and t.chord_trans[0, five, six] > 0 and t.chord_trans[0, six, four] > 0
+    assert t.chord_trans[0].sum() == t.chord_trans[0, [one, five, six, four]].sum()
+    assert t.chord_start[0, one] == t.chord_start[0].sum()  # phrases open on I
+    assert t.chord_cadence[0, four] == t.chord_cadence[0].sum()  # and close on IV in this toy song
+    assert t.mel_pc[0, [1, 3, 6, 8, 10]].sum() == 0  # a diatonic melody, read relative to each key
+    assert len(t.rhythm_count) >= 1 and len(t.acc_count) >= 1
+
+
+def test_tables_round_trip_and_a_tiny_pipeline_generates(tiny_tables, tmp_path):
+    tiny_tables.save(tmp_path / "m")
+    back = LeadSheetTables.load(tmp_path / "m")
+    assert np.array_equal(back.chord_trans, tiny_tables.chord_trans)
+    assert generator_kind(tmp_path / "m") == "leadsheet"
+    piece = LeadSheetPipeline(back)(attributes={"mode": 1.0, "key": 0}, bars=8, seed=1, temperature=0.0)[0]
+    assert {c["roman"] for c in piece.lead_sheet["chords"]} <= {"I", "V", "vi", "IV"}
+    assert len(piece.score.tracks[0].notes) > 0 and len(piece.score.tracks[1].notes) > 0
+
+
+def test_labels_parse_into_the_one_chord_table():
+    assert parse_chord("E:min7/b7") == (4, "min7")
+    assert parse_chord("Bb:sus4(b7)") == (10, "sus4")
+    assert parse_chord("N") is None and parse_chord("C:weird") is None
+    assert parse_key("Gb:maj") == (6, 0) and parse_key("A:min") == (9, 1)
+    assert roman(chord_token(7, "7"), 0) == "V7" and roman(chord_token(9, "min"), 0) == "vi"
+    assert roman(chord_token(10, "maj"), 0) == "bVII" and roman(chord_token(0, "min"), 1) == "i"
+
+
+# --- the released generator ---------------------------------------------------------------------------
+def test_same_seed_same_piece_and_exact_length(pipe):
+    a = pipe(attributes={"tempo": 96.0, "mode": 0.2}, bars=10, seed=5)[0]
+    b = pipe(attributes={"tempo": 96.0, "mode": 0.2}, bars=10, seed=5)[0]
+    c = pipe(attributes={"tempo": 96.0, "mode": 0.2}, bars=10, seed=6)[0]
+    assert a.score.dumps_midi() == b.score.dumps_midi() and a.lead_sheet == b.lead_sheet
+    assert a.score.dumps_midi() != c.score.dumps_midi()
+    end = 10 * 4 * a.score.ticks_per_quarter
+    notes = [n for t in a.score.tracks for n in t.notes]
+    assert max(n.time for n in notes) < end and max(n.time + n.duration for n in notes) <= end
+    assert max(n.time for n in notes) >= end - 4 * a.score.ticks_per_quarter  # the last bar is not empty
+    assert a.score.tempos[0].qpm == pytest.approx(96.0, abs=0.01)
+    assert [t.name for t in a.score.tracks] == ["Melody", "Piano"]
+
+
+def test_form_restates_its_phrases(pipe):
+    for seed in range(6):
+        piece = pipe(attributes={"mode": 0.9}, bars=16, seed=seed)[0]
+        letters = [p["letter"] for p in piece.lead_sheet["phrases"]]
+        mel = piece.lead_sheet["melody"]
+
+        def phrase(i, mel=mel):
+            return [(round(s - 16 * i, 3), d, x) for s, d, x in mel if 16 * i <= s < 16 * (i + 1)]
+
+        repeats = [(i, letters.index(x)) for i, x in enumerate(letters) if "'" not in x and letters.index(x) < i]
+        for later, first in repeats:  # a literal repeat: the same melody (up to a register shift)
+            a, b = phrase(first), phrase(later)
+            assert [s for s, _, _ in a] == [s for s, _, _ in b]  # (a breath may shorten the last note)
+            assert len({y - x for (_, _, x), (_, _, y) in zip(a, b)}) == 1
+        varied = [(i, letters.index(x.rstrip("'"))) for i, x in enumerate(letters) if x.endswith("'")]
+        for later, first in varied:  # a varied repeat keeps the first three bars' rhythm
+            a = [(s, d) for s, d, _ in phrase(first) if s < 12]
+            b = [(s, d) for s, d, _ in phrase(later) if s < 12]
+            assert a == b
+
+
+def test_faders_move_what_is_measured(pipe):
+    def measured(name, value, **fixed):
+        vals = []
+        for seed in range(3):
+            p = pipe(attributes={"mode": 0.8, name: value, **fixed}, bars=8, seed=seed)[0]
+            vals.append(getattr(extract_attributes(p.score), name))
+        return float(np.mean(vals))
+
+    assert measured("note_density", 2.0) < measured("note_density", 4.0) < measured("note_density", 6.0)
+    assert measured("pitch_mean", 54.0) + 6 < measured("pitch_mean", 66.0)
+    assert measured("velocity_mean", 50.0) == pytest.approx(50.0, abs=1.5)
+    assert measured("articulation", 1.0) < measured("articulation", 3.0)
+    assert measured("chord_valence", -0.5) < measured("chord_valence", 0.6)
+
+
+def test_key_and_mode_are_what_the_measurer_reads(pipe):
+    hits = 0
+    for seed in range(6):
+        p = pipe(attributes={"key": 2, "mode": 0.0}, bars=16, seed=seed)[0]
+        m = extract_attributes(p.score)
+        hits += m.key == 2 and m.mode < 0.5
+    assert hits >= 5
+    assert pipe(attributes={"key": 2, "mode": 0.0}, bars=4, seed=0)[0].lead_sheet["key"] == "D minor"
+
+
+def test_bad_requests_are_clear_errors(pipe):
+    with pytest.raises(ValueError, match=r"bars must be an integer in \[1, 64\]"):
+        pipe(bars=65)
+    with pytest.raises(ValueError, match="temperature"):
+        pipe(bars=4, temperature=3.0)
+    with pytest.raises(ValueError, match="top_k is not used"):
+        pipe(bars=4, top_k=5)
+    with pytest.raises(ValueError, match="one attribute request per 4-bar phrase: 3"):
+        pipe(attributes=[{}, {}], bars=12)
+    with pytest.raises(ValueError, match="transformer"):
+        generate("tender", bars=4, seed=1, guidance=2.0, pipeline=pipe)
+    with pytest.raises(ValueError, match="generator must be one of"):
+        default_pipeline(generator="nope")
+
+
+def test_lead_sheet_is_saved_as_musicxml_and_in_the_sidecar(pipe, tmp_path):
+    r = generate("tender", bars=8, seed=2, pipeline=pipe)
+    paths = r.save(tmp_path, audio=False)
+    side = json.loads(paths["json"].read_text())
+    assert side["lead_sheet"]["chords"][0]["bar"] == 1 and "roman" in side["lead_sheet"]["chords"][0]
+    xml = paths["musicxml"].read_text()
+    assert "<harmony" in xml and xml.count("<measure") == 8
+
+
+# --- arcs ---------------------------------------------------------------------------------------------
+def test_arc_forms_parse():
+    assert is_arc("calm -> furious") and is_arc(["calm", "furious"]) and is_arc([(1, "calm"), (9, "sad")])
+    assert not is_arc((0.5, -0.2)) and not is_arc("calm") and not is_arc([0.1, 0.2, 0.3])
+    pts = parse_arc("0.5,-0.5 -> -0.5,0.5")
+    es = phrase_emotions(pts, 12)
+    assert es[0].va == (0.5, -0.5) and es[-1].va == (-0.5, 0.5) and es[1].va == pytest.approx((0.0, 0.0))
+    es = phrase_emotions(parse_arc([(1, (0.0, -1.0)), (5, (0.0, 1.0))]), 12)
+    assert [e.arousal for e in es] == [-1.0, 1.0, 1.0]
+    for bad, msg in (
+        ("calm ->", "two or more"),
+        ([(1, "calm"), "sad"], "not a mix"),
+        ([(5, "calm"), (1, "sad")], "increasing"),
+    ):
+        with pytest.raises(ValueError, match=msg):
+            parse_arc(bad)
+
+
+def test_compose_follows_an_arc(pipe):
+    import studio
+
+    r = studio.compose(
+        emotion="0.6,-0.7 -> -0.6,0.8", bars=16, seed=4, candidates=2, pipeline=pipe, critic=lambda s: None
+    )
+    phrases = r.extra["arc"]["phrases"]
+    assert len(phrases) == 4 and phrases[0]["target"]["arousal"] < phrases[-1]["target"]["arousal"]
+    assert phrases[-1]["attribute_va"][1] > phrases[0]["attribute_va"][1] + 0.3
+    assert phrases[-1]["attribute_va"][0] < phrases[0]["attribute_va"][0]
+    tempos = [p["tempo"] for p in r.lead_sheet["phrases"]]
+    assert tempos[-1] > tempos[0]
+    assert isinstance(r.emotion, Emotion)
+
+
+# --- musicality features -------------------------------------------------------------------------------
+def test_features_read_steps_repetition_and_rests():
+    scale = [60, 62, 64, 65, 67, 65, 64, 62]
+    bar = [(4 * i, 2, p) for i, p in enumerate(scale[:4])]
+    g = np.array([(16 * b + s, d, p) for b in range(4) for s, d, p in bar])
+    f = features(g)
+    assert set(f) == set(FEATURES)
+    assert f["bar_repetition"] == 1.0 and f["rhythm_repetition"] == 1.0
+    assert f["rest_share"] == pytest.approx(0.5)
+    assert f["notes_per_onset"] == 1.0 and f["pitch_range"] > 0
+    s = symusic.Score(TPQ)
+    tr = symusic.Track("p", 0, False)
+    for o, d, p in g:
+        tr.notes.append(symusic.Note(int(o) * TPQ // 4, int(d) * TPQ // 4, int(p), 80))
+    s.tracks.append(tr)
+    assert np.array_equal(grid_notes(s), g)
+    with pytest.raises(ValueError, match="no notes"):
+        features(np.zeros((0, 3), dtype=int))
