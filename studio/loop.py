@@ -21,9 +21,9 @@ from collections.abc import Callable
 from typing import Any
 
 from studio.emotion import Emotion
-from studio.music.result import check_program, set_program
 from studio.music.request import MAX_BARS
 from studio.music.request import MAX_PIECES as MAX_CANDIDATES  # the generators' limits, defined once
+from studio.music.result import check_program, set_program
 from studio.seeding import MAX_SEED, resolve_seed
 
 ATTRIBUTE_WEIGHT = 0.5  # weight of the attribute->emotion direction against the critic (x confidence)
@@ -173,7 +173,11 @@ def compose(
     from studio.arc import compose_arc, is_arc
 
     if is_arc(emotion):  # one request per phrase, best of the candidates by how the phrases follow the path
-        return compose_arc(emotion, bars, seed, candidates, progress, pipeline, critic, **attribute_overrides)
+        check_program(program)
+        result = compose_arc(emotion, bars, seed, candidates, progress, pipeline, critic, **attribute_overrides)
+        if note := set_program(result.score, program):  # the instrument asked for, as for one emotion
+            result.notes.append(note)
+        return result
     attributes_for = _mapper()
     target = Emotion.coerce(emotion)
     bars = _check_int("bars", bars, 1, MAX_BARS)

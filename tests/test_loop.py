@@ -191,3 +191,18 @@ def test_program_and_temperature_reach_the_piece(fakes):
     assert seen[-1] is None and plain.score.tracks[0].program == 0
     with pytest.raises(ValueError, match="program"):
         run(program=128)
+
+
+def test_program_reaches_an_arc_too(monkeypatch):
+    import studio.arc
+
+    def fake_arc(emotion, bars, seed, candidates, progress, pipeline, critic, **kw):
+        s = symusic.Score(480)
+        s.tracks.append(symusic.Track("Melody", 0, False))
+        return type("R", (), {"score": s, "notes": []})()
+
+    monkeypatch.setattr(studio.arc, "compose_arc", fake_arc)
+    r = loop.compose(emotion="calm -> furious", bars=8, seed=1, program=40)
+    assert r.score.tracks[0].program == 40 and "program 40" in r.notes[0]
+    with pytest.raises(ValueError, match="program"):
+        loop.compose(emotion="calm -> furious", bars=8, seed=1, program=-1)
