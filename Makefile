@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PKGS := fluidsynth libfluidsynth3 fluid-soundfont-gm
+APT_PKGS := fluidsynth libfluidsynth3 fluid-soundfont-gm musescore-general-soundfont
 APT_TEST_PKGS := chromium
 
 .PHONY: run test install install-dev system system-test ui bench lint clean fuzz

@@ -30,7 +30,7 @@ import studio  # noqa: E402
 from studio.emotion import Emotion, named_emotions  # noqa: E402
 from studio.errors import one_line  # noqa: E402
 
-PICKER_SIZE, PICKER_RADIUS = 420, 190
+PICKER_SIZE, PICKER_RADIUS = 560, 250
 STYLES = ["auto", "impressionist", "expressionist", "pointillist", "colourist"]
 # (attribute, label, min, max, step): the faders; values come from studio.attributes_for
 MUSIC_FADERS = [
@@ -48,7 +48,35 @@ VISUAL_FADERS = [
     ("jitter", "brushwork jitter", 0, 1, 0.01),
 ]
 FADERS = MUSIC_FADERS + VISUAL_FADERS
+FADER_NAMES = [f[0] for f in FADERS]
 MUSIC_NAMES = {f[0] for f in MUSIC_FADERS}
+YOURS = " · your value (↺ follows the emotion)"
+# General MIDI programs offered by name (None: as the generator wrote it)
+INSTRUMENTS = {
+    "as generated (piano)": None,
+    "grand piano": 0,
+    "electric piano": 4,
+    "vibraphone": 11,
+    "marimba": 12,
+    "church organ": 19,
+    "nylon guitar": 24,
+    "orchestral harp": 46,
+    "strings": 48,
+    "choir": 52,
+    "brass section": 61,
+    "flute": 73,
+    "warm pad": 89,
+}
+KEYS = ["from the emotion", "C", "C♯/D♭", "D", "E♭", "E", "F", "F♯/G♭", "G", "A♭", "A", "B♭", "B"]
+# (button, emotion word, bars, instrument, painting style): the examples row
+EXAMPLES = [
+    ("tender · harp", "tender", 8, "orchestral harp", "impressionist"),
+    ("furious · strings", "furious", 8, "strings", "expressionist"),
+    ("triumphant · brass", "triumphant", 8, "brass section", "colourist"),
+    ("melancholy · piano", "melancholy", 8, "grand piano", "impressionist"),
+    ("playful · marimba", "playful", 4, "marimba", "pointillist"),
+    ("serene · warm pad", "serene", 8, "warm pad", "impressionist"),
+]
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError)
 log = logging.getLogger("studio.ui")  # user errors' tracebacks go here at DEBUG; the user gets one line
 _OUT_ROOT: Path | None = None
@@ -81,6 +109,27 @@ def _user_error(err: BaseException | str) -> gr.Error:
     return gr.Error(one_line(err), print_exception=False)
 
 
+MAX_VARIATIONS = 4
+BARS_RANGE = (2, 32)
+HELP_MD = """
+**Valence / arousal / dominance (V, A, D)**, each from -1 to +1: valence is unpleasant → pleasant,
+arousal calm → excited, dominance feeling controlled → in control. **Quadrants**: Q1 pleasant and
+excited (joyful), Q2 unpleasant and excited (angry, tense), Q3 unpleasant and calm (sad), Q4 pleasant
+and calm (tender, serene).
+
+**Distance**: how far the piece lands from your target on the circle (straight-line distance in V-A;
+0 is a hit, about 0.25 is close, 1 or more is another quadrant). For the music it is the loop's
+estimate, the critic's reading mixed with what the piece's measured attributes suggest; the loop keeps
+the piece with the smallest distance. **Confidence** (0-1): how sure the critic is; low when the piece
+or picture is unlike what it was trained on (then a warning says why).
+
+**Rounds**: each round generates *candidates*, judges them, keeps the closest and re-aims the next
+round against the error. It **stops** when a piece is within the loop's tolerance, when the rounds
+are spent, or past its time budget. The **kept** piece can come from an early round: later rounds
+only replace it if they come closer.
+"""
+
+
 # --- the circumplex picker -------------------------------------------------------------------------
 def _font(size: int):
     try:
@@ -101,6 +150,11 @@ def px_to_va(x: float, y: float) -> tuple[float, float]:
     return clip((x - c) / PICKER_RADIUS), clip((c - y) / PICKER_RADIUS)
 
 
+def _free(box, placed) -> bool:
+    inside = box[0] >= 2 and box[1] >= 2 and box[2] <= PICKER_SIZE - 2 and box[3] <= PICKER_SIZE - 2
+    return inside and all(box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3] for b in placed)
+
+
 @lru_cache(maxsize=1)
 def _picker_base() -> Image.Image:
     img = Image.new("RGB", (PICKER_SIZE, PICKER_SIZE), "white")
@@ -110,26 +164,39 @@ def _picker_base() -> Image.Image:
     for q, (start, end) in {1: (270, 360), 2: (180, 270), 3: (90, 180), 4: (0, 90)}.items():
         d.pieslice([c - r, c - r, c + r, c + r], start, end, fill=tints[q])
     d.ellipse([c - r, c - r, c + r, c + r], outline=(120, 120, 120), width=2)
-    d.line([c - r - 10, c, c + r + 10, c], fill=(160, 160, 160))
-    d.line([c, c - r - 10, c, c + r + 10], fill=(160, 160, 160))
-    f, fb = _font(11), _font(13)
-    d.text((c + r - 40, c + r - 14), "Q4", fill=(90, 90, 90), font=fb)
-    d.text((c + r - 40, c - r + 2), "Q1", fill=(90, 90, 90), font=fb)
-    d.text((c - r + 20, c - r + 2), "Q2", fill=(90, 90, 90), font=fb)
-    d.text((c - r + 20, c + r - 14), "Q3", fill=(90, 90, 90), font=fb)
-    d.text((PICKER_SIZE - 58, c + 3), "pleasant", fill=(90, 90, 90), font=fb)
-    d.text((2, c + 3), "unpleasant", fill=(90, 90, 90), font=fb)
-    d.text((c + 4, c - r - 14), "excited", fill=(90, 90, 90), font=fb)
-    d.text((c + 4, c + r + 1), "calm", fill=(90, 90, 90), font=fb)
-    placed: list[tuple[float, float, float, float]] = []  # label boxes: skip words that would overlap
-    for name, e in sorted(named_emotions().items(), key=lambda kv: -abs(kv[1].valence) - abs(kv[1].arousal)):
+    d.line([c - r - 8, c, c + r + 8, c], fill=(160, 160, 160))
+    d.line([c, c - r - 8, c, c + r + 8], fill=(160, 160, 160))
+    f, fb = _font(14), _font(15)
+    placed: list[tuple[float, float, float, float]] = []
+    # axis and quadrant words sit outside the circle, where no emotion dot is
+    right = lambda text: PICKER_SIZE - 6 - d.textlength(text, font=fb)  # noqa: E731
+    for xy, text in (
+        ((right("Q1 joyful"), 6), "Q1 joyful"),
+        ((6, 6), "Q2 tense"),
+        ((6, PICKER_SIZE - 22), "Q3 sad"),
+        ((right("Q4 calm"), PICKER_SIZE - 22), "Q4 calm"),
+        ((c + 6, c - r - 24), "excited"),
+        ((c + 6, c + r + 6), "calm"),
+        ((right("pleasant"), c + 4), "pleasant"),
+        ((4, c + 4), "unpleasant"),
+    ):
+        box = d.textbbox(xy, text, font=fb)
+        d.text(xy, text, fill=(70, 70, 70), font=fb)
+        placed.append(box)
+    dots = sorted(named_emotions().items(), key=lambda kv: -abs(kv[1].valence) - abs(kv[1].arousal))
+    for _name, e in dots:
         x, y = _to_px(e.valence, e.arousal)
-        d.ellipse([x - 2, y - 2, x + 2, y + 2], fill=(110, 110, 110))
-        box = d.textbbox((x + 3, y - 6), name, font=f)
-        free = all(box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3] for b in placed)
-        if free and box[2] < PICKER_SIZE - 2:
-            d.text((x + 3, y - 6), name, fill=(100, 100, 100), font=f)
-            placed.append(box)
+        d.ellipse([x - 3, y - 3, x + 3, y + 3], fill=(95, 95, 95))
+        placed.append((x - 3, y - 3, x + 3, y + 3))
+    for name, e in dots:  # a word beside its dot (right, left, above, below), never over another
+        x, y = _to_px(e.valence, e.arousal)
+        w = d.textlength(name, font=f)
+        for xy in ((x + 6, y - 8), (x - 6 - w, y - 8), (x - w / 2, y - 22), (x - w / 2, y + 5)):
+            box = d.textbbox(xy, name, font=f)
+            if _free(box, placed):
+                d.text(xy, name, fill=(60, 60, 60), font=f)
+                placed.append(box)
+                break
     return img
 
 
@@ -138,7 +205,7 @@ def draw_picker(valence: float, arousal: float) -> Image.Image:
     img = _picker_base().copy()
     d = ImageDraw.Draw(img)
     x, y = _to_px(float(valence), float(arousal))
-    d.ellipse([x - 9, y - 9, x + 9, y + 9], outline=(192, 40, 40), width=3)
+    d.ellipse([x - 11, y - 11, x + 11, y + 11], outline=(192, 40, 40), width=3)
     d.ellipse([x - 3, y - 3, x + 3, y + 3], fill=(192, 40, 40))
     return img
 
@@ -151,25 +218,37 @@ def _emotion(valence: float, arousal: float, dominance: float, label: str | None
         raise _user_error(e) from None
 
 
+def _near_word(valence: float, arousal: float) -> str:
+    """What the word box shows for a point that is not a named emotion: its nearest word, marked."""
+    return "≈ " + Emotion.coerce((float(valence), float(arousal))).nearest(1)[0][0]
+
+
 def on_pick(evt: gr.SelectData):
-    """Click on the circumplex -> valence, arousal sliders, redrawn picker, cleared label."""
+    """Click on the circumplex -> valence, arousal, dominance reset to neutral, redrawn picker,
+    cleared label and the word box showing the nearest word (nothing stale carries over)."""
     x, y = evt.index[:2]
     v, a = px_to_va(x, y)
-    return v, a, draw_picker(v, a), ""
+    return v, a, Emotion.coerce((v, a)).dominance, draw_picker(v, a), "", _near_word(v, a)
+
+
+def on_va(valence: float, arousal: float):
+    """Valence/arousal moved by hand -> redrawn picker, cleared label, nearest word."""
+    return draw_picker(valence, arousal), "", _near_word(valence, arousal)
 
 
 def on_word(word: str | None):
     """A named emotion -> its VAD (and the label kept for the sidecar)."""
+    word = (word or "").removeprefix("≈").strip()
     if not word:
         raise _user_error("choose a word from the list")
     e = named_emotions().get(word)
     if e is None:
         raise _user_error(f"unknown emotion word {word!r}; choose one from the list")
-    return e.valence, e.arousal, e.dominance, draw_picker(e.valence, e.arousal), word
+    return e.valence, e.arousal, e.dominance, draw_picker(e.valence, e.arousal), word, word
 
 
 def on_text(text: str | None):
-    """Free text -> VAD through the text model (``studio.analyze``)."""
+    """Free text -> VAD through the text model (``studio.analyze``); the word box shows the nearest word."""
     try:
         a = studio.analyze(text or "")
     except USER_ERRORS as err:
@@ -177,91 +256,224 @@ def on_text(text: str | None):
     except ImportError as err:
         raise _user_error(f"free text needs the text model, which is not available: {err}") from None
     e = a.emotion
-    return e.valence, e.arousal, e.dominance, draw_picker(e.valence, e.arousal), (text or "").strip()[:200]
+    label = (text or "").strip()[:200]
+    return e.valence, e.arousal, e.dominance, draw_picker(e.valence, e.arousal), label, _near_word(*e.va)
 
 
 def describe(valence: float, arousal: float, dominance: float, label: str | None) -> str:
-    """Markdown: the resolved VAD, quadrant, nearest named emotions and how a text label was read."""
+    """Markdown: the resolved VAD, quadrant, nearest named emotions and how a text label was read
+    (with the text model's confidence and a warning when the API says the reading is uncertain)."""
     e = _emotion(valence, arousal, dominance, label)
     near = ", ".join(f"**{n}** ({d:.2f})" for n, d in e.nearest(3))
     src = f" from *{label}*" if label else ""
-    md = f"**Target**{src}: V {e.valence:+.2f} · A {e.arousal:+.2f} · D {e.dominance:+.2f} (quadrant Q{e.quadrant})  \nnearest: {near}"
+    md = f"**Target**{src}: V {e.valence:+.2f} · A {e.arousal:+.2f} · D {e.dominance:+.2f} (Q{e.quadrant})  \nnearest: {near}"
     try:
         a = studio.analyze(label if label else e)
-        how = (
-            f" (read by the {a.method} model, confidence {a.confidence:.2f})"
-            if a.method not in ("named", "numeric")
-            else ""
-        )
-        md += f"  \n*{studio.text.describe(e)}*{how}"
     except (ImportError, AttributeError, ValueError, TypeError):
-        pass
+        return md
+    md += f"  \n*{studio.text.describe(e)}*"
+    if a.method not in ("named", "numeric"):
+        md += f"  \nread by the {a.method} text model, **confidence {a.confidence:.2f}**: {a.explanation}"
+        if "low confidence" in a.explanation:
+            md += "  \n⚠️ **uncertain reading**: check the point on the circle, or choose a word instead."
     return md
 
 
-def prefill(valence: float, arousal: float, dominance: float, *values_and_flags):
-    """Fader values from ``studio.attributes_for``; faders whose override box is ticked keep theirs."""
-    n = len(FADERS)
-    values, flags = list(values_and_flags[:n]), list(values_and_flags[n:])
+def _round_to(x: float, lo: float, hi: float, step: float) -> float:
+    """``x`` clipped to the fader and rounded to its step (what the fader can show)."""
+    x = max(lo, min(hi, float(x)))
+    digits = max(0, -int(f"{step:e}".split("e")[1]))
+    return round(round((x - lo) / step) * step + lo, digits)
+
+
+def mapped_values(valence: float, arousal: float, dominance: float) -> dict[str, float] | None:
+    """Fader values ``studio.attributes_for`` maps the emotion to (None when the mapping is absent)."""
     try:
         t = studio.attributes_for(_emotion(valence, arousal, dominance))
-    except (ImportError, AttributeError):  # the mapping is not available: leave the faders alone
-        return [gr.update() for _ in FADERS]
-    out = []
-    for (name, _label, lo, hi, _step), val, flag in zip(FADERS, values, flags):
-        src = t.music if name in MUSIC_NAMES else t.visual
-        mapped = getattr(src, name, None)
-        out.append(val if flag or mapped is None else round(max(lo, min(hi, float(mapped))), 3))
+    except (ImportError, AttributeError):
+        return None
+    out = {}
+    for name, _label, lo, hi, step in FADERS:
+        val = getattr(t.music if name in MUSIC_NAMES else t.visual, name, None)
+        if val is not None:
+            out[name] = _round_to(val, lo, hi, step)
     return out
 
 
-def _overrides(values, flags) -> tuple[dict, dict]:
+def _fader_label(name: str, yours: bool) -> str:
+    return dict((f[0], f[1]) for f in FADERS)[name] + (YOURS if yours else "")
+
+
+def kept_note(touched) -> str:
+    """The line above Generate that says which faders hold the user's own values."""
+    if not touched:
+        return ""
+    names = ", ".join(_fader_label(n, False).split(" (")[0] for n in FADER_NAMES if n in touched)
+    return f"Your fader values are used for: **{names}** (↺ beside a fader returns it to the emotion's value)."
+
+
+def prefill(valence: float, arousal: float, dominance: float, touched, *values):
+    """Faders follow the emotion; a fader the user moved keeps its value (and says so)."""
+    touched = set(touched or ())
+    mapped = mapped_values(valence, arousal, dominance)
+    if mapped is None:  # the mapping is not available: leave the faders alone
+        return [gr.update() for _ in FADERS] + [kept_note(touched)]
+    out = []
+    for (name, *_), val in zip(FADERS, values):
+        out.append(val if name in touched or name not in mapped else mapped[name])
+    return out + [kept_note(touched)]
+
+
+def mark_touched(name: str, touched):
+    """A fader moved by the user: its value is used from now on."""
+    touched = sorted(set(touched or ()) | {name})
+    return touched, gr.update(label=_fader_label(name, True)), kept_note(touched)
+
+
+def reset_fader(name: str, valence: float, arousal: float, dominance: float, touched):
+    """↺: the fader returns to the current emotion's mapped value and follows the emotion again."""
+    touched = sorted(set(touched or ()) - {name})
+    mapped = mapped_values(valence, arousal, dominance) or {}
+    value = mapped.get(name, gr.update())
+    return gr.update(value=value, label=_fader_label(name, False)), touched, kept_note(touched)
+
+
+def fader_overrides(values, touched) -> tuple[dict, dict]:
+    """The faders the user touched, as ``(music_overrides, visual_overrides)``: the values on screen."""
+    touched = set(touched or ())
     music, visual = {}, {}
-    for (name, *_), val, flag in zip(FADERS, values, flags):
-        if flag and val is not None:
+    for (name, *_), val in zip(FADERS, values):
+        if name in touched and val is not None:
             (music if name in MUSIC_NAMES else visual)[name] = float(val)
     if "tempo" in music:
         music["tempo"] = float(round(music["tempo"]))
     return music, visual
 
 
-def _readout(target: Emotion, result) -> tuple[str, str]:
-    """Markdown of the critics' readings and a circumplex PNG of target vs readings per round."""
+def seconds_for(bars, tempo) -> float:
+    """Length in seconds of ``bars`` 4/4 bars at ``tempo`` BPM."""
+    return round(float(bars) * 4 * 60.0 / max(float(tempo or 120), 1.0), 1)
+
+
+def bars_for(seconds, tempo) -> int:
+    """Bars for a length in seconds (``studio.music.bars_for_seconds``), clipped to the bars slider."""
+    from studio.music import bars_for_seconds
+
+    try:
+        bars = bars_for_seconds(float(seconds or 0), float(tempo or 120))
+    except ValueError as e:
+        if "at most" not in str(e):
+            raise _user_error(e) from None
+        bars = BARS_RANGE[1]
+    return int(max(BARS_RANGE[0], min(BARS_RANGE[1], bars)))
+
+
+def _kept_round(rounds: list) -> int | None:
+    """Index of the round whose piece the loop kept (the last round that improved on the best)."""
+    kept = None
+    for i, rnd in enumerate(rounds):
+        if rnd.get("improved_best", True):
+            kept = i
+    return kept
+
+
+def _point(cand: dict):
+    if cand.get("estimate"):
+        return {"valence": cand["estimate"][0], "arousal": cand["estimate"][1]}
+    return cand.get("reading")
+
+
+def music_distance(target: Emotion, music) -> float | None:
+    """The one distance shown for a piece: the loop's (the number it chose by), else the critic's."""
+    rounds = getattr(music, "rounds", None) or []
+    if rounds and rounds[-1].get("best_distance") is not None:
+        return float(rounds[-1]["best_distance"])
+    r = getattr(music, "reading", None)
+    return None if r is None else float(r.distance(target))
+
+
+def _reading_line(name: str, r, distance: float | None) -> str:
+    """``**Music**: distance 0.23 · the critic reads V .. A .. (Qn), confidence ..`` (+ its warning)."""
+    if r is None:
+        return f"**{name}**: the critic gave no reading"
+    dist = "" if distance is None else f"distance **{distance:.2f}** · "
+    line = (
+        f"**{name}**: {dist}the {name.lower()} critic reads V {r.valence:+.2f} · A {r.arousal:+.2f} "
+        f"(Q{r.quadrant}), confidence {r.confidence:.2f}"
+    )
+    warning = (r.details or {}).get("warning")
+    return line + (f"  \n⚠️ {warning}" if warning else "")
+
+
+def readout(target: Emotion, result) -> tuple[str, str]:
+    """Markdown of the critics' readings and a circumplex PNG: the loop's estimate per round (the
+    points its distance is measured from), the kept round ringed, and the image critic's reading."""
     from studio.render import circumplex_png
 
-    lines, per_round, cands = [], [], []
+    lines, per_round, cands, kept, marks = [], [], [], None, {}
     music, art = result.music, result.art
     if music is not None:
-        for rnd in getattr(music, "rounds", None) or []:
+        rounds = getattr(music, "rounds", None) or []
+        for rnd in rounds:
             chosen = rnd["candidates"][rnd["chosen"]]
-            est = chosen.get("reading") or (
-                {"valence": chosen["estimate"][0], "arousal": chosen["estimate"][1]} if chosen.get("estimate") else None
+            if _point(chosen):
+                per_round.append(_point(chosen))
+            cands += [_point(c) for c in rnd["candidates"] if _point(c) and c is not chosen]
+        kept = _kept_round(rounds)
+        dist = music_distance(target, music)
+        lines.append(_reading_line("Music", music.reading, dist))
+        if rounds:
+            why = rounds[-1].get("why", "")
+            lines.append(
+                f"kept the piece from **round {kept + 1} of {len(rounds)}**"
+                + (f"; stopped: {why}" if why else "")
+                + " · distance = the loop's estimate (critic + measured attributes)"
             )
-            if est:
-                per_round.append(est)
-            cands += [c["reading"] for c in rnd["candidates"] if c.get("reading") and c is not chosen]
-        r = music.reading
-        lines.append(
-            f"**Music critic**: V {r.valence:+.2f} · A {r.arousal:+.2f} — distance {r.distance(target):.2f}, "
-            f"confidence {r.confidence:.2f}, {len(music.rounds or [])} round(s)"
-            if r is not None
-            else "**Music critic**: no reading"
-        )
-        if r is not None and not per_round:
-            per_round.append(r)
+        elif music.reading is not None:
+            per_round, kept = [music.reading], 0
+        if program_note := next((n for n in music.notes if "General MIDI program" in n), None):
+            lines.append(program_note)
     if art is not None:
         r = art.reading
-        lines.append(
-            f"**Image critic**: V {r.valence:+.2f} · A {r.arousal:+.2f} — distance {r.distance(target):.2f}, confidence {r.confidence:.2f}"
-            if r is not None
-            else "**Image critic**: no reading"
-        )
+        lines.append(_reading_line("Image", r, None if r is None else r.distance(target)))
+        if r is not None:
+            marks["image critic (painting)"] = r
     lines.append(f"seed used: **{result.seed}**")
     path = out_root() / f"circumplex-{uuid.uuid4().hex[:10]}.png"
-    readings = per_round + ([art.reading] if art is not None and art.reading is not None and not per_round else [])
+    title = f"target {target}"
+    if music is not None and kept is not None and music_distance(target, music) is not None:
+        title += f"\nkept: round {kept + 1}, distance {music_distance(target, music):.2f}"
     with _DRAW_LOCK:
-        circumplex_png(target, readings, path, candidates=cands or None)
+        circumplex_png(
+            target,
+            per_round,
+            path,
+            title=title,
+            candidates=cands or None,
+            path_label="music: loop estimate per round",
+            kept=kept if per_round else None,
+            marks=marks,
+        )
     return "  \n".join(lines), str(path)
+
+
+def _history_row(entry: dict) -> list:
+    d = entry.get("distance")
+    return [
+        entry["n"],
+        entry["emotion"],
+        entry["instrument"],
+        entry["bars"],
+        entry["seed"],
+        "" if d is None else f"{d:.2f}",
+    ]
+
+
+def _choice(entry: dict) -> str:
+    d = entry.get("distance")
+    return f"#{entry['n']} {entry['emotion']} · {entry['instrument']} · seed {entry['seed']}" + (
+        "" if d is None else f" · d {d:.2f}"
+    )
 
 
 def generate(
@@ -277,79 +489,189 @@ def generate(
     style,
     seed,
     randomise,
-    *values_and_flags,
+    temperature,
+    instrument,
+    key,
+    variations,
+    touched,
+    *values,
     progress=gr.Progress(),
 ):
-    """Generate music and/or a painting; returns audio, MIDI, piano roll, painting, circumplex,
-    critic readout, the seed used and the JSON sidecar."""
+    """Generate music and/or a painting (``variations`` pieces, seeds seed, seed+1, ...).
+
+    Returns:
+        ``(outputs, entries)``: the shown result's audio, MIDI, sidecar, piano roll, painting,
+        circumplex, readout and seed used; and one history entry per variation.
+    """
+    from studio.seeding import resolve_seed
+
     target = _emotion(valence, arousal, dominance, label)
-    n = len(FADERS)
-    music_ov, visual_ov = _overrides(values_and_flags[:n], values_and_flags[n:])
-    used_seed = None if randomise or seed is None or seed == "" else int(seed)
-    out = out_root() / uuid.uuid4().hex[:12]
+    music_ov, visual_ov = fader_overrides(values, touched)
+    if key not in (None, "", KEYS[0]):
+        if key not in KEYS:
+            raise _user_error(f"key must be one of {', '.join(KEYS)}; got {key!r}")
+        music_ov["key"] = KEYS.index(key) - 1
+    if instrument not in INSTRUMENTS and instrument not in (None, ""):
+        raise _user_error(f"instrument must be one of: {', '.join(INSTRUMENTS)}; got {instrument!r}")
+    program = INSTRUMENTS.get(instrument or "")
+    n = int(variations or 1)
+    if not 1 <= n <= MAX_VARIATIONS:
+        raise _user_error(f"variations must be 1-{MAX_VARIATIONS}, got {variations}")
     try:
-        result = studio.create(
-            emotion=target,
-            bars=int(bars),
-            seed=used_seed,
-            size=int(size),
-            style=None if style in (None, "", "auto") else style,
-            candidates=int(candidates),
-            rounds=int(rounds),
-            what=what or "both",
-            music_overrides=music_ov,
-            visual_overrides=visual_ov,
-            progress=lambda f, m: progress(f, desc=m),
-        )
-        progress(0.95, desc="saving")
-        with _DRAW_LOCK:
-            files = result.save(out)
+        base = resolve_seed(None if randomise or seed is None or seed == "" else int(seed))
     except USER_ERRORS as e:
         raise _user_error(e) from None
-    except ImportError as e:
-        raise _user_error(f"part of the studio is not available: {e}") from None
-    get = lambda suffix, under="": next(  # noqa: E731
-        (str(p) for k, p in sorted(files.items()) if k.startswith(under) and k.endswith(suffix)), None
+    progress(0.01, desc="loading the models")
+    made = []
+    for i in range(n):
+        out = out_root() / uuid.uuid4().hex[:12]
+        part = f"variation {i + 1}/{n}: " if n > 1 else ""
+        try:
+            result = studio.create(
+                emotion=target,
+                bars=int(bars),
+                seed=base + i,
+                size=int(size),
+                style=None if style in (None, "", "auto") else style,
+                candidates=int(candidates),
+                rounds=int(rounds),
+                what=what or "both",
+                music_overrides=music_ov,
+                visual_overrides=visual_ov,
+                temperature=None if temperature in (None, "") else float(temperature),
+                program=program,
+                progress=lambda f, m, i=i, part=part: progress((i + 0.95 * f) / n, desc=part + m),
+            )
+            progress((i + 0.95) / n, desc=part + "saving")
+            with _DRAW_LOCK:
+                files = result.save(out)
+        except USER_ERRORS as e:
+            raise _user_error(e) from None
+        except ImportError as e:
+            raise _user_error(f"part of the studio is not available: {e}") from None
+        made.append((result, files))
+    best = min(
+        range(n),
+        key=lambda k: music_distance(target, made[k][0].music) if made[k][0].music is not None else 0.0,
     )
-    readout, circ = _readout(target, result)
-    return (
-        get(".wav", "music"),
-        get(".mid", "music"),
-        get(".png", "music"),
-        get(".png", "painting"),
+    entries = []
+    for result, files in made:
+        get = lambda suffix, under="", files=files: next(  # noqa: E731
+            (str(p) for k, p in sorted(files.items()) if k.startswith(under) and k.endswith(suffix)), None
+        )
+        entries.append(
+            {
+                "emotion": label or f"V {target.valence:+.2f} A {target.arousal:+.2f}",
+                "instrument": instrument or next(iter(INSTRUMENTS)),
+                "bars": int(bars),
+                "seed": result.seed,
+                "distance": music_distance(target, result.music) if result.music is not None else None,
+                "audio": get(".wav", "music"),
+                "midi": get(".mid", "music"),
+                "roll": get(".png", "music"),
+                "painting": get(".png", "painting"),
+                "sidecar": str(files["create.json"]),
+            }
+        )
+    result, shown = made[best][0], entries[best]
+    text, circ = readout(target, result)
+    if n > 1:
+        text += f"  \nshowing variation {best + 1} of {n} (the closest); all {n} are in the history below."
+    progress(1.0, desc="done")
+    outputs = (
+        shown["audio"],
+        shown["midi"],
+        shown["sidecar"],
+        shown["roll"],
+        shown["painting"],
         circ,
-        readout,
+        text,
         result.seed,
-        str(files["create.json"]),
     )
+    return outputs, entries
+
+
+def more_like_this(entry: dict | None):
+    """Pin every fader to the attributes a result was made with and continue from its seed, so the
+    next Generate makes new pieces close to it (what the faders then show is what is used)."""
+    import json
+
+    if not entry:
+        raise _user_error("generate something first; 'more like this' starts from a result")
+    meta = json.loads(Path(entry["sidecar"]).read_text())
+    attrs = meta.get("attributes") or {}
+    music, visual = attrs.get("music_requested") or {}, attrs.get("visual") or {}
+    values, touched = [], []
+    for name, _label, lo, hi, step in FADERS:
+        val = (music if name in MUSIC_NAMES else visual).get(name)
+        if val is None:
+            values.append(gr.update())
+        else:
+            values.append(gr.update(value=_round_to(val, lo, hi, step), label=_fader_label(name, True)))
+            touched.append(name)
+    return [*values, touched, kept_note(touched), int(meta["seed"]) + 1, False]
 
 
 def reaim_midi(midi_file, valence, arousal, dominance, label, strength, seed, randomise, progress=gr.Progress()):
-    """Re-aim an uploaded MIDI toward the target emotion (``studio.transform``)."""
+    """Re-aim an uploaded MIDI toward the target emotion (``studio.transform``).
+
+    Returns:
+        the original's audio, the re-aimed audio, MIDI, piano roll and sidecar, and a Markdown
+        report: the target, the critic's reading before and after, and what changed.
+    """
+    from studio.render import render_audio, write_audio
+
     if not midi_file:
         raise _user_error("upload a MIDI file (.mid) first")
     target = _emotion(valence, arousal, dominance, label)
     progress(0.1, desc="re-aiming")
+    out = out_root() / uuid.uuid4().hex[:12]
     try:
         r = studio.transform(
             str(midi_file), emotion=target, strength=float(strength), seed=None if randomise else int(seed or 0)
         )
-        out = out_root() / uuid.uuid4().hex[:12]
+        progress(0.6, desc="rendering the original and the re-aimed piece")
         with _DRAW_LOCK:
-            r.save(out)
+            files = r.save(out, stem="reaimed")
+        original = out / "original.wav"
+        write_audio(original, render_audio(str(midi_file)))
     except USER_ERRORS as e:
         raise _user_error(e) from None
     except ImportError as e:
         raise _user_error(f"re-aiming needs the music transform model, which is not available: {e}") from None
-    files = sorted(p for p in out.rglob("*") if p.is_file())
-    pick = lambda s: next((str(p) for p in files if p.suffix == s), None)  # noqa: E731
-    rd = r.reading
-    text = (
-        f"**Music critic**: V {rd.valence:+.2f} · A {rd.arousal:+.2f} — distance {rd.distance(target):.2f}"
-        if rd
-        else "no reading"
+    rows = []
+    for name, rd in (("before (your MIDI)", r.reading_before), ("after (re-aimed)", r.reading)):
+        if rd is None:
+            rows.append(f"| {name} | – | – | – | – | – |")
+        else:
+            rows.append(
+                f"| {name} | {rd.valence:+.2f} | {rd.arousal:+.2f} | Q{rd.quadrant} | "
+                f"{rd.distance(target):.2f} | {rd.confidence:.2f} |"
+            )
+    src = f" (*{label}*)" if label else ""
+    text = "\n".join(
+        [
+            f"**Target**{src}: V {target.valence:+.2f} · A {target.arousal:+.2f} (Q{target.quadrant}), "
+            f"strength {float(strength):.2f}",
+            "",
+            "| music critic | valence | arousal | quadrant | distance to target | confidence |",
+            "|---|---|---|---|---|---|",
+            *rows,
+            "",
+            *[
+                f"⚠️ {when}: {rd.details['warning']}  "
+                for when, rd in (("before", r.reading_before), ("after", r.reading))
+                if rd is not None and (rd.details or {}).get("warning")
+            ],
+            "",
+            "**What changed**",
+            *[f"- {n}" for n in r.notes],
+            "",
+            f"seed used: **{r.seed}**",
+        ]
     )
-    return pick(".wav"), pick(".mid"), pick(".png"), f"{text}  \nseed used: **{r.seed}**"
+    get = lambda k: str(files[k]) if k in files else None  # noqa: E731
+    return str(original), get("wav"), get("mid"), get("png"), get("json"), text
 
 
 def paint_photo(photo, valence, arousal, dominance, label, size, style, seed, randomise, progress=gr.Progress()):
@@ -369,11 +691,7 @@ def paint_photo(photo, valence, arousal, dominance, label, size, style, seed, ra
     except USER_ERRORS as e:
         raise _user_error(e) from None
     rd = r.reading
-    text = (
-        f"**Image critic**: V {rd.valence:+.2f} · A {rd.arousal:+.2f} — distance {rd.distance(target):.2f}"
-        if rd
-        else "**Image critic**: no reading"
-    )
+    text = _reading_line("Image", rd, None if rd is None else rd.distance(target))
     return r.image, f"{text}  \nseed used: **{r.seed}**"
 
 
@@ -382,70 +700,179 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
     """The studio as ``gr.Blocks`` (queued, not launched)."""
     out_root()
     start = named_emotions()["tender"]
+    first = mapped_values(start.valence, start.arousal, start.dominance) or {}
     with gr.Blocks(title="Emotion Studio") as demo:
         gr.Markdown(
             "# Emotion Studio\nOne emotion in: music and a painting out, each read back by a critic. "
-            "Click the circle, choose a word or describe a feeling."
+            "Click the circle, choose a word, describe a feeling, or start from an example."
         )
         label = gr.State(start.label)
+        touched = gr.State([])
+        history = gr.State([])
+        shown = gr.State(None)
+        with gr.Row(elem_id="examples"):
+            example_btns = [gr.Button(ex[0], size="sm", min_width=120) for ex in EXAMPLES]
         with gr.Row():
-            with gr.Column(scale=1):
+            with gr.Column(scale=1, min_width=320):
+                gr.Markdown("**Emotion**: click the circle (→ pleasant, ↑ excited)")
                 picker = gr.Image(
                     value=draw_picker(start.valence, start.arousal),
-                    label="valence (→ pleasant) / arousal (↑ excited): click to choose",
+                    show_label=False,
                     interactive=False,
                     type="pil",
-                    height=PICKER_SIZE,
                     elem_id="picker",
+                    buttons=[],
                 )
                 with gr.Row():
-                    word = gr.Dropdown(sorted(named_emotions()), label="or a word", value=None, elem_id="word")
+                    word = gr.Dropdown(
+                        sorted(named_emotions()),
+                        label="or a word",
+                        value=start.label,
+                        allow_custom_value=True,
+                        elem_id="word",
+                        min_width=140,
+                    )
+                    text = gr.Textbox(
+                        label="or describe it", placeholder="a rainy farewell at dusk", elem_id="text", min_width=160
+                    )
+                    read_btn = gr.Button("Read text", size="sm", min_width=90, scale=0, elem_id="read-text")
+                emotion_md = gr.Markdown(
+                    describe(start.valence, start.arousal, start.dominance, start.label), elem_id="emotion-md"
+                )
+                with gr.Accordion("Fine-tune valence / arousal / dominance", open=False):
+                    valence = gr.Slider(-1, 1, start.valence, step=0.01, label="valence", elem_id="valence")
+                    arousal = gr.Slider(-1, 1, start.arousal, step=0.01, label="arousal", elem_id="arousal")
+                    dominance = gr.Slider(
+                        -1,
+                        1,
+                        start.dominance,
+                        step=0.01,
+                        label="dominance (feeling controlled .. in control)",
+                        info="set by a word or text; a click on the circle resets it to neutral (0)",
+                        elem_id="dominance",
+                    )
+            with gr.Column(scale=1, min_width=320):
+                # Generate first: on a phone it sits right under the emotion controls
                 with gr.Row():
-                    text = gr.Textbox(label="or describe it", placeholder="a rainy farewell at dusk", scale=3)
-                    read_btn = gr.Button("Read text", scale=1)
-                valence = gr.Slider(-1, 1, start.valence, step=0.01, label="valence", elem_id="valence")
-                arousal = gr.Slider(-1, 1, start.arousal, step=0.01, label="arousal", elem_id="arousal")
-                dominance = gr.Slider(-1, 1, start.dominance, step=0.01, label="dominance (submissive .. in control)")
-                emotion_md = gr.Markdown(describe(start.valence, start.arousal, start.dominance, start.label))
-            with gr.Column(scale=1):
-                with gr.Accordion("Attributes (prefilled from the emotion; tick to override)", open=False):
-                    sliders, flags = [], []
-                    for name, lab, lo, hi, step in FADERS:
-                        with gr.Row():
-                            sliders.append(gr.Slider(lo, hi, step=step, label=lab, scale=4, elem_id=f"fader-{name}"))
-                            flags.append(gr.Checkbox(False, label="override", scale=1, min_width=80))
-                    style = gr.Dropdown(STYLES, value="auto", label="painting style")
+                    go = gr.Button("Generate", variant="primary", elem_id="generate", scale=3)
+                    variations = gr.Number(
+                        1,
+                        precision=0,
+                        label="variations",
+                        elem_id="variations",
+                        min_width=90,
+                        scale=1,
+                    )
+                kept_md = gr.Markdown(elem_id="kept-note")
+                status = gr.Markdown(elem_id="status")
                 with gr.Row():
-                    what = gr.Radio(["both", "music", "art"], value="both", label="make", elem_id="what")
-                    size = gr.Dropdown([256, 384, 512, 768], value=512, label="painting size (px)", elem_id="size")
+                    what = gr.Radio(["both", "music", "art"], value="both", label="make", elem_id="what", min_width=160)
+                    instrument = gr.Dropdown(
+                        list(INSTRUMENTS), value=next(iter(INSTRUMENTS)), label="instrument", elem_id="instrument"
+                    )
                 with gr.Row():
-                    bars = gr.Slider(2, 32, 8, step=1, label="bars", elem_id="bars")
-                    candidates = gr.Slider(1, 8, 1, step=1, label="candidates per round (1: no loop)", elem_id="candidates")
-                    rounds = gr.Slider(1, 4, 1, step=1, label="rounds", elem_id="rounds")
-                with gr.Row():
-                    seed = gr.Number(0, precision=0, label="seed", minimum=0)
-                    randomise = gr.Checkbox(True, label="randomise seed")
-                    used_seed = gr.Number(label="seed used", interactive=False, precision=0, elem_id="used-seed")
-                go = gr.Button("Generate", variant="primary", elem_id="generate")
+                    bars = gr.Slider(*BARS_RANGE, 8, step=1, label="length (bars)", elem_id="bars", min_width=160)
+                    seconds = gr.Number(
+                        seconds_for(8, first.get("tempo", 120)),
+                        label="≈ seconds at this tempo",
+                        elem_id="seconds",
+                        minimum=1,
+                        min_width=110,
+                    )
+                sliders: dict[str, gr.Slider] = {}
+                resets: dict[str, gr.Button] = {}
+
+                def fader_rows(faders):
+                    for name, lab, lo, hi, step in faders:
+                        with gr.Row(equal_height=True):
+                            sliders[name] = gr.Slider(
+                                lo,
+                                hi,
+                                first.get(name, lo),
+                                step=step,
+                                label=lab,
+                                scale=6,
+                                elem_id=f"fader-{name}",
+                                buttons=[],  # Gradio's own reset goes to the first emotion's value: ours is ↺
+                            )
+                            resets[name] = gr.Button("↺", size="sm", scale=0, min_width=44, elem_id=f"reset-{name}")
+
+                with gr.Accordion("Music: key and attributes (follow the emotion until you move one)", open=False):
+                    key = gr.Dropdown(KEYS, value=KEYS[0], label="key", elem_id="key")
+                    fader_rows(MUSIC_FADERS)
+                with gr.Accordion("Painting: style, size and attributes", open=False):
+                    with gr.Row():
+                        style = gr.Dropdown(STYLES, value="auto", label="painting style", elem_id="style")
+                        size = gr.Dropdown([256, 384, 512, 768], value=512, label="painting size (px)", elem_id="size")
+                    fader_rows(VISUAL_FADERS)
+                with gr.Accordion("Loop, randomness and seed", open=False):
+                    with gr.Row():
+                        candidates = gr.Slider(
+                            1, 8, 1, step=1, label="candidates per round (1: no loop)", elem_id="candidates"
+                        )
+                        rounds = gr.Slider(1, 4, 1, step=1, label="rounds", elem_id="rounds")
+                    temperature = gr.Slider(
+                        0.5,
+                        1.5,
+                        1.0,
+                        step=0.05,
+                        label="randomness (temperature)",
+                        info="lower: safer, more repetitive; higher: more surprising",
+                        elem_id="temperature",
+                    )
+                    with gr.Row():
+                        seed = gr.Number(0, precision=0, label="seed", minimum=0, elem_id="seed")
+                        randomise = gr.Checkbox(True, label="randomise seed", elem_id="randomise")
+        gr.Markdown("## Result")
         with gr.Row():
             audio = gr.Audio(label="music", type="filepath", elem_id="audio")
-            midi = gr.File(label="MIDI download", elem_id="midi")
-            sidecar = gr.File(label="JSON sidecar")
-        with gr.Row():
-            roll = gr.Image(label="piano roll", type="filepath")
-            painting = gr.Image(label="painting", type="filepath", elem_id="painting")
-            circ = gr.Image(label="target (star) vs critic readings per round", type="filepath", elem_id="circumplex")
+            with gr.Column():
+                midi = gr.File(label="MIDI download", elem_id="midi")
+                sidecar = gr.File(label="JSON sidecar (everything used)", elem_id="sidecar")
+                with gr.Row():
+                    used_seed = gr.Number(label="seed used", interactive=False, precision=0, elem_id="used-seed")
+                    more = gr.Button("More like this", elem_id="more-like-this")
         readout = gr.Markdown(elem_id="readout")
+        with gr.Accordion("What do these numbers mean?", open=False):
+            gr.Markdown(HELP_MD)
+        with gr.Row():
+            with gr.Column():
+                gr.Markdown("**Target and readings**")
+                circ = gr.Image(show_label=False, type="filepath", elem_id="circumplex", buttons=["fullscreen"])
+            with gr.Column():
+                gr.Markdown("**Painting**")
+                painting = gr.Image(show_label=False, type="filepath", elem_id="painting", buttons=["download"])
+        gr.Markdown("**Piano roll** (bars across, pitch up)")
+        roll = gr.Image(show_label=False, type="filepath", elem_id="roll", buttons=["fullscreen"])
+        with gr.Accordion("History of this visit (A/B listening)", open=False, elem_id="history"):
+            table = gr.Dataframe(
+                headers=["#", "emotion", "instrument", "bars", "seed", "distance"],
+                interactive=False,
+                elem_id="history-table",
+            )
+            with gr.Row():
+                with gr.Column():
+                    pick_a = gr.Dropdown([], label="A", elem_id="pick-a")
+                    audio_a = gr.Audio(label="A", type="filepath", elem_id="audio-a")
+                with gr.Column():
+                    pick_b = gr.Dropdown([], label="B", elem_id="pick-b")
+                    audio_b = gr.Audio(label="B", type="filepath", elem_id="audio-b")
         with gr.Tab("Re-aim a MIDI"):
+            gr.Markdown("Upload a MIDI: its melody is kept and the rest is re-aimed toward the target emotion above.")
             with gr.Row():
-                midi_in = gr.File(label="your MIDI", file_types=[".mid", ".midi"], type="filepath")
-                strength = gr.Slider(0, 1, 0.6, step=0.05, label="strength")
-                reaim_btn = gr.Button("Re-aim toward the target")
+                midi_in = gr.File(label="your MIDI", file_types=[".mid", ".midi"], type="filepath", elem_id="midi-in")
+                with gr.Column():
+                    strength = gr.Slider(0, 1, 0.6, step=0.05, label="strength (0 keeps it, 1 aims fully)")
+                    reaim_btn = gr.Button("Re-aim toward the target", variant="primary", elem_id="reaim")
+            re_status = gr.Markdown(elem_id="re-status")
             with gr.Row():
-                re_audio = gr.Audio(label="re-aimed", type="filepath")
-                re_midi = gr.File(label="re-aimed MIDI")
-                re_roll = gr.Image(label="piano roll", type="filepath")
-            re_text = gr.Markdown()
+                orig_audio = gr.Audio(label="original", type="filepath", elem_id="orig-audio")
+                re_audio = gr.Audio(label="re-aimed", type="filepath", elem_id="re-audio")
+            re_text = gr.Markdown(elem_id="re-text")
+            with gr.Row():
+                re_midi = gr.File(label="re-aimed MIDI", elem_id="re-midi")
+                re_json = gr.File(label="re-aim sidecar", elem_id="re-json")
+            re_roll = gr.Image(label="re-aimed piano roll", type="filepath", elem_id="re-roll")
         with gr.Tab("Paint a photo"):
             with gr.Row():
                 photo_in = gr.Image(label="your photo", type="filepath")
@@ -453,30 +880,135 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
             photo_btn = gr.Button("Paint it")
             photo_text = gr.Markdown()
 
+        # --- events: every emotion change refreshes the description, untouched faders and seconds
         vad = [valence, arousal, dominance]
-        refresh = dict(fn=describe, inputs=[*vad, label], outputs=emotion_md)
-        refill = dict(fn=prefill, inputs=[*vad, *sliders, *flags], outputs=sliders)
-        picker.select(on_pick, inputs=None, outputs=[valence, arousal, picker, label]).then(**refresh).then(**refill)
-        word.input(on_word, inputs=word, outputs=[*vad, picker, label]).then(**refresh).then(**refill)
+        fader_list = [sliders[n] for n in FADER_NAMES]
+        refresh = dict(fn=describe, inputs=[*vad, label], outputs=emotion_md, queue=False)
+        refill = dict(fn=prefill, inputs=[*vad, touched, *fader_list], outputs=[*fader_list, kept_md], queue=False)
+        length = dict(fn=seconds_for, inputs=[bars, sliders["tempo"]], outputs=seconds, queue=False)
+
+        def chain(ev):
+            ev.then(**refresh).then(**refill).then(**length)
+
+        quiet = dict(show_progress="hidden")  # a bad word or text is one message, not badges over the picker
+        chain(picker.select(on_pick, None, [*vad, picker, label, word], queue=False, **quiet))
+        chain(word.input(on_word, word, [*vad, picker, label, word], queue=False, **quiet))
         for ev in (read_btn.click, text.submit):
-            ev(on_text, inputs=text, outputs=[*vad, picker, label]).then(**refresh).then(**refill)
+            chain(ev(on_text, text, [*vad, picker, label, word], **quiet))
         for s in (valence, arousal):
-            s.release(lambda v, a: (draw_picker(v, a), ""), inputs=[valence, arousal], outputs=[picker, label]).then(
-                **refresh
-            ).then(**refill)
-        dominance.release(**refresh).then(**refill)
-        demo.load(**refill)
-        go.click(
-            generate,
-            inputs=[*vad, label, what, bars, candidates, rounds, size, style, seed, randomise, *sliders, *flags],
-            outputs=[audio, midi, roll, painting, circ, readout, used_seed, sidecar],
+            chain(s.release(on_va, [valence, arousal], [picker, label, word], queue=False))
+        chain(dominance.release(lambda: "", None, label, queue=False))
+        for i in range(len(EXAMPLES)):
+            chain(
+                example_btns[i].click(
+                    lambda i=i: (*on_word(EXAMPLES[i][1]), *EXAMPLES[i][2:]),
+                    None,
+                    [*vad, picker, label, word, bars, instrument, style],
+                    queue=False,
+                )
+            )
+        for name in FADER_NAMES:
+            sliders[name].input(
+                lambda t, name=name: mark_touched(name, t),
+                touched,
+                [touched, sliders[name], kept_md],
+                queue=False,
+                trigger_mode="always_last",
+            )
+            resets[name].click(
+                lambda v, a, d, t, name=name: reset_fader(name, v, a, d, t),
+                [*vad, touched],
+                [sliders[name], touched, kept_md],
+                queue=False,
+            )
+        sliders["tempo"].change(**length)
+        bars.input(**length)
+        seconds.input(bars_for, [seconds, sliders["tempo"]], bars, queue=False)
+
+        def run_generate(hist, *args, progress=gr.Progress()):
+            outputs, entries = generate(*args, progress=progress)
+            hist = list(hist or [])
+            for e in entries:
+                e["n"] = len(hist) + 1
+                hist.append(e)
+            now = next(e for e in entries if e["sidecar"] == outputs[2])
+            choices = [_choice(e) for e in hist]
+            a = _choice(hist[-len(entries) - 1]) if len(hist) > len(entries) else choices[0]
+            return (
+                *outputs,
+                hist,
+                now,
+                [_history_row(e) for e in hist],
+                gr.update(choices=choices, value=a),
+                gr.update(choices=choices, value=_choice(now)),
+                "",
+                pick_audio(a, hist),  # A: the result before this one, B: this one, ready to compare
+                now["audio"],
+            )
+
+        def pick_audio(choice, hist):
+            return next((e["audio"] for e in hist or [] if _choice(e) == choice), None)
+
+        lock = dict(fn=lambda: [gr.update(interactive=False)] * 2, inputs=None, outputs=[go, more], queue=False)
+        unlock = dict(fn=lambda: [gr.update(interactive=True)] * 2, inputs=None, outputs=[go, more], queue=False)
+        gen = dict(
+            fn=run_generate,
+            inputs=[
+                history,
+                *vad,
+                label,
+                what,
+                bars,
+                candidates,
+                rounds,
+                size,
+                style,
+                seed,
+                randomise,
+                temperature,
+                instrument,
+                key,
+                variations,
+                touched,
+                *fader_list,
+            ],
+            outputs=[
+                audio,
+                midi,
+                sidecar,
+                roll,
+                painting,
+                circ,
+                readout,
+                used_seed,
+                history,
+                shown,
+                table,
+                pick_a,
+                pick_b,
+                status,
+                audio_a,
+                audio_b,
+            ],
             concurrency_id="generate",
+            show_progress="full",
+            show_progress_on=[status],
         )
+        run = go.click(**lock).then(api_name="generate", **gen)
+        run.then(**unlock)
+        run.failure(**unlock)  # after an error too: Generate never stays locked
+        more_run = more.click(more_like_this, shown, [*fader_list, touched, kept_md, seed, randomise], queue=False)
+        again = more_run.success(**lock).then(**gen)
+        again.then(**unlock)
+        again.failure(**unlock)
+        pick_a.input(pick_audio, [pick_a, history], audio_a, queue=False)
+        pick_b.input(pick_audio, [pick_b, history], audio_b, queue=False)
         reaim_btn.click(
             reaim_midi,
             inputs=[midi_in, *vad, label, strength, seed, randomise],
-            outputs=[re_audio, re_midi, re_roll, re_text],
+            outputs=[orig_audio, re_audio, re_midi, re_roll, re_json, re_text],
             concurrency_id="generate",
+            show_progress_on=[re_status],
         )
         photo_btn.click(
             paint_photo,

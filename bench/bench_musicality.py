@@ -231,7 +231,9 @@ def main() -> int:
         }
         print(f"\n{kind}: {len(pieces)} pieces, {per_piece:.2f} s each; C2ST balanced accuracy vs POP909 val {test}")
         print(f"  vs EMOPIA test {test_emopia}; vs both {test_union}")
-        print(f"  mean |z| {report['generators'][kind]['mean_abs_z']}, mean overlap {report['generators'][kind]['mean_overlap']}")
+        print(
+            f"  mean |z| {report['generators'][kind]['mean_abs_z']}, mean overlap {report['generators'][kind]['mean_overlap']}"
+        )
         print(f"  {'feature':22s} {'real':>8s} {'gen':>8s} {'z':>6s} {'overlap':>7s}")
         for name, f in feats.items():
             print(f"  {name:22s} {f['real']:8.3f} {f['generated']:8.3f} {f['z']:6.2f} {f['overlap']:7.3f}")

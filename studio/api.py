@@ -181,6 +181,8 @@ def create(
     art_backend: str = "painter",
     art_candidates: int = 1,
     progress: ProgressFn | None = None,
+    temperature: float | None = None,
+    program: int | None = None,
 ) -> CreateResult:
     """Make music and a painting for one emotion.
 
@@ -198,6 +200,8 @@ def create(
             e.g. ``{"tempo": 90}``.
         art_backend: ``"painter"`` (CPU) or ``"diffusers"``.
         progress: optional ``callback(fraction, message)``.
+        temperature: the music generator's sampling temperature (``None``: its default).
+        program: General MIDI program (0-127) the piece is played on (``None``: as generated).
 
     Returns:
         :class:`CreateResult` with ``music`` and/or ``art`` filled.
@@ -233,6 +237,8 @@ def create(
             "what": what,
             "max_seconds": max_seconds,
             "art_backend": art_backend,
+            "temperature": temperature,
+            "program": program,
         },
     )
     if what in ("both", "music"):
@@ -251,6 +257,8 @@ def create(
             max_seconds=max_seconds,
             pipeline=pipeline,
             progress=(lambda f, m: report(share * f, f"composing: {m}")) if progress else False,
+            temperature=temperature,
+            program=program,
             **dict(music_overrides or {}),
         )
         result.timings["music"] = time.perf_counter() - t0

@@ -107,6 +107,7 @@ def compose_arc(
     progress: bool | Callable | None = False,
     pipeline: Any = None,
     critic: Callable | None = None,
+    temperature: float | None = None,
     **attribute_overrides: Any,
 ):
     """Compose a piece whose phrases follow an emotion arc.
@@ -119,6 +120,7 @@ def compose_arc(
         progress: ``callable(fraction, message)`` or a bool.
         pipeline: a generator that takes one attribute request per phrase (default: the lead-sheet one).
         critic: ``score -> Reading`` for the record (default: the released music critic).
+        temperature: the generator's sampling temperature (None: its default).
         **attribute_overrides: attributes fixed in every phrase (``tempo=90``).
 
     Returns:
@@ -147,7 +149,8 @@ def compose_arc(
             f"emotion arcs need the lead-sheet generator (one request per phrase); {pipeline.model_id} takes one"
         )
     t0 = time.perf_counter()
-    pieces = pipeline(attributes=requests, bars=bars, seed=seed, num_pieces=candidates)
+    sampling = {} if temperature is None else {"temperature": float(temperature)}
+    pieces = pipeline(attributes=requests, bars=bars, seed=seed, num_pieces=candidates, **sampling)
     scored = []
     for piece in pieces:
         follow = [_phrase_va(piece.score, p, bars, extract_attributes, estimate_emotion) for p in range(len(targets))]

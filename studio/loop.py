@@ -30,6 +30,7 @@ from typing import Any
 from studio.emotion import Emotion
 from studio.errors import user_errors
 from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS  # one definition each, shared with help texts
+from studio.music.result import check_program, set_program
 from studio.seeding import MAX_SEED, resolve_seed
 
 # VA distance added per interquartile range a candidate's quality falls below a typical generated piece
@@ -184,6 +185,8 @@ def compose(
     pipeline: Any = None,
     critic: Callable | None = None,
     quality: Callable | bool | None = None,
+    temperature: float | None = None,
+    program: int | None = None,
     **attribute_overrides: Any,
 ):
     """Compose a piece for ``emotion``; with more than one candidate, the generate-judge-re-aim loop.
@@ -202,6 +205,9 @@ def compose(
         critic: callable ``score -> Reading`` (default: the released music critic).
         quality: callable ``score -> float`` (quality above a typical generated piece, in IQRs;
             default: the released ``checkpoints/music-quality`` when present), or ``False`` for none.
+        temperature: sampling temperature handed to the generator (``None``: its default).
+        program: General MIDI program (0-127) every pitched track of the kept piece is set to,
+            whatever generator made it (``None``: as generated).
         **attribute_overrides: fixed attributes (``tempo=90``, ``mode=0.0``) passed to
             ``attributes_for`` every round; the loop re-aims the rest.
 
@@ -211,7 +217,13 @@ def compose(
     from studio.arc import compose_arc, is_arc
 
     if is_arc(emotion):  # one request per phrase, best of the candidates by how the phrases follow the path
-        return compose_arc(emotion, bars, seed, candidates, progress, pipeline, critic, **attribute_overrides)
+        check_program(program)
+        result = compose_arc(
+            emotion, bars, seed, candidates, progress, pipeline, critic, temperature, **attribute_overrides
+        )
+        if note := set_program(result.score, program):  # the instrument asked for, as for one emotion
+            result.notes.append(note)
+        return result
     attributes_for = _mapper()
     target = Emotion.coerce(emotion)
     bars = _check_int("bars", bars, 1, MAX_BARS)
@@ -222,6 +234,7 @@ def compose(
     if not (isinstance(tolerance, (int, float)) and 0 <= tolerance <= 2.9):
         raise ValueError(f"tolerance must be a VA distance in [0, 2.9], got {tolerance!r}")
     seed = resolve_seed(seed)
+    check_program(program)
     attributes_for(target, music=attribute_overrides)  # validate overrides before any generation
     if pipeline is None:
         from studio.music.oneshot import default_pipeline
@@ -240,11 +253,20 @@ def compose(
         for r in range(rounds):
             targets = attributes_for(aim, music=attribute_overrides)
             rseed = _round_seed(seed, r)
-            pieces = pipeline(attributes=targets.music, bars=bars, seed=rseed, num_pieces=candidates, progress=False)
+            sampling = {} if temperature is None else {"temperature": float(temperature)}
+            pieces = pipeline(
+                attributes=targets.music, bars=bars, seed=rseed, num_pieces=candidates, progress=False, **sampling
+            )
             scored = []
             for i, piece in enumerate(pieces):
                 a = assess(getattr(piece, "score", piece), target, critic, quality_fn)
-                a |= {"index": i, "score": getattr(piece, "score", piece), "piece": piece, "round": r, "targets": targets}
+                a |= {
+                    "index": i,
+                    "score": getattr(piece, "score", piece),
+                    "piece": piece,
+                    "round": r,
+                    "targets": targets,
+                }
                 scored.append(a)
                 notes += [f"round {r + 1} candidate {i + 1}: {e}" for e in a["errors"]]
             generated += len(scored)
@@ -293,6 +315,9 @@ def compose(
         close()
 
     result = _result(_result_cls(), best, target, seed, bars, pipeline, notes, history)
+    note = set_program(result.score, program)
+    if note:
+        result.notes.append(note)
     if isinstance(getattr(result, "extra", None), dict):
         result.extra["loop"] = {
             "candidates": candidates,
@@ -304,6 +329,8 @@ def compose(
             "max_seconds": max_seconds,
             "seconds": round(time.perf_counter() - t0, 2),
             "overrides": dict(attribute_overrides),
+            "temperature": temperature,
+            "program": program,
         }
     return result
 

@@ -5,8 +5,11 @@ pulls exactly the samples between events, so no audio driver or real-time clock 
 the same MIDI always gives the same samples. The result is loudness-normalised to an RMS target,
 peak-limited so nothing clips, and keeps a release tail after the last note.
 
-Soundfonts: ``$STUDIO_SOUNDFONT``, then Debian's ``FluidR3_GM.sf2``, then pretty_midi's bundled
-``TimGM6mb.sf2``.
+Soundfonts: ``$STUDIO_SOUNDFONT``, then Debian's ``MuseScore_General.sf3`` (package
+``musescore-general-soundfont``, MIT: a fuller General MIDI bank, Vorbis-compressed), then
+``FluidR3_GM.sf2`` (``fluid-soundfont-gm``), then pretty_midi's bundled ``TimGM6mb.sf2``. Samples are
+loaded per preset on first use (FluidSynth's dynamic sample loading), so a piece decodes only the
+instruments it plays, not the whole 86 MB bank.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from studio.errors import user_errors
 from studio.io import atomic_path
 
 SOUNDFONTS = (
+    "/usr/share/sounds/sf3/MuseScore_General.sf3",
     "/usr/share/sounds/sf2/FluidR3_GM.sf2",
     "/usr/share/sounds/sf2/default-GM.sf2",
 )
@@ -48,7 +52,8 @@ def find_soundfont() -> Path:
         if c and Path(c).is_file():
             return Path(c)
     raise FileNotFoundError(
-        "no General MIDI soundfont found; install fluid-soundfont-gm or set STUDIO_SOUNDFONT to a .sf2 file"
+        "no General MIDI soundfont found; install musescore-general-soundfont or fluid-soundfont-gm, "
+        "or set STUDIO_SOUNDFONT to a .sf2/.sf3 file"
     )
 
 
@@ -108,7 +113,8 @@ def _synth_blocks(
     if not sf_path.is_file():
         raise FileNotFoundError(f"soundfont not found: {sf_path}")
     # 16 channels (not pyfluidsynth's 256) and no chorus: a third less DSP per sample; reverb stays
-    synth = fluidsynth.Synth(gain=0.1, samplerate=float(sample_rate), channels=16, **{"synth.chorus.active": 0})
+    opts = {"synth.chorus.active": 0, "synth.dynamic-sample-loading": 1}  # decode only the presets played
+    synth = fluidsynth.Synth(gain=0.1, samplerate=float(sample_rate), channels=16, **opts)
     try:
         sfid = synth.sfload(str(sf_path))
         if sfid < 0:
@@ -298,7 +304,7 @@ def piano_roll_png(
     ts = s.time_signatures[0] if len(s.time_signatures) else None
     bar_ticks = tpq * 4 * (ts.numerator / ts.denominator if ts else 1.0)
     plt, fig, ax = _figure(12, 4.5)
-    drawn, lo, hi = 0, 127, 0
+    drawn, lo, hi, legend = 0, 127, 0, []
     for i, tr in enumerate(t for t in s.tracks if len(t.notes)):
         d = tr.notes.numpy()
         k = min(len(d["time"]), max_notes - drawn)
@@ -312,6 +318,7 @@ def piano_roll_png(
         rgba[:, :3] = matplotlib_rgb(colour)
         rgba[:, 3] = alpha
         ax.barh(pitch, w, left=x, height=0.85, color=rgba, linewidth=0)
+        legend.append((colour, tr.name.strip() or ("drums" if tr.is_drum else f"track {i + 1}")))
         lo, hi, drawn = min(lo, pitch.min()), max(hi, pitch.max()), drawn + k
     n_bars = int(np.ceil(max(float(s.end()), 1) / bar_ticks))
     for b in range(n_bars + 1):
@@ -319,6 +326,10 @@ def piano_roll_png(
     if drawn:
         ax.set_ylim(lo - 2, hi + 2)
     ax.set_xlim(0, max(n_bars, 1))
+    if len(legend) > 1:  # which colour is which part (e.g. melody vs re-decoded accompaniment)
+        for colour, name in legend:
+            ax.plot([], [], "s", color=colour, label=name)
+        ax.legend(loc="upper right", fontsize=8, framealpha=0.85)
     ax.set_xlabel("bar")
     ax.set_ylabel("MIDI pitch")
     head = title or "piano roll"
@@ -352,6 +363,8 @@ def circumplex_png(
     title: str | None = None,
     candidates: Any = None,
     path_label: str = "critic reading per round",
+    kept: int | None = None,
+    marks: Any = None,
 ) -> Path:
     """The valence-arousal circle: named emotions, the target and the critic's readings.
 
@@ -362,6 +375,9 @@ def circumplex_png(
         path: ``.png`` to write (atomically).
         candidates: optional extra readings drawn as faint dots (all candidates of all rounds).
         path_label: legend text of the path.
+        kept: index into ``readings`` of the piece that was kept, ringed and labelled "kept"
+            (default: the last point is drawn larger, as before).
+        marks: optional ``{legend label: reading}`` drawn as orange squares (e.g. the image critic).
     """
     from studio.emotion import Emotion, named_emotions
 
@@ -388,9 +404,16 @@ def circumplex_png(
     if len(pts):
         ax.plot(pts[:, 0], pts[:, 1], "-", color="#3b6ea5", lw=1.2, alpha=0.8)
         for i, (x, y) in enumerate(pts):
-            ax.plot(x, y, "o", color="#3b6ea5", ms=6 if i < len(pts) - 1 else 9)
+            big = i == kept if kept is not None else i == len(pts) - 1
+            ax.plot(x, y, "o", color="#3b6ea5", ms=9 if big else 6)
             ax.annotate(str(i + 1), (x, y), fontsize=8, xytext=(4, -9), textcoords="offset points", color="#3b6ea5")
         ax.plot([], [], "o-", color="#3b6ea5", label=path_label)
+        if kept is not None and 0 <= kept < len(pts):
+            kx, ky = pts[kept]
+            ax.plot(kx, ky, "o", ms=17, mfc="none", mec="#1b8a3a", mew=2.2, label=f"kept (round {kept + 1})")
+    for name, r in (marks or {}).items():
+        mx, my = _va(r)
+        ax.plot(mx, my, "s", color="#d08c2c", ms=9, mec="#7a4e0e", label=name)
     ax.plot(t.valence, t.arousal, "*", color="#c0504d", ms=16, label="target")
     ax.set_xlim(-1.2, 1.2)
     ax.set_ylim(-1.2, 1.2)

@@ -9,6 +9,10 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Tests render with the small sf2 bank: decoding the default .sf3's piano takes seconds per render;
+# test_render.py checks the .sf3 default itself.
+if os.path.isfile("/usr/share/sounds/sf2/FluidR3_GM.sf2"):
+    os.environ.setdefault("STUDIO_SOUNDFONT", "/usr/share/sounds/sf2/FluidR3_GM.sf2")
 
 
 @pytest.fixture(scope="session")

@@ -13,37 +13,50 @@ import app  # noqa: E402
 from studio.emotion import named_emotions  # noqa: E402
 
 N = len(app.FADERS)
-NO_OVERRIDES = [None] * N + [False] * N
+NAMES = app.FADER_NAMES
+BLANK = [None] * N
 
 
 def _sel(x, y):
     return gr.SelectData(target=None, data={"index": [x, y], "value": None, "selected": True})
 
 
+def _needs_mapping():
+    if app.mapped_values(0.0, 0.0, 0.0) is None:
+        pytest.skip("attributes_for has not landed")
+
+
 def test_build_demo_constructs_without_launching():
     demo = app.build_demo()
     assert isinstance(demo, gr.Blocks)
-    assert demo.enable_queue if hasattr(demo, "enable_queue") else True
     ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
-    assert {"picker", "generate", "audio", "painting", "circumplex", "readout"} <= ids
+    want = {"picker", "generate", "audio", "painting", "circumplex", "readout", "status", "style", "instrument"}
+    want |= {"key", "seconds", "variations", "more-like-this", "pick-a", "pick-b", "orig-audio", "re-audio"}
+    assert want <= ids
+    assert {f"reset-{n}" for n in NAMES} <= ids  # every fader has its own ↺
 
 
-def test_picker_pixels_round_trip_to_valence_arousal():
+def test_picker_pixels_round_trip_and_a_click_clears_stale_state():
     for v, a in [(0.0, 0.0), (0.6, -0.5), (-1.0, 1.0), (0.25, 0.75)]:
         assert app.px_to_va(*app._to_px(v, a)) == pytest.approx((v, a), abs=1e-3)
     assert app.px_to_va(-50, -50) == (-1.0, 1.0)  # clicks outside the circle clip to the square
-    v, a, img, label = app.on_pick(_sel(*app._to_px(0.6, -0.5)))
+    v, a, d, img, label, word = app.on_pick(_sel(*app._to_px(0.6, -0.5)))
     assert (v, a) == pytest.approx((0.6, -0.5), abs=0.01)
     assert img.size == (app.PICKER_SIZE, app.PICKER_SIZE) and label == ""
-    # the marker is drawn where the click was: red pixels there, none on the blank picker
+    # dominance does not carry over from the previous word; the word box names the nearest word
+    assert d == 0.0
+    nearest = named_emotions()
+    best = min(nearest, key=lambda n: (nearest[n].valence - v) ** 2 + (nearest[n].arousal - a) ** 2)
+    assert word == f"≈ {best}"
     x, y = (int(round(t)) for t in app._to_px(0.6, -0.5))
     assert img.getpixel((x, y))[0] > 150 and img.getpixel((x, y))[1] < 80
 
 
-def test_word_and_describe():
-    v, a, d, img, label = app.on_word("furious")
+def test_word_text_and_describe():
+    v, a, d, img, label, word = app.on_word("furious")
     e = named_emotions()["furious"]
-    assert (v, a, d) == (e.valence, e.arousal, e.dominance) and label == "furious"
+    assert (v, a, d) == (e.valence, e.arousal, e.dominance) and label == word == "furious"
+    assert app.on_word("≈ furious")[:3] == (v, a, d)  # the box's own "nearest" text reads back
     md = app.describe(v, a, d, label)
     assert "furious" in md and "Q2" in md
     with pytest.raises(gr.Error):
@@ -54,56 +67,116 @@ def test_word_and_describe():
         app.describe(3.0, 0.0, 0.0, None)
 
 
-def test_prefill_follows_the_mapping_but_keeps_overrides():
-    pytest.importorskip("studio.mapping")
-    if not hasattr(__import__("studio.mapping", fromlist=["x"]), "attributes_for"):
-        pytest.skip("attributes_for has not landed")
-    calm = app.prefill(0.6, -0.6, 0.0, *NO_OVERRIDES)
-    angry = app.prefill(-0.8, 0.8, 0.3, *NO_OVERRIDES)
-    names = [f[0] for f in app.FADERS]
-    assert angry[names.index("tempo")] > calm[names.index("tempo")]
-    values = list(calm)
-    flags = [n == "tempo" for n in names]
-    kept = app.prefill(-0.8, 0.8, 0.3, *values, *flags)
-    assert kept[names.index("tempo")] == calm[names.index("tempo")]
-    assert kept[names.index("brightness")] == angry[names.index("brightness")]
+def test_free_text_shows_its_confidence_and_the_word_box_follows():
+    pytest.importorskip("studio.text")
+    v, a, d, _img, label, word = app.on_text("a rainy farewell at dusk")
+    assert label == "a rainy farewell at dusk" and word.startswith("≈ ")
+    md = app.describe(v, a, d, label)
+    assert "confidence" in md
+    gib = app.describe(*app.on_text("qzxv wkpf jjrt")[:3], "qzxv wkpf jjrt")
+    assert "uncertain" in gib  # gibberish is not read as if it meant something
 
 
-def _generate(what="art", seed=11, randomise=False, size=128, bars=4, flags=None):
-    vals_flags = flags or NO_OVERRIDES
-    return app.generate(0.6, -0.5, 0.0, "calm", what, bars, 1, 1, size, "auto", seed, randomise, *vals_flags)
+def test_faders_follow_the_emotion_until_moved_and_reset_to_the_current_emotion():
+    _needs_mapping()
+    calm = app.prefill(0.6, -0.6, 0.0, [], *BLANK)
+    angry = app.prefill(-0.8, 0.8, 0.3, [], *BLANK)
+    t = NAMES.index("tempo")
+    assert angry[t] > calm[t] and angry[-1] == ""  # nothing touched: no note
+    for (name, _lab, lo, hi, step), val in zip(app.FADERS, angry[:N]):  # shown at the fader's step
+        assert lo <= val <= hi and abs(round((val - lo) / step) * step + lo - val) < 1e-9, name
+    # the user moves tempo: it is marked, kept when the emotion changes, and said so above Generate
+    touched, upd, note = app.mark_touched("tempo", [])
+    assert touched == ["tempo"] and "your value" in upd["label"] and "tempo" in note
+    values = list(calm[:N])
+    values[t] = 186
+    kept = app.prefill(-0.8, 0.8, 0.3, touched, *values)
+    assert kept[t] == 186 and kept[NAMES.index("brightness")] == angry[NAMES.index("brightness")]
+    assert "tempo" in kept[-1]
+    # ↺ restores the *current* emotion's value (not an earlier one) and the fader follows again
+    upd, touched, note = app.reset_fader("tempo", -0.8, 0.8, 0.3, touched)
+    assert upd["value"] == angry[t] and touched == [] and note == ""
+    assert "your value" not in upd["label"]
+
+
+def test_only_touched_faders_are_used_and_with_the_value_on_screen():
+    values = [None] * N
+    values[NAMES.index("tempo")] = 186.0
+    values[NAMES.index("brightness")] = 0.15
+    values[NAMES.index("mode")] = 0.9  # on screen but never touched: the emotion decides it
+    music, visual = app.fader_overrides(values, ["tempo", "brightness"])
+    assert music == {"tempo": 186.0} and visual == {"brightness": 0.15}
+
+
+def test_length_in_seconds_and_bars_agree():
+    pytest.importorskip("studio.music")
+    assert app.seconds_for(8, 120) == 16.0
+    assert app.bars_for(16, 120) == 8
+    assert app.bars_for(3600, 120) == app.BARS_RANGE[1]  # clipped to the slider
+    with pytest.raises(gr.Error, match="seconds"):
+        app.bars_for(-3, 120)
+
+
+def _generate(what="art", seed=11, randomise=False, size=128, bars=4, values=None, touched=(), **kw):
+    args = dict(temperature=1.0, instrument=next(iter(app.INSTRUMENTS)), key=app.KEYS[0], variations=1)
+    args |= kw
+    outputs, entries = app.generate(
+        0.6,
+        -0.5,
+        0.0,
+        "calm",
+        what,
+        bars,
+        1,
+        1,
+        size,
+        "auto",
+        seed,
+        randomise,
+        args["temperature"],
+        args["instrument"],
+        args["key"],
+        args["variations"],
+        list(touched),
+        *(values or BLANK),
+    )
+    return outputs, entries
 
 
 def test_generate_painting_writes_files_and_readout():
-    audio, midi, roll, painting, circ, readout, seed, sidecar = _generate()
-    assert seed == 11 and "seed used: **11**" in readout
+    (audio, midi, sidecar, roll, painting, circ, readout, seed), entries = _generate()
+    assert seed == 11 and "seed used: **11**" in readout and "image critic reads" in readout
     assert painting.endswith(".png") and os.path.getsize(painting) > 1000
     assert os.path.getsize(circ) > 1000
     meta = json.load(open(sidecar))
     assert meta["seed"] == 11 and meta["emotion"]["valence"] == pytest.approx(0.6)
-    # the same seed gives the same painting
-    again = _generate()[3]
+    assert len(entries) == 1 and entries[0]["painting"] == painting
+    again = _generate()[0][4]  # the same seed gives the same painting
     assert open(painting, "rb").read() == open(again, "rb").read()
 
 
-def test_visual_override_reaches_the_painter():
-    names = [f[0] for f in app.FADERS]
+def test_a_moved_visual_fader_reaches_the_painter():
     values = [None] * N
-    values[names.index("brightness")] = 0.15
-    flags = [n == "brightness" for n in names]
-    sidecar = _generate(flags=values + flags)[-1]
+    values[NAMES.index("brightness")] = 0.15
+    sidecar = _generate(values=values, touched=["brightness"])[0][2]
     assert json.load(open(sidecar))["attributes"]["visual"]["brightness"] == pytest.approx(0.15, abs=1e-3)
 
 
-def test_bad_input_is_a_gradio_error_with_the_api_message():
+def test_bad_input_is_one_clear_gradio_error():
     with pytest.raises(gr.Error, match="bars"):
-        app.generate(0.1, 0.1, 0.0, None, "art", 0, 1, 1, 128, "auto", 1, False, *NO_OVERRIDES)
-    with pytest.raises(gr.Error, match="style"):
-        app.generate(0.1, 0.1, 0.0, None, "art", 4, 1, 1, 128, "cubist-nonsense", 1, False, *NO_OVERRIDES)
+        _generate(bars=0)
+    with pytest.raises(gr.Error, match="size"):
+        _generate(size=5)
+    with pytest.raises(gr.Error, match="instrument"):
+        _generate(instrument="kazoo")
+    with pytest.raises(gr.Error, match="variations"):
+        _generate(variations=9)
     with pytest.raises(gr.Error):
         app.paint_photo(None, 0.1, 0.1, 0.0, None, 128, "auto", 1, False)
     with pytest.raises(gr.Error):
         app.reaim_midi(None, 0.1, 0.1, 0.0, None, 0.5, 1, False)
+    with pytest.raises(gr.Error, match="generate something first"):
+        app.more_like_this(None)
 
 
 def test_paint_photo(tmp_path):
@@ -120,10 +193,7 @@ def test_eight_concurrent_requests_complete_or_fail_cleanly():
 
     def work(i):
         try:
-            if i == 7:  # one bad request among good ones
-                app.generate(0.1, 0.1, 0.0, None, "art", 4, 1, 1, 5, "auto", 1, False, *NO_OVERRIDES)
-            else:
-                results[i] = _generate(seed=100 + i, size=96)
+            results[i] = _generate(seed=100 + i, size=96 if i < 7 else 5)[0]
         except Exception as e:  # noqa: BLE001 - recorded and checked below
             errors[i] = e
 
@@ -135,17 +205,20 @@ def test_eight_concurrent_requests_complete_or_fail_cleanly():
     assert not any(t.is_alive() for t in threads)
     for i in range(7):
         assert errors[i] is None, errors[i]
-        assert results[i][6] == 100 + i and os.path.isfile(results[i][3])
+        assert results[i][7] == 100 + i and os.path.isfile(results[i][4])
     assert isinstance(errors[7], gr.Error) and "size" in str(errors[7])
 
 
-def _fake_compose(emotion, bars=16, seed=None, candidates=4, rounds=3, progress=False, **overrides):
-    """Stands in for the loop (whose trained generator is a checkpoint): a real score, real critic."""
+def _fake_compose(emotion, bars=16, seed=None, candidates=4, rounds=3, progress=False, program=None, **overrides):
+    """Stands in for the loop (whose trained generator is a checkpoint): a real score, real critic,
+    and a history where round 1 is kept although later rounds ran (as in the reported bug)."""
     import symusic
 
     from studio.emotion import Emotion
-    from studio.music.result import MusicResult
+    from studio.music.result import MusicResult, set_program
 
+    for k in ("temperature", "max_seconds", "pipeline"):
+        overrides.pop(k, None)
     s = symusic.Score(480)
     t = symusic.Track("piano", 0, False)
     for i in range(4 * bars):
@@ -153,17 +226,34 @@ def _fake_compose(emotion, bars=16, seed=None, candidates=4, rounds=3, progress=
     s.tracks.append(t)
     s.tempos.append(symusic.Tempo(0, float(overrides.get("tempo", 100.0))))
     reading = studio_judge(s)
-    hist = [
-        {
-            "round": r + 1,
-            "chosen": 0,
-            "candidates": [{"reading": reading.to_dict(), "estimate": [reading.valence, reading.arousal]}],
-        }
-        for r in range(rounds)
-    ]
+    hist = []
+    for r in range(rounds):
+        est = [reading.valence + 0.3 * r, reading.arousal]
+        hist.append(
+            {
+                "round": r + 1,
+                "chosen": 0,
+                "candidates": [{"reading": reading.to_dict(), "estimate": est, "distance": 0.3 + 0.1 * r}],
+                "improved_best": r == 0,
+                "best_distance": 0.3,
+                "why": "round budget spent" if r == rounds - 1 else "re-aiming against the error",
+            }
+        )
     if callable(progress):
         progress(1.0, "done")
-    return MusicResult(s, Emotion.coerce(emotion), dict(overrides), None, seed, bars, "fake-loop", [], reading, hist)
+    notes = [n for n in [set_program(s, program)] if n]
+    requested = studio_attributes(emotion, overrides)
+    return MusicResult(s, Emotion.coerce(emotion), requested, None, seed, bars, "fake-loop", notes, reading, hist)
+
+
+def studio_attributes(emotion, overrides):
+    """What the loop would ask the generator for: the mapping's targets with the overrides in."""
+    try:
+        import studio
+
+        return studio.attributes_for(emotion, music=overrides).music
+    except ImportError:
+        return dict(overrides)
 
 
 def studio_judge(score):
@@ -172,27 +262,62 @@ def studio_judge(score):
     return studio.judge(score)
 
 
-def test_generate_music_and_painting_with_a_stand_in_loop(monkeypatch):
+@pytest.fixture
+def stand_in_loop(monkeypatch):
     pytest.importorskip("studio.music.result")
     import studio.loop
 
     monkeypatch.setattr(studio.loop, "compose", _fake_compose)
-    names = [f[0] for f in app.FADERS]
+
+
+def test_music_moved_fader_key_instrument_and_kept_round(stand_in_loop):
     values = [None] * N
-    values[names.index("tempo")] = 132
-    flags = [n == "tempo" for n in names]
-    audio, midi, roll, painting, circ, readout, seed, sidecar = app.generate(
-        0.6, 0.6, 0.0, "excited", "both", 2, 1, 2, 96, "auto", 3, False, *values, *flags
+    values[NAMES.index("tempo")] = 132
+    (audio, midi, sidecar, roll, painting, circ, readout, seed), _ = _generate(
+        what="both", bars=2, seed=3, values=values, touched=["tempo"], instrument="flute", key="D"
     )
     assert audio.endswith("music.wav") and midi.endswith("music.mid") and roll.endswith("music.png")
     assert painting.endswith("painting.png") and os.path.getsize(circ) > 1000
-    assert "Music critic" in readout and "2 round(s)" in readout and "Image critic" in readout
     meta = json.load(open(sidecar))
-    assert meta["attributes"]["music_requested"]["tempo"] == 132.0  # the override reached the loop
-    assert {"music.mid", "music.wav", "painting.png", "create.json"} <= set(meta["files"])
+    assert meta["attributes"]["music_requested"]["tempo"] == 132.0  # the moved fader is the value used
+    assert meta["attributes"]["music_requested"]["key"] == 2  # D
+    assert meta["settings"]["program"] == app.INSTRUMENTS["flute"]
+    import symusic
+
+    assert {t.program for t in symusic.Score(midi).tracks} == {73}
+    # one distance everywhere (the loop's), and the kept round is named
+    assert "distance **0.30**" in readout and "round 1 of 1" in readout
+    assert "music critic reads" in readout and "image critic reads" in readout
 
 
-def test_reaim_an_uploaded_midi(tmp_path):
+def test_kept_round_is_marked_on_the_plot_and_in_the_readout(stand_in_loop):
+    from studio.api import create
+
+    r = create((0.6, -0.5), bars=2, seed=1, rounds=3, candidates=1, what="both", size=96)
+    text, circ = app.readout(r.emotion, r)
+    assert "round 1 of 3" in text and "stopped: round budget spent" in text and "distance **0.30**" in text
+    import numpy as np
+    from PIL import Image
+
+    im = np.asarray(Image.open(circ).convert("RGB")).astype(int)
+    assert (np.abs(im - np.array([0x1B, 0x8A, 0x3A])).sum(-1) < 40).sum() > 50  # the green "kept" ring
+    assert (np.abs(im - np.array([0xD0, 0x8C, 0x2C])).sum(-1) < 40).sum() > 30  # the image critic's reading
+
+
+def test_variations_and_more_like_this(stand_in_loop):
+    _needs_mapping()
+    (_a, _m, sidecar, *_rest, seed), entries = _generate(what="music", bars=2, seed=40, variations=3)
+    assert [e["seed"] for e in entries] == [40, 41, 42]
+    assert len({e["sidecar"] for e in entries}) == 3 and all(os.path.isfile(e["audio"]) for e in entries)
+    out = app.more_like_this(entries[1])
+    values, touched, note, new_seed, randomise = out[:N], out[N], out[N + 1], out[N + 2], out[N + 3]
+    meta = json.load(open(entries[1]["sidecar"]))
+    assert new_seed == 42 and randomise is False and "tempo" in touched and "tempo" in note
+    shown = values[NAMES.index("tempo")]["value"]
+    assert shown == round(meta["attributes"]["music_requested"]["tempo"])
+
+
+def test_reaim_shows_before_and_after_readings_and_the_original(tmp_path):
     pytest.importorskip("studio.music.transform")
     from studio.paths import checkpoint
 
@@ -200,9 +325,13 @@ def test_reaim_an_uploaded_midi(tmp_path):
         pytest.skip("the re-aiming model (checkpoints/music-vqvae) is not present")
     midi = tmp_path / "in.mid"
     _fake_compose("calm", bars=4, seed=1, rounds=1).score.dump_midi(str(midi))
-    audio, mid, roll, text = app.reaim_midi(str(midi), -0.7, 0.7, 0.2, "furious", 0.8, 4, False)
-    assert mid.endswith(".mid") and os.path.getsize(mid) > 50
-    assert "seed used: **4**" in text
+    orig, audio, mid, roll, sidecar, text = app.reaim_midi(str(midi), -0.7, 0.7, 0.2, "furious", 0.8, 4, False)
+    assert mid.endswith(".mid") and os.path.getsize(mid) > 50 and os.path.getsize(orig) > 1000
+    assert "seed used: **4**" in text and "*furious*" in text
+    assert "before (your MIDI)" in text and "after (re-aimed)" in text and "What changed" in text
+    meta = json.load(open(sidecar))
+    assert meta["reading_before"] is not None and meta["reading"] is not None
+    assert f"{meta['reading']['valence']:+.2f}" in text and f"{meta['reading_before']['valence']:+.2f}" in text
     with pytest.raises(gr.Error):
         bad = tmp_path / "bad.mid"
         bad.write_bytes(b"not a midi file")

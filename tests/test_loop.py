@@ -215,3 +215,43 @@ def test_default_is_one_open_loop_candidate(fakes):
     pipe = FakePipeline()
     res = loop.compose((0.5, 0.5), bars=2, seed=1, progress=False, pipeline=pipe, critic=fake_critic)
     assert len(res.rounds) == 1 and pipe.calls == [{"seed": res.rounds[0]["seed"], "num_pieces": 1, "bars": 2}]
+
+
+def test_program_and_temperature_reach_the_piece(fakes):
+    """The instrument choice rewrites the kept piece's tracks (drums kept), whatever the generator;
+    the temperature reaches the generator only when asked for."""
+    seen = []
+
+    class Recording(FakePipeline):
+        def __call__(self, **kw):
+            seen.append(kw.get("temperature"))
+            pieces = super().__call__(**kw)
+            for p in pieces:  # a drum track rides along: it must stay a drum track
+                p.score.tracks.append(symusic.Track(program=0, is_drum=True))
+                p.score.tracks[-1].notes.append(symusic.Note(0, 120, 36, 90))
+            return pieces
+
+    res = run(pipeline=Recording(), rounds=1, program=40, temperature=0.7)
+    assert seen == [0.7]
+    assert [t.program for t in res.score.tracks if not t.is_drum] == [40]
+    assert [t.program for t in res.score.tracks if t.is_drum] == [0]
+    assert any("program 40" in n for n in res.notes)
+    plain = run(pipeline=Recording(), rounds=1)
+    assert seen[-1] is None and plain.score.tracks[0].program == 0
+    with pytest.raises(ValueError, match="program"):
+        run(program=128)
+
+
+def test_program_reaches_an_arc_too(monkeypatch):
+    import studio.arc
+
+    def fake_arc(emotion, bars, seed, candidates, progress, pipeline, critic, temperature=None, **kw):
+        s = symusic.Score(480)
+        s.tracks.append(symusic.Track("Melody", 0, False))
+        return type("R", (), {"score": s, "notes": []})()
+
+    monkeypatch.setattr(studio.arc, "compose_arc", fake_arc)
+    r = loop.compose(emotion="calm -> furious", bars=8, seed=1, program=40)
+    assert r.score.tracks[0].program == 40 and "program 40" in r.notes[0]
+    with pytest.raises(ValueError, match="program"):
+        loop.compose(emotion="calm -> furious", bars=8, seed=1, program=-1)

@@ -203,3 +203,16 @@ def test_emopia_test_clip_keeps_top_voice():
     assert len(mel_on) > 20 and nearest.max() < 0.01  # every melody onset is a source onset
     gap = lambda x: abs(x - out.attributes_requested["tempo"])  # noqa: E731
     assert gap(out.attributes_measured.tempo) < gap(out.extra["source_attributes"]["tempo"])
+
+
+def test_result_carries_the_critic_reading_before_and_after(midi, tmp_path):
+    """The re-aim tab shows both readings, so the API has to make them: the source's and the result's."""
+    from studio.critics.music import judge_music
+
+    out = transform(midi, emotion="furious", seed=2, model=tiny_model())
+    assert out.reading_before is not None and out.reading is not None
+    assert out.reading_before.valence == pytest.approx(judge_music(str(midi)).valence)
+    assert out.reading.valence == pytest.approx(judge_music(out.score).valence)
+    meta = __import__("json").loads(open(out.save(tmp_path, audio=False)["json"]).read())
+    assert meta["reading_before"]["valence"] == pytest.approx(out.reading_before.valence, abs=1e-3)
+    assert meta["reading"]["arousal"] == pytest.approx(out.reading.arousal, abs=1e-3)

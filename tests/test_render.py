@@ -183,3 +183,50 @@ def test_no_partial_file_is_ever_visible_and_kill_9_leaves_nothing(tmp_path):
         seen |= {x.name for x in d.iterdir()}
         expected = mids | ({"warm.wav", "long.wav"} if kill_after is None else {"warm.wav"})
         assert seen <= mids | {"warm.wav", "long.wav"} and {x.name for x in d.iterdir()} == expected, seen
+
+
+def test_soundfont_order_prefers_musescore_general_and_keeps_fallbacks(monkeypatch, tmp_path):
+    """The MuseScore General bank is the default where installed; the others remain fallbacks."""
+    import studio.render as render
+
+    monkeypatch.delenv("STUDIO_SOUNDFONT", raising=False)
+    assert render.SOUNDFONTS[0].endswith("MuseScore_General.sf3")
+    assert any(p.endswith("FluidR3_GM.sf2") for p in render.SOUNDFONTS[1:])
+    first, second = tmp_path / "a.sf3", tmp_path / "b.sf2"
+    second.write_bytes(b"x")
+    monkeypatch.setattr(render, "SOUNDFONTS", (str(first), str(second)))
+    assert render.find_soundfont() == second  # the first is not installed: fall back
+    first.write_bytes(b"x")
+    assert render.find_soundfont() == first
+    monkeypatch.setenv("STUDIO_SOUNDFONT", str(second))
+    assert render.find_soundfont() == second  # the user's choice wins
+
+
+@pytest.mark.skipif(
+    not __import__("os").path.isfile("/usr/share/sounds/sf3/MuseScore_General.sf3"),
+    reason="musescore-general-soundfont not installed",
+)
+def test_the_sf3_default_renders_the_program_asked():
+    """FluidSynth reads the Vorbis-compressed bank; a flute and a piano sound different."""
+    sf = "/usr/share/sounds/sf3/MuseScore_General.sf3"
+    piano = render_audio(small_score(1.0), sample_rate=SR, soundfont=sf)
+    flute_score = small_score(1.0)
+    flute_score.tracks[0].program = 73
+    flute = render_audio(flute_score, sample_rate=SR, soundfont=sf)
+    assert np.sqrt(np.mean(piano**2)) > 0.03 and np.sqrt(np.mean(flute**2)) > 0.03
+    n = min(len(piano), len(flute))
+    assert np.abs(piano[:n] - flute[:n]).mean() > 0.01
+
+
+def test_circumplex_marks_the_kept_round_and_extra_readings(tmp_path):
+    from PIL import Image
+
+    def count(path, rgb):
+        im = np.asarray(Image.open(path).convert("RGB")).astype(int)
+        return int((np.abs(im - np.array(rgb)).sum(-1) < 40).sum())
+
+    pts = [(0.1, 0.5), (0.4, 0.1), (-0.3, 0.2)]
+    plain = circumplex_png("tender", pts, tmp_path / "plain.png")
+    kept = circumplex_png("tender", pts, tmp_path / "kept.png", kept=1, marks={"image critic": (0.5, -0.5)})
+    assert count(kept, (0x1B, 0x8A, 0x3A)) > 50 and count(plain, (0x1B, 0x8A, 0x3A)) == 0  # the green ring
+    assert count(kept, (0xD0, 0x8C, 0x2C)) > 30 and count(plain, (0xD0, 0x8C, 0x2C)) == 0  # the orange square

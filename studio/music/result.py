@@ -27,6 +27,35 @@ def _plain(x: Any) -> Any:
     return x
 
 
+def check_program(program: Any) -> int | None:
+    """``program`` as a General MIDI program number (0-127), or None for "as generated"."""
+    if program is None:
+        return None
+    if isinstance(program, bool) or not isinstance(program, int) or not 0 <= program <= 127:
+        raise ValueError(f"program must be a General MIDI program number in [0, 127] or None, got {program!r}")
+    return program
+
+
+def set_program(score: Any, program: int | None) -> str | None:
+    """Play every pitched track of ``score`` (a ``symusic.Score``) on GM ``program``; drums are kept.
+
+    Generator-agnostic: it rewrites the finished score, so any generator's piece is heard on the
+    instrument asked for. ``None`` leaves the piece as generated.
+
+    Returns:
+        a note for the result's ``notes`` (None when nothing was asked).
+
+    Raises:
+        ValueError: ``program`` is not an integer in [0, 127].
+    """
+    if check_program(program) is None:
+        return None
+    tracks = [t for t in score.tracks if not t.is_drum]
+    for t in tracks:
+        t.program = program
+    return f"{len(tracks)} pitched track(s) set to General MIDI program {program}"
+
+
 @dataclass
 class MusicResult:
     """A piece of music and its record.
@@ -43,6 +72,8 @@ class MusicResult:
         reading: critic ``Reading`` or None.
         rounds: loop history (``studio.compose``), empty for one-shot generation.
         extra: anything else worth recording (sampling settings, timings).
+        reading_before: for a re-aimed piece (``studio.transform``), the critic's reading of the
+            source, so the change can be shown beside ``reading``; None otherwise.
         lead_sheet: the lead sheet the piece was arranged from (key, form, phrases, chords, melody), or
             None; ``save`` writes it as MusicXML and its chords into the sidecar.
     """
@@ -58,6 +89,7 @@ class MusicResult:
     reading: Any = None
     rounds: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    reading_before: Any = None
     lead_sheet: dict | None = None
 
     def midi_bytes(self) -> bytes:
@@ -82,6 +114,7 @@ class MusicResult:
             "reading": _plain(self.reading),
             "rounds": _plain(self.rounds),
             **({"extra": _plain(self.extra)} if self.extra else {}),
+            **({"reading_before": _plain(self.reading_before)} if self.reading_before is not None else {}),
             **({"lead_sheet": {k: v for k, v in self.lead_sheet.items() if k != "melody"}} if self.lead_sheet else {}),
         }
 

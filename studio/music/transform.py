@@ -168,7 +168,8 @@ def transform(
 
     Returns:
         ``MusicResult`` with the re-aimed ``score`` (melody + accompaniment tracks), the attribute
-        targets used, the attributes measured on the output, and notes on what was changed.
+        targets used, the attributes measured on the output, notes on what was changed, and the
+        music critic's ``reading`` of the result beside ``reading_before`` (of the source).
 
     Raises:
         ValueError: unreadable/empty/drum-only/huge MIDI, or ``strength`` outside [0, 1].
@@ -291,7 +292,7 @@ def transform(
     bpm = f"tempo {src.tempo:.0f} -> {want['tempo']:.0f} BPM" if s > 0 and src.tempo and want["tempo"] else "tempo kept"
     log.append(f"{bpm}; {len(accomp.notes)} accompaniment notes {how}")
 
-    return _make_result(
+    out = _make_result(
         score=result,
         emotion=emo,
         requested={k: (None if v is None else round(float(v), 4)) for k, v in want.items()},
@@ -308,6 +309,19 @@ def transform(
             "emotion_targets": tgt.to_dict(),
         },
     )
+    out.reading_before, out.reading = _judge(score, out.notes), _judge(result, out.notes)
+    return out
+
+
+def _judge(score, notes: list[str]):
+    """The music critic's reading of ``score``; a critic failure is a note, not a failed transform."""
+    try:
+        from studio.critics.music import judge_music
+
+        return judge_music(score)
+    except Exception as e:  # the re-aimed piece is the product; the reading explains it
+        notes.append(f"no critic reading: {type(e).__name__}: {e}")
+        return None
 
 
 def _make_result(score, emotion, requested, measured, seed, bars, notes, extra):
