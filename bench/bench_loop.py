@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from studio.emotion import Emotion  # noqa: E402
 from studio.io import write_json_atomic  # noqa: E402
+from studio.music.musicality import groove_consistency, pitch_class_entropy  # noqa: E402
 from studio.paths import PROJECT_ROOT  # noqa: E402
 
 GRID = [
@@ -41,31 +42,6 @@ GRID = [
 ]
 QUICK = GRID[1::3]  # one per quadrant
 GAIN_BAR = 0.05
-
-
-def pitch_class_entropy(score) -> float:
-    """Entropy (bits) of the pitch-class histogram (note counts), as in bench_music_gen."""
-    p = np.concatenate([t.notes.numpy()["pitch"] % 12 for t in score.tracks if len(t.notes)] or [np.zeros(0, int)])
-    if len(p) == 0:
-        return float("nan")
-    h = np.bincount(p, minlength=12) / len(p)
-    h = h[h > 0]
-    return float(-(h * np.log2(h)).sum())
-
-
-def groove_consistency(score) -> float:
-    """1 - mean Hamming distance of consecutive bars' 16th onset patterns (Wu & Yang 2020)."""
-    s = score if str(score.ttype).lower() == "tick" else score.to("tick")
-    tpq = s.ticks_per_quarter
-    t = np.concatenate([tr.notes.numpy()["time"] for tr in s.tracks if len(tr.notes)] or [np.zeros(0, int)])
-    if len(t) == 0:
-        return float("nan")
-    n_bars = int(t.max() // (4 * tpq)) + 1
-    if n_bars < 2:
-        return float("nan")
-    grid = np.zeros((n_bars, 16), bool)
-    grid[t // (4 * tpq), (t % (4 * tpq)) * 4 // tpq] = True
-    return float(1 - (grid[1:] ^ grid[:-1]).mean())
 
 
 def read(judge, quality, score, target) -> dict:

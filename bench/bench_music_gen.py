@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from studio.attributes.music import ATTRIBUTES, extract_attributes  # noqa: E402
 from studio.io import write_json_atomic  # noqa: E402
 from studio.music.conditions import CONTINUOUS  # noqa: E402
+from studio.music.musicality import groove_consistency, pitch_class_entropy  # noqa: E402
 from studio.music.pipeline import (  # noqa: E402
     DEFAULT_DENSITY_GAIN,
     DEFAULT_GUIDANCE,
@@ -35,30 +36,6 @@ from studio.music.pipeline import (  # noqa: E402
 )
 
 CONT = [a for a in CONTINUOUS if a != "tempo"]
-
-
-def pitch_class_entropy(score) -> float:
-    p = np.array([n.pitch % 12 for t in score.tracks for n in t.notes])
-    if len(p) == 0:
-        return float("nan")
-    h = np.bincount(p, minlength=12) / len(p)
-    h = h[h > 0]
-    return float(-(h * np.log2(h)).sum())
-
-
-def groove_consistency(score) -> float:
-    """1 - mean Hamming distance between consecutive bars' 16th-note onset patterns (Wu & Yang 2020)."""
-    tpq = score.ticks_per_quarter
-    notes = [n for t in score.tracks for n in t.notes]
-    if not notes:
-        return float("nan")
-    n_bars = max(n.time for n in notes) // (4 * tpq) + 1
-    grid = np.zeros((n_bars, 16), dtype=bool)
-    for n in notes:
-        grid[n.time // (4 * tpq), (n.time % (4 * tpq)) * 4 // tpq] = True
-    if n_bars < 2:
-        return float("nan")
-    return float(1 - (grid[1:] ^ grid[:-1]).mean())
 
 
 def reference_stats(limit: int = 60) -> dict | None:

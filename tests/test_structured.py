@@ -12,7 +12,7 @@ import symusic
 from studio.arc import is_arc, parse_arc, phrase_emotions
 from studio.attributes.music import extract_attributes
 from studio.emotion import Emotion
-from studio.music.musicality import FEATURES, features, grid_notes
+from studio.music.musicality import FEATURES, features, grid_notes, groove_consistency, pitch_class_entropy
 from studio.music.oneshot import default_pipeline, generate, generator_kind
 from studio.music.structured import LeadSheetPipeline, LeadSheetTables
 from studio.music.structured.fit import fit, parse_chord, parse_key
@@ -236,5 +236,7 @@ def test_features_read_steps_repetition_and_rests():
         tr.notes.append(symusic.Note(int(o) * TPQ // 4, int(d) * TPQ // 4, int(p), 80))
     s.tracks.append(tr)
     assert np.array_equal(grid_notes(s), g)
+    assert pitch_class_entropy(s) == pytest.approx(2.0)  # four pitch classes, equally often
+    assert groove_consistency(s) == 1.0  # the same onsets every bar
     with pytest.raises(ValueError, match="no notes"):
         features(np.zeros((0, 3), dtype=int))

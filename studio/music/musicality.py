@@ -129,6 +129,27 @@ def features(g: np.ndarray) -> dict[str, float]:
     return out
 
 
+def pitch_class_entropy(score) -> float:
+    """Entropy (bits) of a ``symusic.Score``'s pitch-class histogram (note counts); nan when empty."""
+    p = np.concatenate([t.notes.numpy()["pitch"] % 12 for t in score.tracks if len(t.notes)] or [np.zeros(0, int)])
+    return _entropy(np.bincount(p, minlength=12).astype(float)) if len(p) else float("nan")
+
+
+def groove_consistency(score) -> float:
+    """1 - mean Hamming distance of consecutive bars' 16th onset patterns (Wu & Yang 2020); nan under 2 bars."""
+    s = score if str(score.ttype).lower() == "tick" else score.to("tick")
+    tpq = s.ticks_per_quarter
+    t = np.concatenate([tr.notes.numpy()["time"] for tr in s.tracks if len(tr.notes)] or [np.zeros(0, int)])
+    if len(t) == 0:
+        return float("nan")
+    n_bars = int(t.max() // (4 * tpq)) + 1
+    if n_bars < 2:
+        return float("nan")
+    grid = np.zeros((n_bars, 16), bool)
+    grid[t // (4 * tpq), (t % (4 * tpq)) * 4 // tpq] = True
+    return float(1 - (grid[1:] ^ grid[:-1]).mean())
+
+
 def feature_matrix(pieces: list[np.ndarray]) -> np.ndarray:
     """``[pieces, len(FEATURES)]`` for gridded pieces."""
     return np.array([[features(g)[k] for k in FEATURES] for g in pieces], dtype=float)
