@@ -273,18 +273,26 @@ def on_pick_arc(arc_on: bool, points, evt: gr.SelectData):
     """A click in arc mode sets the start, the next the end (a third starts again); the emotion
     controls follow the clicked point. Out of arc mode it is :func:`on_pick`."""
     v, a, d, img, label, word = on_pick(evt)
+    arc_img, points, note = arc_click(arc_on, points, v, a)
+    return v, a, d, img if arc_img is None else arc_img, label, word, points, note
+
+
+def arc_click(arc_on: bool, points, valence: float, arousal: float):
+    """After a click: in arc mode the clicked point becomes the start (first or third click) or the
+    end (second), and the picker is redrawn with both; out of arc mode nothing changes (image None)."""
     if not arc_on:
-        return v, a, d, img, label, word, [], ""
+        return None, None, ""
     points = [list(p) for p in points or []]
-    points = [[v, a]] if len(points) != 1 else [*points, [v, a]]
-    return v, a, d, draw_arc(points), label, word, points, arc_note(points)
+    points = [[valence, arousal]] if len(points) != 1 else [*points, [valence, arousal]]
+    return draw_arc(points), points, arc_note(points)
 
 
 def on_arc_toggle(arc_on: bool, valence: float, arousal: float):
-    """Entering arc mode clears any earlier arc; leaving it returns to the one-emotion picker."""
+    """Entering arc mode clears any earlier arc; leaving it returns to the one-emotion picker.
+    The arc state is ``None`` out of arc mode, else the points clicked so far."""
     if arc_on:
         return [], draw_arc([]), arc_note([])
-    return [], draw_picker(valence, arousal), ""
+    return None, draw_picker(valence, arousal), ""
 
 
 def arc_arg(points) -> str:
@@ -826,7 +834,7 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
         touched = gr.State([])
         history = gr.State([])
         shown = gr.State(None)
-        arc_pts = gr.State([])
+        arc_pts = gr.State(None)  # None: one emotion; a list: arc mode, the points clicked so far
         with gr.Row(elem_id="examples"):
             example_btns = [gr.Button(ex[0], size="sm", min_width=120) for ex in EXAMPLES]
         with gr.Row():
@@ -1011,17 +1019,19 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
         refill = dict(fn=prefill, inputs=[*vad, touched, *fader_list], outputs=[*fader_list, kept_md], queue=False)
         length = dict(fn=seconds_for, inputs=[bars, sliders["tempo"]], outputs=seconds, queue=False)
 
-        def chain(ev, one_emotion=True):
-            # a word, text, example or fine-tune slider is one emotion again: it leaves arc mode
-            ev = ev.then(lambda: False, None, arc_on, queue=False) if one_emotion else ev
+        def chain(ev):
             ev.then(**refresh).then(**refill).then(**length)
 
         quiet = dict(show_progress="hidden")  # a bad word or text is one message, not badges over the picker
+
+        def arc_step(arc_mode, points, v, a):  # the picker's own select stays as for one emotion
+            img, points, note = arc_click(arc_mode, points, v, a)
+            return gr.update() if img is None else img, points, note
+
         chain(
-            picker.select(
-                on_pick_arc, [arc_on, arc_pts], [*vad, picker, label, word, arc_pts, arc_md], queue=False, **quiet
-            ),
-            one_emotion=False,
+            picker.select(on_pick, None, [*vad, picker, label, word], queue=False, **quiet).then(
+                arc_step, [arc_on, arc_pts, valence, arousal], [picker, arc_pts, arc_md], queue=False
+            )
         )
         arc_on.change(on_arc_toggle, [arc_on, valence, arousal], [arc_pts, picker, arc_md], queue=False)
         chain(word.input(on_word, word, [*vad, picker, label, word], queue=False, **quiet))
@@ -1057,8 +1067,8 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
         bars.input(**length)
         seconds.input(bars_for, [seconds, sliders["tempo"]], bars, queue=False)
 
-        def run_generate(hist, arc_mode, arc_points, *args, progress=gr.Progress()):
-            outputs, entries = generate(*args, arc=arc_points if arc_mode else None, progress=progress)
+        def run_generate(hist, arc_points, *args, progress=gr.Progress()):
+            outputs, entries = generate(*args, arc=arc_points, progress=progress)
             hist = list(hist or [])
             for e in entries:
                 e["n"] = len(hist) + 1
@@ -1087,8 +1097,7 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
             fn=run_generate,
             inputs=[
                 history,
-                arc_on,
-                arc_pts,
+                arc_pts,  # a State, like history: the API's positional inputs are unchanged
                 *vad,
                 label,
                 what,

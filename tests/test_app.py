@@ -370,5 +370,5 @@ def test_arc_mode_two_clicks_then_generate_composes_the_arc(tmp_path):
     assert os.path.isfile(audio) and os.path.isfile(painting) and entries[0]["emotion"].startswith("arc ")
     # a third click starts a new arc; leaving arc mode is one emotion again
     assert len(app.on_pick_arc(True, pts, _sel(10, 10))[6]) == 1
-    assert app.on_pick_arc(False, pts, _sel(10, 10))[6:] == ([], "")
-    assert app.on_arc_toggle(False, 0.1, 0.2)[0] == [] and app.on_arc_toggle(False, 0.1, 0.2)[2] == ""
+    assert app.on_pick_arc(False, pts, _sel(10, 10))[6:] == (None, "")
+    assert app.on_arc_toggle(False, 0.1, 0.2)[0] is None and app.on_arc_toggle(False, 0.1, 0.2)[2] == ""
