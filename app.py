@@ -110,6 +110,7 @@ def _user_error(err: BaseException | str) -> gr.Error:
 
 
 MAX_VARIATIONS = 4
+ARC_MIN_BARS = 8  # an arc moves phrase by phrase (studio.arc.PHRASE_BARS bars each): two phrases at least
 BARS_RANGE = (2, 32)
 HELP_MD = """
 **Valence / arousal / dominance (V, A, D)**, each from -1 to +1: valence is unpleasant → pleasant,
@@ -210,6 +211,43 @@ def draw_picker(valence: float, arousal: float) -> Image.Image:
     return img
 
 
+def draw_arc(points) -> Image.Image:
+    """The circumplex with an arc: the start (green), the end (red) and an arrow from one to the other."""
+    img = _picker_base().copy()
+    d = ImageDraw.Draw(img)
+    pts = [_to_px(float(v), float(a)) for v, a in (points or [])[:2]]
+    if len(pts) == 2:
+        (x0, y0), (x1, y1) = pts
+        d.line([x0, y0, x1, y1], fill=(192, 40, 40), width=3)
+        n = max(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5, 1e-6)
+        ux, uy = (x1 - x0) / n, (y1 - y0) / n
+        bx, by = x1 - 14 * ux, y1 - 14 * uy  # the arrow head stops at the end marker's ring
+        d.polygon(
+            [(bx, by), (bx - 14 * ux - 7 * uy, by - 14 * uy + 7 * ux), (bx - 14 * ux + 7 * uy, by - 14 * uy - 7 * ux)],
+            fill=(192, 40, 40),
+        )
+    for i, (x, y) in enumerate(pts):
+        colour = (27, 138, 58) if i == 0 else (192, 40, 40)
+        d.ellipse([x - 11, y - 11, x + 11, y + 11], outline=colour, width=3)
+        d.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
+    return img
+
+
+def arc_note(points) -> str:
+    """The line under the picker in arc mode: what the clicks have set and what comes next."""
+    pts = list(points or [])
+    fmt = lambda p: f"V {p[0]:+.2f} A {p[1]:+.2f} ({_near_word(*p)})"  # noqa: E731
+    if not pts:
+        return "**Arc**: click the circle where the piece **starts**."
+    if len(pts) == 1:
+        return f"**Arc** from {fmt(pts[0])}: now click where it **ends**."
+    return (
+        f"**Arc** from {fmt(pts[0])} → to {fmt(pts[1])}. Generate composes it phrase by phrase "
+        f"({ARC_MIN_BARS} bars or more recommended); the painting is made for the end point. "
+        "A third click starts a new arc."
+    )
+
+
 # --- handlers (plain functions; tested directly) ---------------------------------------------------
 def _emotion(valence: float, arousal: float, dominance: float, label: str | None = None) -> Emotion:
     try:
@@ -229,6 +267,40 @@ def on_pick(evt: gr.SelectData):
     x, y = evt.index[:2]
     v, a = px_to_va(x, y)
     return v, a, Emotion.coerce((v, a)).dominance, draw_picker(v, a), "", _near_word(v, a)
+
+
+def on_pick_arc(arc_on: bool, points, evt: gr.SelectData):
+    """A click in arc mode sets the start, the next the end (a third starts again); the emotion
+    controls follow the clicked point. Out of arc mode it is :func:`on_pick`."""
+    v, a, d, img, label, word = on_pick(evt)
+    arc_img, points, note = arc_click(arc_on, points, v, a)
+    return v, a, d, img if arc_img is None else arc_img, label, word, points, note
+
+
+def arc_click(arc_on: bool, points, valence: float, arousal: float):
+    """After a click: in arc mode the clicked point becomes the start (first or third click) or the
+    end (second), and the picker is redrawn with both; out of arc mode nothing changes (image None)."""
+    if not arc_on:
+        return None, None, ""
+    points = [list(p) for p in points or []]
+    points = [[valence, arousal]] if len(points) != 1 else [*points, [valence, arousal]]
+    return draw_arc(points), points, arc_note(points)
+
+
+def on_arc_toggle(arc_on: bool, valence: float, arousal: float):
+    """Entering arc mode clears any earlier arc; leaving it returns to the one-emotion picker.
+    The arc state is ``None`` out of arc mode, else the points clicked so far."""
+    if arc_on:
+        return [], draw_arc([]), arc_note([])
+    return None, draw_picker(valence, arousal), ""
+
+
+def arc_arg(points) -> str:
+    """The two clicked points as ``studio.create``'s arc string, ``"v,a -> v,a"``."""
+    pts = list(points or [])
+    if len(pts) != 2:
+        raise _user_error("arc mode: click the circle twice (start, then end) before Generate")
+    return " -> ".join(f"{float(v):.3f},{float(a):.3f}" for v, a in pts)
 
 
 def on_va(valence: float, arousal: float):
@@ -384,7 +456,11 @@ def _point(cand: dict):
 
 
 def music_distance(target: Emotion, music) -> float | None:
-    """The one distance shown for a piece: the loop's (the number it chose by), else the critic's."""
+    """The one distance shown for a piece: the loop's (the number it chose by), for an arc the mean
+    phrase distance (the number the arc chose by), else the critic's."""
+    arc = (getattr(music, "extra", None) or {}).get("arc")
+    if arc and arc.get("mean_phrase_distance") is not None:
+        return float(arc["mean_phrase_distance"])
     rounds = getattr(music, "rounds", None) or []
     if rounds and rounds[-1].get("best_distance") is not None:
         return float(rounds[-1]["best_distance"])
@@ -403,6 +479,31 @@ def _reading_line(name: str, r, distance: float | None) -> str:
     )
     warning = (r.details or {}).get("warning")
     return line + (f"  \n⚠️ {warning}" if warning else "")
+
+
+def arc_table(arc: dict) -> str:
+    """Markdown: per phrase its bars, the target and the reading of its measured attributes."""
+    rows = []
+    for p in arc.get("phrases", []):
+        t, va = p["target"], p.get("attribute_va")
+        if va is None:
+            got, dist = "– | –", "–"  # a silent phrase has no attributes to read
+        else:
+            got = f"{va[0]:+.2f} | {va[1]:+.2f}"
+            dist = f"{((va[0] - t['valence']) ** 2 + (va[1] - t['arousal']) ** 2) ** 0.5:.2f}"
+        rows.append(f"| {p['bars'][0]}-{p['bars'][1]} | {t['valence']:+.2f} | {t['arousal']:+.2f} | {got} | {dist} |")
+    return "\n".join(
+        [
+            "",
+            "",
+            "**Arc, phrase by phrase** (reading = where the phrase's measured attributes point)",
+            "",
+            "| bars | target V | target A | reading V | reading A | distance |",
+            "|---|---|---|---|---|---|",
+            *rows,
+            "",
+        ]
+    )
 
 
 def readout(target: Emotion, result) -> tuple[str, str]:
@@ -429,6 +530,17 @@ def readout(target: Emotion, result) -> tuple[str, str]:
                 + (f"; stopped: {why}" if why else "")
                 + " · distance = the loop's estimate (critic + measured attributes)"
             )
+        elif arc := (music.extra or {}).get("arc"):
+            lines.append(
+                f"arc over {len(arc['phrases'])} phrases · distance = mean over the phrases of "
+                "(phrase reading to its target)" + arc_table(arc)
+            )
+            per_round = [
+                {"valence": p["attribute_va"][0], "arousal": p["attribute_va"][1]}
+                for p in arc["phrases"]
+                if p.get("attribute_va")
+            ]
+            kept = None
         elif music.reading is not None:
             per_round, kept = [music.reading], 0
         if program_note := next((n for n in music.notes if "General MIDI program" in n), None):
@@ -440,7 +552,7 @@ def readout(target: Emotion, result) -> tuple[str, str]:
             marks["image critic (painting)"] = r
     lines.append(f"seed used: **{result.seed}**")
     path = out_root() / f"circumplex-{uuid.uuid4().hex[:10]}.png"
-    title = f"target {target}"
+    title = f"arc end, the painting's target: {target}" if result.arc else f"target {target}"
     if music is not None and kept is not None and music_distance(target, music) is not None:
         title += f"\nkept: round {kept + 1}, distance {music_distance(target, music):.2f}"
     with _DRAW_LOCK:
@@ -450,7 +562,7 @@ def readout(target: Emotion, result) -> tuple[str, str]:
             path,
             title=title,
             candidates=cands or None,
-            path_label="music: loop estimate per round",
+            path_label="music: phrase readings (arc)" if result.arc else "music: loop estimate per round",
             kept=kept if per_round else None,
             marks=marks,
         )
@@ -495,9 +607,13 @@ def generate(
     variations,
     touched,
     *values,
+    arc=None,
     progress=gr.Progress(),
 ):
     """Generate music and/or a painting (``variations`` pieces, seeds seed, seed+1, ...).
+
+    ``arc``: the two points clicked in arc mode (``[[v, a], [v, a]]``), or ``None`` for one emotion;
+    an arc is composed phrase by phrase and the painting made for its end point (``studio.create``).
 
     Returns:
         ``(outputs, entries)``: the shown result's audio, MIDI, sidecar, piano roll, painting,
@@ -506,6 +622,10 @@ def generate(
     from studio.seeding import resolve_seed
 
     target = _emotion(valence, arousal, dominance, label)
+    asked = target
+    if arc is not None:
+        asked = arc_arg(arc)
+        target = _emotion(*arc[1], Emotion.coerce(tuple(arc[1])).dominance)
     music_ov, visual_ov = fader_overrides(values, touched)
     if key not in (None, "", KEYS[0]):
         if key not in KEYS:
@@ -528,7 +648,7 @@ def generate(
         part = f"variation {i + 1}/{n}: " if n > 1 else ""
         try:
             result = studio.create(
-                emotion=target,
+                emotion=asked,
                 bars=int(bars),
                 seed=base + i,
                 size=int(size),
@@ -561,7 +681,9 @@ def generate(
         )
         entries.append(
             {
-                "emotion": label or f"V {target.valence:+.2f} A {target.arousal:+.2f}",
+                "emotion": f"arc {asked}"
+                if arc is not None
+                else label or f"V {target.valence:+.2f} A {target.arousal:+.2f}",
                 "instrument": instrument or next(iter(INSTRUMENTS)),
                 "bars": int(bars),
                 "seed": result.seed,
@@ -601,6 +723,8 @@ def more_like_this(entry: dict | None):
     meta = json.loads(Path(entry["sidecar"]).read_text())
     attrs = meta.get("attributes") or {}
     music, visual = attrs.get("music_requested") or {}, attrs.get("visual") or {}
+    if meta.get("arc"):  # an arc's music is one request per phrase: pinning the first would flatten it
+        music = {}
     values, touched = [], []
     for name, _label, lo, hi, step in FADERS:
         val = (music if name in MUSIC_NAMES else visual).get(name)
@@ -710,6 +834,7 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
         touched = gr.State([])
         history = gr.State([])
         shown = gr.State(None)
+        arc_pts = gr.State(None)  # None: one emotion; a list: arc mode, the points clicked so far
         with gr.Row(elem_id="examples"):
             example_btns = [gr.Button(ex[0], size="sm", min_width=120) for ex in EXAMPLES]
         with gr.Row():
@@ -723,6 +848,13 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
                     elem_id="picker",
                     buttons=[],
                 )
+                arc_on = gr.Checkbox(
+                    False,
+                    label="arc: two clicks (from -> to)",
+                    info=f"the music moves from the first point to the second ({ARC_MIN_BARS}+ bars recommended)",
+                    elem_id="arc-mode",
+                )
+                arc_md = gr.Markdown(elem_id="arc-note")
                 with gr.Row():
                     word = gr.Dropdown(
                         sorted(named_emotions()),
@@ -891,7 +1023,17 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
             ev.then(**refresh).then(**refill).then(**length)
 
         quiet = dict(show_progress="hidden")  # a bad word or text is one message, not badges over the picker
-        chain(picker.select(on_pick, None, [*vad, picker, label, word], queue=False, **quiet))
+
+        def arc_step(arc_mode, points, v, a):  # the picker's own select stays as for one emotion
+            img, points, note = arc_click(arc_mode, points, v, a)
+            return gr.update() if img is None else img, points, note
+
+        chain(
+            picker.select(on_pick, None, [*vad, picker, label, word], queue=False, **quiet).then(
+                arc_step, [arc_on, arc_pts, valence, arousal], [picker, arc_pts, arc_md], queue=False
+            )
+        )
+        arc_on.change(on_arc_toggle, [arc_on, valence, arousal], [arc_pts, picker, arc_md], queue=False)
         chain(word.input(on_word, word, [*vad, picker, label, word], queue=False, **quiet))
         for ev in (read_btn.click, text.submit):
             chain(ev(on_text, text, [*vad, picker, label, word], **quiet))
@@ -925,8 +1067,8 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
         bars.input(**length)
         seconds.input(bars_for, [seconds, sliders["tempo"]], bars, queue=False)
 
-        def run_generate(hist, *args, progress=gr.Progress()):
-            outputs, entries = generate(*args, progress=progress)
+        def run_generate(hist, arc_points, *args, progress=gr.Progress()):
+            outputs, entries = generate(*args, arc=arc_points, progress=progress)
             hist = list(hist or [])
             for e in entries:
                 e["n"] = len(hist) + 1
@@ -955,6 +1097,7 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
             fn=run_generate,
             inputs=[
                 history,
+                arc_pts,  # a State, like history: the API's positional inputs are unchanged
                 *vad,
                 label,
                 what,

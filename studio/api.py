@@ -1,4 +1,4 @@
-"""``studio.create``: one emotion in, a judged piece of music and a judged painting out.
+"""``studio.create``: one emotion (or an arc) in, a judged piece of music and a judged painting out.
 
 A thin layer over the public verbs (``studio.compose`` for music, ``studio.paint`` for the
 painting): it resolves the emotion once, draws one seed, derives a sub-seed for each part so
@@ -7,6 +7,7 @@ the two are reproducible independently, and bundles both results with one JSON s
     >>> import studio
     >>> r = studio.create(emotion="tender", bars=8, seed=7)
     >>> r.save("outputs/tender")  # music.mid/.wav/.png/.json, painting.png/.json, create.json
+    >>> r = studio.create(emotion="calm -> furious", bars=8)  # an arc: music follows it, painting at its end
 """
 
 from __future__ import annotations
@@ -74,7 +75,10 @@ class CreateResult:
             are derived from it with :func:`derive_seed`.
         music: a ``MusicResult`` (``studio.compose``) or ``None`` when ``what="art"``.
         art: a ``PaintResult`` (``studio.paint``) or ``None`` when ``what="music"``.
-        asked: the emotion exactly as it was given (label, tuple or text).
+        asked: the emotion exactly as it was given (label, tuple, text or arc).
+        arc: for an arc, its points as ``[{"bar", "emotion", "label"}, ...]`` (``emotion`` is then the
+            last point, the one the painting is made for); ``None`` for one emotion.
+        notes: what a reader of the sidecar should know (e.g. which emotion the painting is for).
         timings: seconds spent per part.
     """
 
@@ -87,6 +91,8 @@ class CreateResult:
     art_seed: int | None = None
     settings: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    arc: list | None = None
+    notes: list = field(default_factory=list)
 
     @property
     def readings(self) -> dict[str, Any]:
@@ -104,8 +110,11 @@ class CreateResult:
             "studio_version": __version__,
             "emotion_asked": self.asked
             if isinstance(self.asked, (str, int, float, type(None)))
+            else self.arc
+            if self.arc is not None and not isinstance(self.asked, str)
             else _as_dict(self.asked),
             "emotion": self.emotion.to_dict(),
+            **({"arc": self.arc} if self.arc is not None else {}),
             "seed": self.seed,
             "music_seed": self.music_seed,
             "art_seed": self.art_seed,
@@ -124,6 +133,7 @@ class CreateResult:
             "readings": {k: _reading_dict(v) for k, v in self.readings.items()},
             "rounds": len(getattr(music, "rounds", None) or []) if music is not None else None,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+            "notes": list(self.notes),
         }
 
     def save(self, directory: str | Path) -> dict[str, Path]:
@@ -149,7 +159,7 @@ class CreateResult:
 
     def summary(self) -> str:
         """A few readable lines: target vs the critics' readings."""
-        lines = [f"target {self.emotion}  seed {self.seed}"]
+        lines = [f"target {self.emotion}  seed {self.seed}"] + [f"  {n}" for n in self.notes]
         for name, r in self.readings.items():
             part = self.music if name == "music" else self.art
             if part is None:
@@ -184,10 +194,15 @@ def create(
     temperature: float | None = None,
     program: int | None = None,
 ) -> CreateResult:
-    """Make music and a painting for one emotion.
+    """Make music and a painting for one emotion, or music that follows an emotion arc.
 
     Args:
-        emotion: a label ("tender"), ``(v, a)``/``(v, a, d)``, a dict, free text or an ``Emotion``.
+        emotion: a label ("tender"), ``(v, a)``/``(v, a, d)``, a dict, free text or an ``Emotion``;
+            or an arc (``"calm -> furious"``, ``["calm", "furious"]``, ``[(1, "calm"), (9, "furious")]``;
+            see ``studio.arc``). For an arc the music goes through ``studio.compose``'s arc path (one
+            target per 4-bar phrase; ``rounds``/``max_seconds`` do not apply, 8 bars or more make it
+            audible) and the painting is made for the arc's LAST point, the emotion it arrives at;
+            ``result.emotion`` is that point and a note in ``result.notes``/the sidecar says so.
         bars: length of the piece in bars (1-``MAX_BARS``, studio/limits.py).
         seed: one seed for both parts (``None`` draws one; it is recorded either way).
         size: painting edge in pixels (``MIN_SIZE``-``MAX_SIZE``, studio/limits.py).
@@ -221,7 +236,10 @@ def create(
             raise TypeError(f"{name} must be an integer in [{lo}, {hi}], got {val!r}")
         if not lo <= val <= hi:
             raise ValueError(f"{name} must be in [{lo}, {hi}], got {val}")
-    target = Emotion.coerce(emotion)
+    from studio.arc import is_arc, parse_arc
+
+    arc = parse_arc(emotion) if is_arc(emotion) else None
+    target = arc[-1][1] if arc else Emotion.coerce(emotion)
     seed = resolve_seed(seed)
     report = progress or (lambda f, m: None)
     result = CreateResult(
@@ -241,6 +259,10 @@ def create(
             "program": program,
         },
     )
+    if arc:
+        result.arc = [{"bar": b, "emotion": list(e.vad), "label": e.label} for b, e in arc]
+        if what in ("both", "art"):
+            result.notes.append(f"arc: the painting is made for the arc's last point, {target}")
     if what in ("both", "music"):
         from studio.loop import compose
 
@@ -249,7 +271,7 @@ def create(
         t0 = time.perf_counter()
         share = 0.6 if what == "both" else 1.0
         result.music = compose(
-            target,
+            emotion if arc else target,
             bars=bars,
             seed=result.music_seed,
             candidates=candidates,

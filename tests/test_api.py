@@ -81,3 +81,24 @@ def test_both_parts_from_one_seed(tmp_path):
     meta = json.loads((tmp_path / "create.json").read_text())
     assert meta["readings"]["music"] is not None and meta["models"]["music"]
     assert "Music" in r.summary() or "music" in r.summary()
+
+
+@pytest.mark.skipif(not _music_available(), reason="the music generator / loop has not landed")
+def test_an_arc_composes_its_phrases_and_paints_its_last_point(tmp_path):
+    r = create("calm -> furious", bars=8, candidates=1, size=64, seed=4)
+    furious = studio.Emotion.coerce("furious")
+    assert r.emotion.va == pytest.approx(furious.va)  # the painting's target: where the arc arrives
+    assert r.art.emotion.va == pytest.approx(furious.va)
+    phrases = r.music.extra["arc"]["phrases"]
+    assert [p["bars"] for p in phrases] == [[1, 4], [5, 8]]
+    assert phrases[0]["target"]["valence"] == pytest.approx(studio.Emotion.coerce("calm").valence, abs=1e-3)
+    r.save(tmp_path)
+    meta = json.loads((tmp_path / "create.json").read_text())
+    assert meta["emotion_asked"] == "calm -> furious" and [p["label"] for p in meta["arc"]] == ["calm", "furious"]
+    assert any("last point" in n for n in meta["notes"])
+    music = json.loads((tmp_path / "music.json").read_text())
+    assert len(music["extra"]["arc"]["phrases"]) == 2
+    # a plain (v, a) is one emotion, not an arc; a bad arc is one clear error
+    assert create((0.6, -0.5), what="art", size=64, seed=1).arc is None
+    with pytest.raises(ValueError, match="arc"):
+        create("calm -> ", what="art", size=64)

@@ -139,6 +139,7 @@ def _generate(what="art", seed=11, randomise=False, size=128, bars=4, values=Non
         args["variations"],
         list(touched),
         *(values or BLANK),
+        arc=args.get("arc"),
     )
     return outputs, entries
 
@@ -336,3 +337,38 @@ def test_reaim_shows_before_and_after_readings_and_the_original(tmp_path):
         bad = tmp_path / "bad.mid"
         bad.write_bytes(b"not a midi file")
         app.reaim_midi(str(bad), 0.1, 0.1, 0.0, None, 0.5, 1, False)
+
+
+def test_arc_mode_two_clicks_then_generate_composes_the_arc(tmp_path):
+    pytest.importorskip("studio.music.result")
+    calm, furious = named_emotions()["calm"], named_emotions()["furious"]
+    pts, img, note = app.on_arc_toggle(True, 0.0, 0.0)
+    assert pts == [] and "starts" in note
+    out = app.on_pick_arc(True, pts, _sel(*app._to_px(*calm.va)))
+    pts, note = out[6], out[7]
+    assert len(pts) == 1 and "ends" in note
+    with pytest.raises(gr.Error, match="twice"):  # one click is not an arc yet
+        _generate(what="music", bars=8, arc=pts)
+    out = app.on_pick_arc(True, pts, _sel(*app._to_px(*furious.va)))
+    (v, a, _d, img, _label, _word, pts, note) = out
+    assert len(pts) == 2 and (v, a) == pytest.approx(furious.va, abs=0.01) and "→" in note
+    assert str(app.ARC_MIN_BARS) in note
+    # the picker draws the start (green) and the end (red)
+    for (pv, pa), colour in zip(pts, [(27, 138, 58), (192, 40, 40)]):
+        x, y = (int(round(t)) for t in app._to_px(pv, pa))
+        assert sum(abs(c - k) for c, k in zip(img.getpixel((x, y)), colour)) < 40
+    (audio, _midi, sidecar, _roll, painting, _circ, readout, _seed), entries = _generate(what="both", bars=8, arc=pts)
+    meta = json.load(open(sidecar))
+    phrases = json.load(open(sidecar.replace("create.json", "music.json")))["extra"]["arc"]["phrases"]
+    assert [p["bars"] for p in phrases] == [[1, 4], [5, 8]] and len(meta["arc"]) == 2
+    assert meta["emotion"]["valence"] == pytest.approx(furious.valence, abs=0.01)  # painted for the end
+    for p in phrases:  # the readout lists every phrase: its bars, target and reading
+        t = p["target"]
+        row = f"| {p['bars'][0]}-{p['bars'][1]} | {t['valence']:+.2f} | {t['arousal']:+.2f} | "
+        row += f"{p['attribute_va'][0]:+.2f} | {p['attribute_va'][1]:+.2f}"
+        assert row in readout
+    assert os.path.isfile(audio) and os.path.isfile(painting) and entries[0]["emotion"].startswith("arc ")
+    # a third click starts a new arc; leaving arc mode is one emotion again
+    assert len(app.on_pick_arc(True, pts, _sel(10, 10))[6]) == 1
+    assert app.on_pick_arc(False, pts, _sel(10, 10))[6:] == (None, "")
+    assert app.on_arc_toggle(False, 0.1, 0.2)[0] is None and app.on_arc_toggle(False, 0.1, 0.2)[2] == ""
