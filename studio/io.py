@@ -100,16 +100,18 @@ def unnamed_file(path: str | os.PathLike) -> Iterator[Any]:
         yield f
         f.flush()
         os.fsync(f.fileno())
-        # give the finished inode a hidden name, then move it over the target in one rename
-        fd2, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
-        os.close(fd2)
-        os.unlink(tmp)
         fds = os.open("/proc/self/fd", os.O_RDONLY)  # linkat(AT_SYMLINK_FOLLOW) names the unnamed inode
         try:
-            os.link(str(f.fileno()), tmp, src_dir_fd=fds, follow_symlinks=True)
+            try:  # a new file: the finished inode gets its name in one step, no other name ever shows
+                os.link(str(f.fileno()), target, src_dir_fd=fds, follow_symlinks=True)
+            except FileExistsError:  # replacing a file: a hidden name first, then one rename over it
+                fd2, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+                os.close(fd2)
+                os.unlink(tmp)
+                os.link(str(f.fileno()), tmp, src_dir_fd=fds, follow_symlinks=True)
+                os.replace(tmp, target)
         finally:
             os.close(fds)
-        os.replace(tmp, target)
     finally:
         f.close()
 
