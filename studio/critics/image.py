@@ -86,6 +86,25 @@ def near_uniform(hand: dict[str, float]) -> bool:
     return hand["lightness_p95"] - hand["lightness_p05"] < 0.1 or hand["gradient_mean"] < 0.003
 
 
+def load_head(folder: Path, names_key: str, fit_hint: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """``(config, tensors)`` of an image-critic head folder (``config.json`` + ``model.safetensors``).
+
+    Raises:
+        FileNotFoundError: the folder or one of its two files is missing.
+        ValueError: the head was fitted on other interpretable features than this code computes.
+    """
+    from safetensors.numpy import load_file
+
+    cfg_path, w_path = folder / "config.json", folder / "model.safetensors"
+    for p in (cfg_path, w_path):
+        if not p.is_file():
+            raise FileNotFoundError(f"image critic checkpoint incomplete: {p} missing (fit with {fit_hint})")
+    config = json.loads(cfg_path.read_text())
+    if tuple(config.get(names_key, ())) != FEATURE_NAMES:
+        raise ValueError(f"{folder} was fitted on other features; refit with {fit_hint}")
+    return config, {k: v.astype(np.float64) for k, v in load_file(str(w_path)).items()}
+
+
 @dataclass
 class ImageCritic:
     """Backbone + interpretable features -> ridge heads, loaded from ``checkpoints/image-critic``.
@@ -107,21 +126,10 @@ class ImageCritic:
             FileNotFoundError: the folder or one of its two files is missing.
             ValueError: the head was fitted on other features than this code computes.
         """
-        from safetensors.numpy import load_file
-
         from studio.paths import checkpoint
 
         folder = Path(path) if path is not None else checkpoint("image-critic")
-        cfg_path, w_path = folder / "config.json", folder / "model.safetensors"
-        for p in (cfg_path, w_path):
-            if not p.is_file():
-                raise FileNotFoundError(
-                    f"image critic checkpoint incomplete: {p} missing (fit with tools/fit_image_critic.py)"
-                )
-        config = json.loads(cfg_path.read_text())
-        if tuple(config.get("hand_feature_names", ())) != FEATURE_NAMES:
-            raise ValueError(f"{folder} was fitted on other features; refit with tools/fit_image_critic.py")
-        return cls(config, {k: v.astype(np.float64) for k, v in load_file(str(w_path)).items()})
+        return cls(*load_head(folder, "hand_feature_names", "tools/fit_image_critic.py"))
 
     def save_pretrained(self, path: str | Path) -> Path:
         """Write ``config.json`` + ``model.safetensors`` (the head only; the backbone stays in its wheel)."""

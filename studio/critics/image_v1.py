@@ -14,7 +14,6 @@ torch, no pickles).
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,21 +47,11 @@ class FeatureCritic:
             FileNotFoundError: the folder or one of its two files is missing.
             ValueError: the checkpoint was fitted on different features than this code computes.
         """
-        from safetensors.numpy import load_file
-
+        from studio.critics.image import load_head
         from studio.paths import checkpoint
 
         folder = Path(path) if path is not None else checkpoint("image-critic-v1")
-        cfg_path, w_path = folder / "config.json", folder / "model.safetensors"
-        for p in (cfg_path, w_path):
-            if not p.is_file():
-                raise FileNotFoundError(
-                    f"image critic checkpoint incomplete: {p} missing (fit with tools/fit_image_critic.py --critic v1)"
-                )
-        config = json.loads(cfg_path.read_text())
-        if tuple(config["feature_names"]) != FEATURE_NAMES:
-            raise ValueError(f"{folder} was fitted on other features; refit with tools/fit_image_critic.py --critic v1")
-        return cls(config, {k: v.astype(np.float64) for k, v in load_file(str(w_path)).items()})
+        return cls(*load_head(folder, "feature_names", "tools/fit_image_critic.py --critic v1"))
 
     def save_pretrained(self, path: str | Path) -> Path:
         """Write ``config.json`` + ``model.safetensors`` to ``path``."""
