@@ -86,6 +86,19 @@ def near_uniform(hand: dict[str, float]) -> bool:
     return hand["lightness_p95"] - hand["lightness_p05"] < 0.1 or hand["gradient_mean"] < 0.003
 
 
+def save_head(out: Path, config: dict, tensors: dict[str, np.ndarray]) -> Path:
+    """Write an image-critic head folder (``config.json`` + ``model.safetensors``, float32) atomically."""
+    from safetensors.numpy import save_file
+
+    from studio.io import atomic_path, write_json_atomic
+
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "model.safetensors") as p:
+        save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}, str(p))
+    write_json_atomic(out / "config.json", config)
+    return out
+
+
 def load_head(folder: Path, names_key: str, fit_hint: str) -> tuple[dict, dict[str, np.ndarray]]:
     """``(config, tensors)`` of an image-critic head folder (``config.json`` + ``model.safetensors``).
 
@@ -133,16 +146,7 @@ class ImageCritic:
 
     def save_pretrained(self, path: str | Path) -> Path:
         """Write ``config.json`` + ``model.safetensors`` (the head only; the backbone stays in its wheel)."""
-        from safetensors.numpy import save_file
-
-        from studio.io import atomic_path, write_json_atomic
-
-        out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
-        with atomic_path(out / "model.safetensors") as p:
-            save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in self.tensors.items()}, str(p))
-        write_json_atomic(out / "config.json", self.config)
-        return out
+        return save_head(Path(path), self.config, self.tensors)
 
     @property
     def name(self) -> str:

@@ -55,16 +55,9 @@ class FeatureCritic:
 
     def save_pretrained(self, path: str | Path) -> Path:
         """Write ``config.json`` + ``model.safetensors`` to ``path``."""
-        from safetensors.numpy import save_file
+        from studio.critics.image import save_head
 
-        from studio.io import atomic_path, write_json_atomic
-
-        out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
-        with atomic_path(out / "model.safetensors") as p:
-            save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in self.tensors.items()}, str(p))
-        write_json_atomic(out / "config.json", self.config)
-        return out
+        return save_head(Path(path), self.config, self.tensors)
 
     @property
     def name(self) -> str:
