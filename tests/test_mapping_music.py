@@ -94,6 +94,19 @@ def test_reverse_map_is_coherent_with_forward_map():
         estimate_emotion(42)
 
 
+def test_rate_differences_split_between_tempo_and_subdivision():
+    from studio.mapping.music import ONSET_SHARE, forward_matrix
+
+    row = {k: 1.0 for k in MAPPED} | {"note_rate": 8.0}
+    slow, fast = ({**row, "onset_rate": 3.0}, {**row, "onset_rate": 6.0})
+    x = forward_matrix([slow, fast], (2.5, 3.0))
+    tempo, opb, nd = (x[:, MAPPED.index(k)] for k in ("tempo", "onset_density", "note_density"))
+    assert opb[0] == pytest.approx(2.5) and tempo[0] == pytest.approx(72.0)  # POP909's own rate: its subdivision
+    assert opb[1] / opb[0] == pytest.approx(2**ONSET_SHARE)  # twice as busy: partly denser ...
+    assert tempo[1] / tempo[0] == pytest.approx(2 ** (1 - ONSET_SHARE))  # ... partly faster
+    assert nd * tempo / 60 == pytest.approx([8.0, 8.0])  # the notes per second are the clip's own
+
+
 def test_missing_table_gives_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="fit it with"):
         music_targets("sad", path=tmp_path / "none.json")

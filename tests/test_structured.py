@@ -80,6 +80,10 @@ def test_fit_counts_key_relative_chords_and_skips_validation(tiny_tables):
     assert t.chord_start[0, one] == t.chord_start[0].sum()  # phrases open on I
     assert t.chord_cadence[0, four] == t.chord_cadence[0].sum()  # and close on IV in this toy song
     assert t.mel_pc[0, [1, 3, 6, 8, 10]].sum() == 0  # a diatonic melody, read relative to each key
+    # the toy melody walks the scale up: mi steps a semitone to fa, re a tone to mi, in every key
+    up1, up2 = 12 + 1, 12 + 2
+    assert t.mel_step[0, 4, up1] > 0 and t.mel_step[0, 4, up2] == 0
+    assert t.mel_step[0, 2, up2] > 0 and t.mel_step[0, 2, up1] == 0
     assert len(t.rhythm_count) >= 1 and len(t.acc_count) >= 1
 
 
@@ -91,6 +95,16 @@ def test_tables_round_trip_and_a_tiny_pipeline_generates(tiny_tables, tmp_path):
     piece = LeadSheetPipeline(back)(attributes={"mode": 1.0, "key": 0}, bars=8, seed=1, temperature=0.0)[0]
     assert {c["roman"] for c in piece.lead_sheet["chords"]} <= {"I", "V", "vi", "IV"}
     assert len(piece.score.tracks[0].notes) > 0 and len(piece.score.tracks[1].notes) > 0
+
+
+def test_key_mark_wants_the_mode_heard_clearly():
+    from studio.music.structured.pipeline import MODE_MARGIN, _key_mark
+
+    assert _key_mark(0.1, 0, 0, 1) == 2  # clearly minor, right tonic
+    assert _key_mark(0.1, 7, 0, 1) == 1  # the mode without the tonic
+    assert _key_mark(0.9, 0, 0, 1) == 0  # heard in major
+    unclear = 0.5 - MODE_MARGIN / 2
+    assert _key_mark(unclear, 0, 0, 1) < 2  # minor by a hair: another draft is tried
 
 
 def test_labels_parse_into_the_one_chord_table():

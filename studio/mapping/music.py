@@ -69,8 +69,15 @@ QUADRANT_VA = {1: (0.5, 0.5), 2: (-0.5, 0.5), 3: (-0.5, -0.5), 4: (0.5, -0.5)}
 DOMINANCE_SD = {"velocity_mean": 0.6, "pitch_mean": -0.5, "note_density": 0.3, "polyphony": 0.4}
 # onset_regularity prior: quantised, mostly on-grid playing, steadier with dominance.
 REGULARITY_BASE, REGULARITY_PER_D = 0.75, 0.15
-# Fallback onsets per beat when POP909 is absent at fit time (its median over songs 001-300).
-ONSETS_PER_BEAT_DEFAULT = 2.5
+# Fallback onsets per beat and onset rate (per second) when POP909 is absent at fit time (their medians over
+# songs 001-300).
+ONSETS_PER_BEAT_DEFAULT = 2.58
+ONSET_RATE_DEFAULT = 3.38
+# Share of a clip's onset-rate difference from POP909's median that goes to subdivision (onsets per beat);
+# the rest goes to tempo. Across POP909's songs the split is 0.72 (log-log slope); tempo is the stronger
+# arousal cue in listening studies, so it keeps half. 0 would put every difference in tempo (the 1.x mapper:
+# 150 BPM at 2.3 onsets per beat for high arousal; POP909 plays 1.9-3.6 onsets per beat at 60-116 BPM).
+ONSET_SHARE = 0.5
 KEEP_GRID = (0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 # EmoGen jSymbolic features with a counterpart here: (feature name, our attribute, sign).
@@ -136,17 +143,21 @@ def clip_table(items: list[tuple[Path, int]]) -> tuple[list[dict[str, float]], n
     return rows, np.asarray(ys)
 
 
-def forward_matrix(rows: list[dict], onsets_per_beat: float) -> np.ndarray:
+def forward_matrix(rows: list[dict], pop909: tuple[float, float]) -> np.ndarray:
     """``[clips, len(MAPPED)]`` with beat-based quantities re-expressed on a rate-derived beat.
 
     EMOPIA transcriptions have no tempo map, and beat tracking them is unreliable, but their event
-    rates in seconds are exact. A clip's onset rate is split into tempo x onsets-per-beat with the
-    onsets-per-beat of quantised pop piano (POP909), so all rate differences show up as tempo.
+    rates in seconds are exact. A clip's onset rate is split into tempo x onsets-per-beat around
+    quantised pop piano's medians (POP909 ``(onsets per beat, onsets per second)``): a clip ``k`` times
+    POP909's rate plays ``k ** ONSET_SHARE`` times its onsets per beat at ``k ** (1 - ONSET_SHARE)`` times
+    its tempo.
     """
+    opb0, rate0 = pop909
     out = []
     for r in rows:
-        tempo = 60.0 * r["onset_rate"] / onsets_per_beat
-        d = {**r, "tempo": tempo, "onset_density": onsets_per_beat, "note_density": r["note_rate"] * 60.0 / tempo}
+        opb = opb0 * (r["onset_rate"] / rate0) ** ONSET_SHARE
+        tempo = 60.0 * r["onset_rate"] / opb
+        d = {**r, "tempo": tempo, "onset_density": opb, "note_density": r["note_rate"] * 60.0 / tempo}
         out.append([d[k] for k in MAPPED])
     return np.asarray(out, dtype=np.float64)
 
@@ -155,14 +166,16 @@ def reverse_matrix(rows: list[dict]) -> np.ndarray:
     return np.asarray([[r[k] for k in REVERSE] for r in rows], dtype=np.float64)
 
 
-def pop909_onsets_per_beat(songs: int = 300) -> float:
-    """Median onsets per beat of POP909 songs 001-``songs`` (quantised, with real tempo maps)."""
+def pop909_onset_medians(songs: int = 300) -> tuple[float, float]:
+    """Median onsets per beat and onsets per second of POP909 songs 001-``songs`` (quantised, real tempo maps)."""
     root = data_root(required=False)
     folder = root / "pop909" / "POP909" if root else None
     if folder is None or not folder.is_dir():
-        return ONSETS_PER_BEAT_DEFAULT
-    vals = [extract_attributes(folder / f"{i:03d}" / f"{i:03d}.mid").onset_density for i in range(1, songs + 1)]
-    return float(np.median(vals))
+        return ONSETS_PER_BEAT_DEFAULT, ONSET_RATE_DEFAULT
+    attrs = [extract_attributes(folder / f"{i:03d}" / f"{i:03d}.mid") for i in range(1, songs + 1)]
+    opb = [a.onset_density for a in attrs]
+    rate = [a.onset_density * a.tempo / 60.0 for a in attrs]
+    return float(np.median(opb)), float(np.median(rate))
 
 
 # --- fitting --------------------------------------------------------------------------------------
@@ -222,8 +235,8 @@ def fit_mapper(out: str | Path | None = None) -> dict:
     t0 = time.time()
     rows_tr, ytr = clip_table(emopia_split("train"))
     rows_va, yva = clip_table(emopia_split("val"))
-    opb = pop909_onsets_per_beat()
-    xtr, xva = forward_matrix(rows_tr, opb), forward_matrix(rows_va, opb)
+    opb, rate = pop909_onset_medians()
+    xtr, xva = forward_matrix(rows_tr, (opb, rate)), forward_matrix(rows_va, (opb, rate))
     mean, std = xtr.mean(0), np.maximum(xtr.std(0), 1e-6)
     sel = {k: _nearest_centre_acc(xva, yva, _centres(xtr, ytr, mean, std, k)[0], mean, std) for k in KEEP_GRID}
     keep = max(KEEP_GRID, key=lambda k: (round(sel[k], 6), -abs(k - 0.5)))
@@ -252,7 +265,7 @@ def fit_mapper(out: str | Path | None = None) -> dict:
         "provenance": {
             "data": "EMOPIA 1.0 (Hung et al. 2021), clip-level 4Q labels",
             "fit_split": f"train ({len(ytr)} clips)",
-            "onsets_per_beat_from": "POP909 songs 001-300 (median onset_density)",
+            "onsets_per_beat_from": "POP909 songs 001-300 (median onset_density and onset rate)",
             "selection_split": f"val ({len(yva)} clips)",
             "date": time.strftime("%Y-%m-%d"),
             "code_version": _git_rev(),
@@ -260,6 +273,8 @@ def fit_mapper(out: str | Path | None = None) -> dict:
         },
         "attributes": list(MAPPED),
         "onsets_per_beat": round(opb, 4),
+        "onset_rate": round(rate, 4),
+        "onset_share": ONSET_SHARE,
         "regularity_prior": {"base": REGULARITY_BASE, "per_dominance": REGULARITY_PER_D},
         "quadrant_va": {str(q): list(v) for q, v in QUADRANT_VA.items()},
         "keep": keep,

@@ -188,6 +188,7 @@ def fit(data_root: Path, progress: bool = True) -> LeadSheetTables:
     cad = np.zeros((2, NUM_CHORDS))
     ivl = np.zeros((2 * MAX_INTERVAL + 1, 2 * MAX_INTERVAL + 1))
     pcs = np.zeros((2, 12))
+    step = np.zeros((2, 12, 2 * MAX_INTERVAL + 1))
     ct = np.zeros((3, 2))
     end_deg = np.zeros((2, 12))
     rhythms: Counter = Counter()
@@ -239,6 +240,7 @@ def fit(data_root: Path, progress: bool = True) -> LeadSheetTables:
                     ct[strength, int(x % 12 in chord_pcs(chord))] += 1
                 if prev_pitch is not None:
                     iv = int(np.clip(x - prev_pitch, -MAX_INTERVAL, MAX_INTERVAL)) + MAX_INTERVAL
+                    step[m, prev_pitch % 12, iv] += 1
                     if prev_ivl is not None:
                         ivl[prev_ivl, iv] += 1
                     prev_ivl = iv
@@ -274,6 +276,7 @@ def fit(data_root: Path, progress: bool = True) -> LeadSheetTables:
         chord_cadence=cad.astype(np.float32),
         mel_interval=ivl.astype(np.float32),
         mel_pc=pcs.astype(np.float32),
+        mel_step=step.astype(np.float32),
         mel_chordtone=ct.astype(np.float32),
         mel_degree_end=end_deg.astype(np.float32),
         rhythm_onsets=r_on,

@@ -30,16 +30,16 @@ HALF_BARS = 2 * PHRASE_BARS
 # Forms of up to four phrases; a prime marks a varied repeat (same material, a new cadence bar).
 FORMS = ("AABA", "ABAC", "AA'BA'", "ABAB'", "AABB'")
 CHORD_CANDIDATES = 16  # phrase progressions drawn per phrase; the cadence picks among them
-MELODY_RANGE = 8  # semitones either side of the melody's register centre
-# Weights of the melody's experts against the interval model (which already carries most of the key and
-# chord knowledge through the notes before): chosen so the generated melodies' interval histogram matches
-# POP909 training melodies' (repeated notes 0.24, steps 0.44).
-PC_WEIGHT = 0.7
+MELODY_RANGE = 12  # semitones either side of the melody's register centre
+# The melody's next pitch: the interval from the previous pitch's scale degree (POP909 melodies, key-relative:
+# mi-fa and ti-do step by a semitone, other degrees by a tone) x the previous interval's pull (as a ratio to
+# the interval marginal, so the two do not count the same steps twice) x chord tones by metric strength x
+# register. Weights chosen so the generated melodies' interval histogram matches POP909 training melodies'.
+STEP_WEIGHT = 1.0
+IVL_WEIGHT = 0.5
 CT_WEIGHT = 0.5
+PC_WEIGHT = 0.7  # the key profile, for a phrase's first note
 CHROMATIC_PENALTY = 4.0
-# The experts all favour the note just chosen, so together they repeat it too often: this brings repeated
-# notes back to the corpus's share (0.24 of melodic intervals).
-REPEAT_PENALTY = 0.6
 # A phrase that sounds the degree telling the key from its dominant key (the 4th in major, the minor 6th in
 # minor) is preferred: POP909's melodies avoid the 4th, and without it the key finder hears the dominant.
 KEY_DEGREE = (5, 8)
@@ -135,7 +135,11 @@ class LeadSheetWriter:
         self._ivl = np.log(tables.mel_interval + 0.5) - np.log(tables.mel_interval.sum(-1, keepdims=True) + 12.5)
         pc = (tables.mel_pc + 1.0) / (tables.mel_pc.sum(-1, keepdims=True) + 12)
         # the key profile shapes the diatonic notes gently; notes the corpus almost never sings are out
-        self._pc = PC_WEIGHT * np.log(pc) - CHROMATIC_PENALTY * (pc < 0.01)
+        self._chromatic = CHROMATIC_PENALTY * (pc < 0.01)  # [m, 12]
+        self._pc = PC_WEIGHT * np.log(pc) - self._chromatic
+        marg = tables.mel_interval.sum(0)
+        self._ivl_marginal = np.log(marg + 0.5) - np.log(marg.sum() + 12.5)
+        self._step = np.log(tables.mel_step + 0.5) - np.log(tables.mel_step.sum(-1, keepdims=True) + 12.5)
         ct = tables.mel_chordtone + 1.0
         self._ct = np.log(ct / ct.sum(-1, keepdims=True))  # [strength, is chord tone]
         self._end = np.log(tables.mel_degree_end + 1.0) - np.log(tables.mel_degree_end.sum(-1, keepdims=True) + 12)
@@ -231,21 +235,21 @@ class LeadSheetWriter:
             pcs = chord_pcs(chord)
             strength = 0 if s % 8 == 0 else 1 if s % 4 == 0 else 2
             is_ct = np.isin(cand % 12, pcs)
-            logits = self._pc[m, cand % 12]
-            logits = logits + CT_WEIGHT * np.where(is_ct, self._ct[strength, 1], self._ct[strength, 0])
+            logits = CT_WEIGHT * np.where(is_ct, self._ct[strength, 1], self._ct[strength, 0])
             logits = logits - 0.5 * ((cand - centre) / REGISTER_SD) ** 2
-            if prev_pitch is not None:
+            if prev_pitch is None:
+                logits = logits + self._pc[m, cand % 12]
+            else:
                 iv = np.clip(cand - prev_pitch, -MAX_INTERVAL, MAX_INTERVAL) + MAX_INTERVAL
-                row = self._ivl[prev_ivl] if prev_ivl is not None else self._ivl.mean(0)
+                row = self._ivl[prev_ivl] if prev_ivl is not None else self._ivl_marginal
                 logits = (
                     logits
-                    + row[iv]
+                    + STEP_WEIGHT * self._step[m, prev_pitch % 12, iv]
+                    + IVL_WEIGHT * (row[iv] - self._ivl_marginal[iv])
+                    - self._chromatic[m, cand % 12]
                     - 10.0 * (np.abs(cand - prev_pitch) > MAX_INTERVAL)
-                    - REPEAT_PENALTY * (cand == prev_pitch)
                 )
-            elif not is_ct.any():
-                pass
-            else:
+            if prev_pitch is None and is_ct.any():  # a phrase opens on a chord tone
                 logits = np.where(is_ct, logits, -np.inf)
             if end_of_phrase and j == len(onsets) - 1:
                 logits = np.where(is_ct, logits + self._end[m, cand % 12], -np.inf)

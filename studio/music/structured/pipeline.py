@@ -50,6 +50,7 @@ MAX_TEMPERATURE = 2.0
 # A draft whose measured key (studio.attributes.music, the one key finder) is not the asked one is drawn
 # again from a derived seed, at most this many drafts in all; the best-matching draft is kept.
 KEY_TRIES = 6
+MODE_MARGIN = 0.2  # a draft is heard in its mode when P(major) is this far from 0.5
 BREATH_STEPS = 2  # a phrase that breathes falls silent for its last eighth note
 BREATH_PROBABILITY = 0.5
 
@@ -198,11 +199,11 @@ class LeadSheetPipeline:
         notes = (
             []
             if attempt == 0
-            else [f"key check: draft {attempt + 1} of {KEY_TRIES} kept (earlier drafts read in another key)"]
+            else [f"key check: draft {attempt + 1} of {KEY_TRIES} kept (earlier drafts read in another key or mode)"]
         )
         if heard < 2:
             notes.append(
-                f"key check: no draft of {KEY_TRIES} reads as {PITCH_NAMES[key]} {'minor' if modes[0] else 'major'}"
+                f"key check: no draft of {KEY_TRIES} reads clearly as {PITCH_NAMES[key]} {'minor' if modes[0] else 'major'}"
             )
         return score, self._lead_sheet(final, requests, modes, key, bars), notes
 
@@ -319,15 +320,14 @@ class LeadSheetPipeline:
         return out
 
     def _heard(self, draft, requests, modes, key, bars, shift, seed) -> float:
-        """2 when the key finder hears the asked key and mode; for an arc whose mode changes, the mean
-        over its phrases of the same check on each phrase alone (1 counts the mode without the tonic)."""
+        """:func:`_key_mark` of the draft; for an arc whose mode changes, the mean over its phrases of the same
+        check on each phrase alone."""
         if len(set(modes)) == 1:
             return float(_key_heard(self._score(draft, requests, bars, shift, seed), key, modes[0]))
         marks = []
         for p, mode in enumerate(modes):
             m = self._measure(draft, p, bars, shift)
-            mode_ok = bool(m) and (m["mode"] < 0.5) == bool(mode)
-            marks.append(int(mode_ok) + int(mode_ok and m["key"] == key))
+            marks.append(_key_mark(m["mode"], m["key"], key, mode) if m else 0.0)
         return float(np.mean(marks))
 
     def _measure(self, draft: list[dict], p: int, bars: int, shift: int) -> dict:
@@ -429,14 +429,21 @@ def _get(request: dict, name: str) -> float:
     return float(v) if v is not None else DEFAULTS[name]
 
 
-def _key_heard(score: symusic.Score, key: int, mode: int) -> int:
-    """2 when the key finder hears the asked tonic and mode, 1 for the mode alone, 0 otherwise."""
+def _key_heard(score: symusic.Score, key: int, mode: int) -> float:
+    """:func:`_key_mark` of a whole score (0 when it cannot be measured)."""
     try:
         m = extract_attributes(score)
     except ValueError:
-        return 0
-    mode_ok = (m.mode < 0.5) == bool(mode)
-    return int(mode_ok) + int(mode_ok and m.key == key)
+        return 0.0
+    return _key_mark(m.mode, m.key, key, mode)
+
+
+def _key_mark(p_major: float, heard_key: int, key: int, mode: int) -> float:
+    """2 when the key finder hears the asked tonic and mode clearly, 1 for the mode alone, 0 otherwise;
+    half a mark less when the mode is heard by less than ``MODE_MARGIN`` (a piece in between reads neither)."""
+    mode_ok = (p_major < 0.5) == bool(mode)
+    mark = int(mode_ok) + int(mode_ok and heard_key == key)
+    return mark - 0.5 * (mode_ok and abs(p_major - 0.5) < MODE_MARGIN)
 
 
 def _centre(melody: list) -> float:

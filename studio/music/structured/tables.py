@@ -57,6 +57,8 @@ class LeadSheetTables:
         chord_cadence: ``[m, c]`` chords on the last half-bar of a phrase.
         mel_interval: ``[i, i]`` previous melodic interval -> next interval.
         mel_pc: ``[m, 12]`` melody pitch classes above the tonic.
+        mel_step: ``[m, 12, i]`` melodic interval from each pitch class above the tonic (where a scale
+            has its semitones: mi-fa and ti-do step by a semitone, other degrees by a tone).
         mel_chordtone: ``[3, 2]`` metric strength (strong, beat, off-beat) x (non-chord tone, chord tone).
         mel_degree_end: ``[m, 12]`` pitch class above the tonic of a phrase's last melody note.
         rhythm_onsets / rhythm_durs: ``[r, s]`` melody bar patterns (onset flag, duration in steps).
@@ -71,6 +73,7 @@ class LeadSheetTables:
     chord_cadence: np.ndarray
     mel_interval: np.ndarray
     mel_pc: np.ndarray
+    mel_step: np.ndarray
     mel_chordtone: np.ndarray
     mel_degree_end: np.ndarray
     rhythm_onsets: np.ndarray
@@ -87,6 +90,7 @@ class LeadSheetTables:
         "chord_cadence",
         "mel_interval",
         "mel_pc",
+        "mel_step",
         "mel_chordtone",
         "mel_degree_end",
         "rhythm_onsets",
