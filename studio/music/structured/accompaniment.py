@@ -17,7 +17,7 @@ import numpy as np
 from .leadsheet import sample
 from .tables import ROLE_BASS, ROLE_FIFTH, STEPS, LeadSheetTables, chord_pcs
 
-BASS_BELOW = 15  # bass register centre: this many semitones below the accompaniment's floor
+BASS_BELOW = 11  # bass register centre: this many semitones below the accompaniment's floor
 NOTES_PER_ONSET = 2.4  # POP909 piano parts sound about this many notes together
 CHORDAL_WEIGHT = 1.0
 DENSITY_WEIGHT = 3.0  # logit per note of distance from the asked notes per bar

@@ -44,8 +44,8 @@ DEFAULTS = {
     "articulation": 1.5,
     "polyphony": 3.0,
 }
-MELODY_ABOVE = 7  # melody register centre above the piece's mean pitch
-FLOOR_BELOW = 3  # accompaniment upper voices start this far below the piece's mean pitch
+MELODY_ABOVE = 9  # melody register centre above the piece's mean pitch
+FLOOR_BELOW = 6  # accompaniment upper voices start this far below the piece's mean pitch
 MAX_TEMPERATURE = 2.0
 # A draft whose measured key (studio.attributes.music, the one key finder) is not the asked one is drawn
 # again from a derived seed, at most this many drafts in all; the best-matching draft is kept.
