@@ -97,6 +97,51 @@ def test_tables_round_trip_and_a_tiny_pipeline_generates(tiny_tables, tmp_path):
     assert len(piece.score.tracks[0].notes) > 0 and len(piece.score.tracks[1].notes) > 0
 
 
+def test_accompaniment_keeps_its_voicing_and_colour_over_a_new_chord():
+    from studio.music.structured.accompaniment import Accompanist
+    from studio.music.structured.fit import upper_slot
+    from studio.music.structured.tables import NON_CHORD, ROLE_BASS, ROLE_UPPER, TONES
+
+    c_major, a_minor = (0, 4, 7), chord_token(9, "min")
+    assert upper_slot(12, 0, c_major) == 12 * TONES  # the root an octave over the bass
+    assert upper_slot(16, 2, c_major) == 16 * TONES + NON_CHORD + 2  # a 9th stays a 9th
+    # one bar: bass C, then C-E-C' over it (an octave doubling) and a D (9th), read over C major ...
+    pattern = [(0, 16, ROLE_BASS, 0), (0, 8, ROLE_UPPER, upper_slot(12, 0, c_major))]
+    pattern += [(0, 8, ROLE_UPPER, upper_slot(16, 4, c_major)), (0, 8, ROLE_UPPER, upper_slot(24, 0, c_major))]
+    pattern += [(8, 8, ROLE_UPPER, upper_slot(14, 2, c_major))]
+    acc = Accompanist.__new__(Accompanist)
+    acc.notes = -np.ones((1, 8, 4), dtype=np.int16)
+    acc.notes[0, : len(pattern)] = pattern
+    # ... and realised over A minor: root doubled an octave apart, the third a minor third, the 9th a 9th
+    out = acc.realise(0, (a_minor, a_minor), floor=60, melody_at=lambda s: None)
+    bass = min(x for _, _, x in out)
+    at0 = sorted(x for s, _, x in out if s == 0 and x != bass)
+    assert bass % 12 == 9 and [x % 12 for x in at0] == [9, 0, 9] and at0[2] - at0[0] == 12
+    assert [x % 12 for s, _, x in out if s == 8] == [11]  # B: the 9th over A, in the key's scale
+
+
+def test_cadence_bars_can_hold_and_fills_answer_long_notes(pipe):
+    from studio.music.structured.accompaniment import hold
+    from studio.music.structured.leadsheet import FILL_MIN_GAP, LeadSheetWriter, Phrase, PhraseSpec
+
+    bar = [(0, 4, 48), (0, 2, 60), (2, 2, 64), (4, 2, 67), (8, 4, 55), (8, 2, 62), (12, 2, 65)]
+    assert hold(bar) == [(0, 8, 48), (0, 8, 60), (8, 8, 55), (8, 8, 62)]  # struck on 1 and 3, held
+    assert hold([(0, 4, 48), (2, 2, 60), (6, 4, 64)]) == [(0, 16, 48)]  # no chord on beat 3: held through
+    assert hold(bar, breath=14) == [(0, 8, 48), (0, 8, 60), (8, 6, 55), (8, 6, 62)]  # the phrase still breathes
+    writer = LeadSheetWriter(pipe.tables)
+    chords = [chord_token(0, "maj")] * 8
+    melody = [(0, 16, 72), (16, 4, 74), (20, 4, 76), (24, 8, 77), (32, 32, 79)]
+    phrase = Phrase("A", 0, chords, melody)
+    spec = PhraseSpec(mode=0, chord_valence=None, melody_notes_per_bar=4, melody_centre=74)
+    fills = [n for seed in range(20) for n in writer.fills(phrase, spec, np.random.default_rng(seed), end=60)]
+    assert fills
+    for s, _, x in fills:
+        held = max((m for m in melody if m[0] < s), key=lambda m: m[0])
+        nxt = min([m[0] for m in melody if m[0] > s] + [60])
+        assert nxt - held[0] >= FILL_MIN_GAP and x < held[2]  # in a long gap, under the note it answers
+        assert s >= held[0] + (nxt - held[0]) // 2  # in the gap's second half
+
+
 def test_key_mark_wants_the_mode_heard_clearly():
     from studio.music.structured.pipeline import MODE_MARGIN, _key_mark
 
@@ -105,6 +150,14 @@ def test_key_mark_wants_the_mode_heard_clearly():
     assert _key_mark(0.9, 0, 0, 1) == 0  # heard in major
     unclear = 0.5 - MODE_MARGIN / 2
     assert _key_mark(unclear, 0, 0, 1) < 2  # minor by a hair: another draft is tried
+
+
+def test_tables_of_another_format_are_refused_with_the_refit_command(tiny_tables, tmp_path):
+    tiny_tables.save(tmp_path / "old")
+    cfg = json.loads((tmp_path / "old" / "config.json").read_text())
+    (tmp_path / "old" / "config.json").write_text(json.dumps({**cfg, "format": 1}))
+    with pytest.raises(ValueError, match="studio train leadsheet"):
+        LeadSheetTables.load(tmp_path / "old")
 
 
 def test_labels_parse_into_the_one_chord_table():
@@ -141,10 +194,11 @@ def test_form_restates_its_phrases(pipe):
             return [(round(s - 16 * i, 3), d, x) for s, d, x in mel if 16 * i <= s < 16 * (i + 1)]
 
         repeats = [(i, letters.index(x)) for i, x in enumerate(letters) if "'" not in x and letters.index(x) < i]
-        for later, first in repeats:  # a literal repeat: the same melody (up to a register shift)
+        for later, first in repeats:  # a literal repeat: the same melody (up to whole octaves)
             a, b = phrase(first), phrase(later)
             assert [s for s, _, _ in a] == [s for s, _, _ in b]  # (a breath may shorten the last note)
-            assert len({y - x for (_, _, x), (_, _, y) in zip(a, b)}) == 1
+            shifts = {y - x for (_, _, x), (_, _, y) in zip(a, b)}
+            assert len(shifts) == 1 and shifts.pop() % 12 == 0  # same pitch classes: no chromatic transposition
         varied = [(i, letters.index(x.rstrip("'"))) for i, x in enumerate(letters) if x.endswith("'")]
         for later, first in varied:  # a varied repeat keeps the first three bars' rhythm
             a = [(s, d) for s, d, _ in phrase(first) if s < 12]

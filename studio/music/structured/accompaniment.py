@@ -1,11 +1,12 @@
 """Stage 2: lead sheet -> piano accompaniment, from POP909's own accompaniment patterns.
 
 A pattern (fitted in :mod:`.fit`) is one bar of a real piano part written as (step, duration, role,
-slot): bass root, bass fifth, or the ``slot``-th of the bar's upper voices. Realising it over a chord
-puts the bass on the chord's root (or fifth) in the bass register and stacks the chord's tones upward
-from the accompaniment's register floor, so slot 0 is the lowest chord tone above it, slot 3 the
-fourth, and so on: block chords stay block chords, arpeggios stay arpeggios, over any harmony. Upper
-voices never rise into the melody (they drop an octave, or are left out).
+slot): bass root, bass fifth, or an upper voice whose slot holds its height above the bar's bass and the
+chord tone it played (root, third, fifth, seventh). Realising it over a chord puts the bass on the chord's
+root (or fifth) in the bass register and each upper voice on the same chord tone of the new chord, nearest
+the same height above the bass: block chords stay block chords, open voicings open, octave doublings
+doubled, over any harmony. Upper voices never rise into the melody (they are re-voiced under it, or left
+out).
 
 Axis legend: ``p`` pattern, ``k`` note slot of a pattern.
 """
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .leadsheet import sample
-from .tables import ROLE_BASS, ROLE_FIFTH, STEPS, LeadSheetTables, chord_pcs
+from .leadsheet import MAJOR_SCALE, MINOR_SCALE, sample
+from .tables import NON_CHORD, ROLE_BASS, ROLE_FIFTH, STEPS, TONES, LeadSheetTables, chord_pcs
 
 BASS_BELOW = 11  # bass register centre: this many semitones below the accompaniment's floor
 NOTES_PER_ONSET = 2.4  # POP909 piano parts sound about this many notes together
@@ -37,7 +38,7 @@ class Accompanist:
         valid = self.notes[..., 0] >= 0
         self.n_notes = valid.sum(1).astype(float)
         upper = np.where(valid & (self.notes[..., 2] >= 2), self.notes[..., 3], -1)
-        self.n_upper = (upper.max(1) + 1).astype(float)
+        self.n_upper = np.array([len(set(row[row >= 0].tolist())) for row in upper], dtype=float)  # voices
         steps = np.where(valid, self.notes[..., 0], -1)
         first = np.ones_like(valid)
         srt = np.sort(steps, axis=1)
@@ -46,12 +47,14 @@ class Accompanist:
         self.log_count = 0.5 * np.log(tables.acc_count)
         self.temperature, self.top_p = float(temperature), top_p
 
-    def choose(self, notes_per_bar: float, voices: float, rng: np.random.Generator) -> int:
-        """A pattern with about ``notes_per_bar`` notes and ``voices`` upper voices."""
+    def choose(
+        self, notes_per_bar: float, voices: float, rng: np.random.Generator, notes_per_onset: float = NOTES_PER_ONSET
+    ) -> int:
+        """A pattern with about ``notes_per_bar`` notes, ``voices`` upper voices, ``notes_per_onset`` per onset."""
         logits = (
             self.log_count - DENSITY_WEIGHT * np.abs(self.n_notes - notes_per_bar) - 0.6 * np.abs(self.n_upper - voices)
         )
-        logits = logits - CHORDAL_WEIGHT * np.abs(self.n_notes / np.maximum(self.n_onsets, 1) - NOTES_PER_ONSET)
+        logits = logits - CHORDAL_WEIGHT * np.abs(self.n_notes / np.maximum(self.n_onsets, 1) - notes_per_onset)
         return sample(logits, rng, max(self.temperature, 0.2), self.top_p)
 
     def realise(
@@ -63,18 +66,21 @@ class Accompanist:
         sustain: float = 1.0,
         last_bar: bool = False,
         breath: int | None = None,
+        mode: int = 0,
     ) -> list[tuple[int, int, int]]:
         """One bar: ``[(step, duration, pitch)]`` (key-relative pitches, steps from the bar start).
 
         Args:
             pattern: index into the pattern table.
             chords: the chord tokens of the bar's two halves.
-            floor: lowest pitch of the upper voices (key-relative MIDI pitch).
+            floor: the accompaniment's register (key-relative MIDI pitch): the bass centres ``BASS_BELOW`` under it.
             melody_at: ``step -> melody pitch sounding then, or None``.
             sustain: duration factor (articulation): 1 plays the pattern's own lengths.
             last_bar: the piece's last bar ends on a held chord.
             breath: a step after which nothing sounds (a phrase's breath before the next), or None.
+            mode: 0 major, 1 minor: the scale a pattern's non-chord tones are kept in.
         """
+        scale = MINOR_SCALE if mode else MAJOR_SCALE
         rows = self.notes[pattern]
         rows = rows[rows[:, 0] >= 0]
         out, seen = [], set()
@@ -87,8 +93,15 @@ class Accompanist:
                 pitch = centre + ((pc - centre) % 12)
                 pitch -= 12 if pitch - centre > 6 else 0
             else:
-                tones = [p for p in range(floor, floor + 48) if p % 12 in pcs]
-                pitch = tones[min(slot, len(tones) - 1)]
+                height, tone = divmod(slot, TONES)
+                if tone < NON_CHORD:
+                    pc = pcs[min(tone, len(pcs) - 1)]
+                else:  # the same step above the new root, kept in the key's scale
+                    pc = (pcs[0] + tone - NON_CHORD) % 12
+                    pc = pc if pc in scale else (pc - 1) % 12
+                target = floor - BASS_BELOW + height
+                pitch = target - ((target - pc) % 12)  # the chord tone at or just below the height
+                pitch += 12 if target - pitch > 6 else 0
                 mel = melody_at(s)
                 if mel is not None and pitch > mel - MELODY_GAP:
                     # re-voice under the melody: the highest chord tone below it, not an octave drop
@@ -138,6 +151,17 @@ def fit_count(notes: list[tuple[int, int, int]], target: int) -> list[tuple[int,
         notes += [(s, d // 2, x), (s + d // 2, d - d // 2, x)]
         notes.sort()
     return notes
+
+
+def hold(notes: list[tuple[int, int, int]], breath: int | None = None) -> list[tuple[int, int, int]]:
+    """A cadence bar's accompaniment held: only the chords struck on beats 1 and 3 (or the bar's first
+    onset), each sounding until the next, the bar's end or the phrase's ``breath``."""
+    if not notes:
+        return notes
+    first = min(s for s, _, _ in notes)
+    kept = [n for n in notes if n[0] in {first, STEPS // 2}]
+    ends = sorted({s for s, _, _ in kept} | {STEPS if breath is None else breath})
+    return [(s, ends[ends.index(s) + 1] - s, x) for s, _, x in kept if s < ends[-1]]
 
 
 def _weakness(step: int) -> int:

@@ -7,8 +7,9 @@ validation split (as for the transformer, ``studio/music/data.py``) and are neve
 Per 4/4 bar (16 sixteenth steps between two downbeats four beats apart) this collects: the chord at each
 half bar relative to the key, the melody's quantised rhythm and key-relative pitches, and the piano
 track's notes as a pattern of (step, duration, role, slot) where role is bass root / bass fifth / upper
-voice and slot is the upper voice's rank among the bar's distinct upper pitches — the shape of the
-texture (block chords, arpeggios, broken chords), free of the chord it was played over.
+voice and slot says how far above the bar's bass an upper voice sits and which chord tone it plays — the
+voicing and shape of the texture (block chords, arpeggios, broken chords, octave doublings), free of the
+chord it was played over.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ from studio.attributes.music import PITCH_NAMES
 from .tables import (
     MAX_ACC_NOTES,
     MAX_INTERVAL,
+    NON_CHORD,
     NUM_CHORDS,
     QUALITIES,
     ROLE_BASS,
     ROLE_FIFTH,
     ROLE_UPPER,
     STEPS,
+    TABLES_FORMAT,
+    TONES,
     LeadSheetTables,
     chord_pcs,
     chord_token,
@@ -46,6 +50,7 @@ _PC = {n: i for i, n in enumerate(PITCH_NAMES)} | {
     "C#": 1, "D#": 3, "F#": 6, "G#": 8, "A#": 10, "Cb": 11, "Fb": 4, "E#": 5, "B#": 0,
 }  # fmt: skip
 MAX_UPPER_SLOTS = 8
+MAX_HEIGHT = 48
 
 
 def is_validation(song: int) -> bool:
@@ -152,6 +157,14 @@ def _rhythm(m) -> tuple[tuple[int, int], ...] | None:
     return tuple(out)
 
 
+def upper_slot(height: int, pc: int, chord: tuple[int, ...]) -> int:
+    """An upper voice as ``height * TONES + tone``: semitones above the bar's lowest note, and what it plays:
+    chord tone 0-3 (root, third, fifth, seventh), or ``NON_CHORD + semitones above the root`` (a 9th, a
+    suspended 4th, a passing tone)."""
+    tone = chord.index(pc) if pc in chord else NON_CHORD + (pc - chord[0]) % 12
+    return int(min(height, MAX_HEIGHT)) * TONES + tone
+
+
 def _acc_pattern(p, chords: list) -> tuple | None:
     """Piano bar as ``((step, duration, role, slot), ...)``; ``None`` when the bar is empty or too busy."""
     on, dur, pitch = p[0], p[1], p[2]
@@ -169,7 +182,7 @@ def _acc_pattern(p, chords: list) -> tuple | None:
             role = ROLE_FIFTH if (int(x) - root) % 12 == 7 else ROLE_BASS
             slot = 0
         else:
-            role, slot = ROLE_UPPER, upper_pitches.index(int(x))
+            role, slot = ROLE_UPPER, upper_slot(int(x) - int(low), int(x) % 12, chord_pcs(chord))
         notes.append((int(o), int(min(d, 2 * STEPS)), role, slot))
     return tuple(sorted(notes))
 
@@ -269,6 +282,7 @@ def fit(data_root: Path, progress: bool = True) -> LeadSheetTables:
         "fit_seconds": round(time.time() - t0, 1),
         "qualities": list(QUALITIES),
         "num_qualities": Q,
+        "format": TABLES_FORMAT,
     }
     return LeadSheetTables(
         chord_start=start.astype(np.float32),
@@ -289,7 +303,7 @@ def fit(data_root: Path, progress: bool = True) -> LeadSheetTables:
     )
 
 
-def main(data_root: Path, out: Path, version: str = "1.0.0", command: str = "") -> dict:
+def main(data_root: Path, out: Path, version: str = "1.1.0", command: str = "") -> dict:
     tables = fit(data_root)
     tables.meta["version"] = version
     tables.meta["command"] = command

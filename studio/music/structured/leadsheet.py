@@ -52,6 +52,12 @@ TONIC_START = 1.0  # phrases open on the tonic a little more often than POP909's
 REGISTER_SD = 5.0
 MOTIF_REPEAT = 0.6  # probability that bar 3 restates bar 1's rhythm (a sequence of the basic idea)
 MELODY_SHARE = 0.3  # share of a piece's notes in the melody (POP909 training bars: 0.29)
+# Fills: where the melody holds or rests for FILL_MIN_GAP steps or more, a second line answers it under the
+# held note in the gap's second half, as POP909's BRIDGE track does (half its onsets fall where the melody
+# holds or rests; it plays 0.75 notes per melody note).
+FILL_PROBABILITY = 0.9
+FILL_MIN_GAP = 8
+FILL_BELOW = 3  # the fill's register centre under the note it answers
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)
 _NUMERALS = ("I", "II", "III", "IV", "V", "VI", "VII")
@@ -259,6 +265,39 @@ class LeadSheetWriter:
             prev_pitch = x
             out.append((s, d, x))
         return out, (prev_pitch, prev_ivl)
+
+    def fills(self, phrase: Phrase, spec: PhraseSpec, rng: np.random.Generator, end: int) -> list[tuple[int, int, int]]:
+        """A second line in the melody's long notes and rests: ``[(step in phrase, duration, pitch)]``.
+
+        Each gap of ``FILL_MIN_GAP`` steps or more (melody onset to the next, or to ``end``) gets, with
+        ``FILL_PROBABILITY``, 1-4 eighth notes ending where the gap ends, drawn from the same scale-degree
+        step table as the melody, on chord tones where the beat is strong, under the note they answer."""
+        m, mel, out = spec.mode, sorted(phrase.melody), []
+        for j, (s, _, x) in enumerate(mel):
+            nxt = mel[j + 1][0] if j + 1 < len(mel) else end
+            gap = nxt - s
+            if gap < FILL_MIN_GAP or rng.random() >= FILL_PROBABILITY:
+                continue
+            count = int(rng.integers(1, min(4, gap // 4) + 1))
+            centre = x - FILL_BELOW
+            cand = np.arange(x - 12, x)
+            prev = x
+            for i in range(count):
+                at = nxt - 2 * (count - i)
+                chord = phrase.chords[min(at // (STEPS // 2), len(phrase.chords) - 1)]
+                is_ct = np.isin(cand % 12, chord_pcs(chord))
+                strength = 0 if at % 8 == 0 else 1 if at % 4 == 0 else 2
+                iv = np.clip(cand - prev, -MAX_INTERVAL, MAX_INTERVAL) + MAX_INTERVAL
+                logits = (
+                    self._step[m, prev % 12, iv]
+                    - self._chromatic[m, cand % 12]
+                    + CT_WEIGHT * np.where(is_ct, self._ct[strength, 1], self._ct[strength, 0])
+                    - 0.5 * ((cand - centre) / 3.0) ** 2
+                    - 3.0 * (cand == prev)
+                )
+                prev = int(cand[sample(logits, rng, self.temperature, self.top_p)])
+                out.append((at, 2, prev))
+        return out
 
     def sequence_bar(
         self, bar: list[tuple[int, int, int]], from_chord: int, to_chord: int, mode: int

@@ -31,7 +31,7 @@ from studio.attributes.music import PITCH_NAMES, extract_attributes
 from studio.seeding import derive_seed, numpy_rng, resolve_seed
 
 from ..request import TPQ, Piece, check_bars, check_num_pieces, normalise_attributes
-from .accompaniment import Accompanist, fit_count
+from .accompaniment import NOTES_PER_ONSET, Accompanist, fit_count, hold
 from .leadsheet import MELODY_SHARE, PHRASE_BARS, STEPS, LeadSheetWriter, Phrase, PhraseSpec, plan_form, roman
 from .tables import LeadSheetTables, chord_parts
 
@@ -51,14 +51,23 @@ MAX_TEMPERATURE = 2.0
 # again from a derived seed, at most this many drafts in all; the best-matching draft is kept.
 KEY_TRIES = 6
 MODE_MARGIN = 0.2  # a draft is heard in its mode when P(major) is this far from 0.5
-BREATH_STEPS = 2  # a phrase that breathes falls silent for its last eighth note
+# A phrase that breathes falls silent for its last 2-8 sixteenths (an eighth most often): silences in POP909
+# segments run from none to a bar's worth per 16 bars, never one fixed length.
+BREATH_STEPS = (2, 4, 6, 8)
+BREATH_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
 BREATH_PROBABILITY = 0.5
+HOLD_PROBABILITY = 0.5
+# A piece's arrangement (see LeadSheetPipeline._style): melody share of the notes, uniform in this range
+# (POP909 training bars: 0.29 on average); log-SD of the accompaniment's notes per onset; SD of its voices.
+STYLE_MELODY_SHARE = (0.22, 0.4)
+STYLE_CHORDAL_SD = 0.25
+STYLE_VOICES_SD = 1.0  # a phrase that closes on the tonic holds its last bar's chords this often
 
 
 @dataclass
 class LeadSheetConfig:
     name: str = "music-leadsheet"
-    version: str = "1.0.0"
+    version: str = "1.1.0"
 
 
 @dataclass
@@ -70,6 +79,8 @@ class _Knobs:
     sustain: float
     voices: float
     acc_notes: float
+    melody_share: float = MELODY_SHARE
+    notes_per_onset: float = NOTES_PER_ONSET
 
 
 class LeadSheetPipeline:
@@ -100,7 +111,7 @@ class LeadSheetPipeline:
         folder = Path(path) if path is not None else checkpoint("music-leadsheet")
         tables = LeadSheetTables.load(folder)
         return cls(
-            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.0.0"))
+            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.1.0"))
         )
 
     def save_pretrained(self, folder: str | Path) -> Path:
@@ -178,7 +189,8 @@ class LeadSheetPipeline:
         key = int(requests[0]["key"])
         shift = key if key <= 6 else key - 12  # the key-relative draft moves by at most a tritone
         modes = [self._mode(r, numpy_rng(derive_seed(seed, "mode", p))) for p, r in enumerate(requests)]
-        first_knobs = [self._knobs(r, shift) for r in requests]
+        style = self._style(numpy_rng(derive_seed(seed, "style")))
+        first_knobs = [self._knobs(r, shift, style) for r in requests]
         best = None
         for attempt in range(KEY_TRIES):  # drafts until the key finder hears the asked key
             dseed = seed if attempt == 0 else derive_seed(seed, "draft", attempt)
@@ -214,16 +226,31 @@ class LeadSheetPipeline:
         return 0 if major else 1
 
     @staticmethod
-    def _knobs(request: dict, shift: int) -> _Knobs:
+    def _knobs(request: dict, shift: int, style: dict | None = None) -> _Knobs:
         get = lambda k: float(request[k]) if request.get(k) is not None else DEFAULTS[k]  # noqa: E731
         pm, nd = get("pitch_mean"), get("note_density")
+        style = style or {"melody_share": MELODY_SHARE, "notes_per_onset": NOTES_PER_ONSET, "voices": 0.0}
         return _Knobs(
             melody_centre=pm + MELODY_ABOVE - shift,
             floor=pm - FLOOR_BELOW - shift,
             sustain=float(np.clip(get("articulation") / 1.5, 0.4, 3.0)),
-            voices=float(np.clip(1.0 + 0.8 * (get("polyphony") - 1.0), 1.0, 6.0)),
-            acc_notes=4.0 * nd * (1.0 - MELODY_SHARE),
+            voices=float(np.clip(1.0 + 0.8 * (get("polyphony") - 1.0) + style["voices"], 1.0, 6.0)),
+            acc_notes=4.0 * nd * (1.0 - style["melody_share"]),
+            melody_share=style["melody_share"],
+            notes_per_onset=style["notes_per_onset"],
         )
+
+    @staticmethod
+    def _style(rng: np.random.Generator) -> dict:
+        """A piece's arrangement, drawn once per piece: how much of the asked density the melody carries,
+        how chordal the accompaniment is, how many voices it spreads over. None is an emotion attribute;
+        they vary from song to song in POP909 at any density, and a piece that always chose the same
+        would sound like every other."""
+        return {
+            "melody_share": float(rng.uniform(*STYLE_MELODY_SHARE)),
+            "notes_per_onset": float(NOTES_PER_ONSET * np.exp(rng.normal(0.0, STYLE_CHORDAL_SD))),
+            "voices": float(rng.normal(0.0, STYLE_VOICES_SD)),
+        }
 
     @staticmethod
     def _correct(k: _Knobs, request: dict, m: dict) -> _Knobs:
@@ -241,6 +268,8 @@ class LeadSheetPipeline:
             sustain=float(np.clip(k.sustain * ratio, 0.3, 6.0)),
             voices=float(np.clip(k.voices + 0.7 * gap("polyphony") / max(k.sustain * ratio, 1.0), 1.0, 7.0)),
             acc_notes=float(max(k.acc_notes + 4.0 * gap("note_density"), 1.0)),
+            melody_share=k.melody_share,
+            notes_per_onset=k.notes_per_onset,
         )
 
     def _draft(self, requests, modes, knobs, bars, seed, temperature, top_p) -> list[dict]:
@@ -257,7 +286,7 @@ class LeadSheetPipeline:
             spec = PhraseSpec(
                 mode=mode,
                 chord_valence=req.get("chord_valence"),
-                melody_notes_per_bar=float(np.clip(4.0 * _get(req, "note_density") * MELODY_SHARE, 1.0, 10.0)),
+                melody_notes_per_bar=float(np.clip(4.0 * _get(req, "note_density") * k.melody_share, 1.0, 10.0)),
                 melody_centre=k.melody_centre,
                 final=final,
             )
@@ -272,20 +301,27 @@ class LeadSheetPipeline:
                 material[base] = phrase
             else:
                 phrase = Phrase(letter, mode, list(source.chords), list(source.melody), list(source.rhythm))
-                phrase.melody = [
-                    (s, d, x + round(k.melody_centre - _centre(source.melody))) for s, d, x in phrase.melody
-                ]
+                # a restatement keeps its pitches; an arc that moved the register moves it by octaves
+                octaves = 12 * round((k.melody_centre - _centre(source.melody)) / 12)
+                phrase.melody = [(s, d, x + octaves) for s, d, x in phrase.melody]
                 if letter.endswith("'") or final:  # a varied repeat: the cadence bar re-drawn
                     letter = base + "'"
                     phrase.chords = writer.recadence(phrase.chords, spec, rng)
                     writer.melody(phrase, spec, rng, keep_bars=PHRASE_BARS - 1)
             breathe = rng.random() < BREATH_PROBABILITY
+            rest = int(rng.choice(BREATH_STEPS, p=BREATH_WEIGHTS)) if breathe else 0
             if breathe and p < len(requests) - 1:
-                cut = (PHRASE_BARS * STEPS) - BREATH_STEPS
+                cut = (PHRASE_BARS * STEPS) - rest
                 phrase.melody = [(s, min(d, cut - s), x) for s, d, x in phrase.melody if s < cut]
+            end = PHRASE_BARS * STEPS - (rest if breathe and p < len(requests) - 1 else 0)
+            fills = writer.fills(phrase, spec, rng, end)
+            still = final and rng.random() < HOLD_PROBABILITY  # the cadence bar holds its chords
+            if still:
+                fills = [n for n in fills if n[0] < (PHRASE_BARS - 1) * STEPS]
+            fill_bars = np.bincount([s // STEPS for s, _, _ in fills], minlength=PHRASE_BARS)
             mel_per_bar = len(phrase.melody) / PHRASE_BARS
             acc_per_bar = max(k.acc_notes - (mel_per_bar - spec.melody_notes_per_bar), 1.0)
-            pattern = acc.choose(acc_per_bar, k.voices, rng)
+            pattern = acc.choose(acc_per_bar, k.voices, rng, k.notes_per_onset)
             accomp, owed = [], 0.0
             for b in range(PHRASE_BARS):
                 bar_no = p * PHRASE_BARS + b
@@ -293,7 +329,7 @@ class LeadSheetPipeline:
                     break
                 mel_at = _melody_lookup(phrase.melody, b)
                 last = bar_no == bars - 1
-                breath = STEPS - BREATH_STEPS if b == PHRASE_BARS - 1 and not last and breathe else None
+                breath = STEPS - rest if b == PHRASE_BARS - 1 and not last and breathe else None
                 notes = acc.realise(
                     pattern,
                     (phrase.chords[2 * b], phrase.chords[2 * b + 1]),
@@ -302,9 +338,10 @@ class LeadSheetPipeline:
                     k.sustain,
                     last,
                     breath,
+                    mode,
                 )
-                owed += acc_per_bar  # the bar's share of the asked density, carried over in whole notes
-                notes = fit_count(notes, int(round(owed)))
+                owed += acc_per_bar - fill_bars[b]  # the bar's share of the asked density, in whole notes
+                notes = hold(notes, breath) if still and b == PHRASE_BARS - 1 else fit_count(notes, int(round(owed)))
                 owed -= len(notes)
                 accomp += [(b * STEPS + s, d, x) for s, d, x in notes]
             out.append(
@@ -314,6 +351,7 @@ class LeadSheetPipeline:
                     "chords": phrase.chords,
                     "melody": phrase.melody,
                     "accomp": accomp,
+                    "fills": [n for n in fills if p * PHRASE_BARS + n[0] // STEPS < bars],
                     "pattern": pattern,
                 }
             )
@@ -333,7 +371,11 @@ class LeadSheetPipeline:
     def _measure(self, draft: list[dict], p: int, bars: int, shift: int) -> dict:
         """``studio.attributes.music`` measurement of phrase ``p`` of a draft (no velocities yet)."""
         score = self._score(
-            [d if i == p else {**d, "melody": [], "accomp": []} for i, d in enumerate(draft)], None, bars, shift, 0
+            [d if i == p else {**d, "melody": [], "accomp": [], "fills": []} for i, d in enumerate(draft)],
+            None,
+            bars,
+            shift,
+            0,
         )
         try:
             return extract_attributes(score).to_dict()
@@ -349,7 +391,8 @@ class LeadSheetPipeline:
         for p, d in enumerate(draft):
             base = p * PHRASE_BARS * STEPS
             target = _get(requests[p], "velocity_mean") if requests else DEFAULTS["velocity_mean"]
-            events = [(s, dur, x, 1) for s, dur, x in d["melody"]] + [(s, dur, x, 0) for s, dur, x in d["accomp"]]
+            events = [(s, dur, x, 1) for s, dur, x in d["melody"]]
+            events += [(s, dur, x, 0) for s, dur, x in d["accomp"] + d["fills"]]
             events = [e for e in events if base + e[0] < end]
             if not events:
                 continue

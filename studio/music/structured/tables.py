@@ -24,6 +24,12 @@ STEPS = 16  # 16th notes per 4/4 bar
 MAX_INTERVAL = 12
 MAX_ACC_NOTES = 48  # notes of one accompaniment bar pattern
 ROLE_BASS, ROLE_FIFTH, ROLE_UPPER = 0, 1, 2
+# An upper voice's slot is height above the bass * TONES + what it plays: chord tone 0-3 (root, 3rd, 5th,
+# 7th) or NON_CHORD + semitones above the chord's root.
+NON_CHORD = 4
+TONES = NON_CHORD + 12
+# 2: melody step table per scale degree; accompaniment upper voices by height above the bass and tone.
+TABLES_FORMAT = 2
 CONFIG_FILE = "config.json"
 TABLES_FILE = "tables.safetensors"
 
@@ -63,7 +69,8 @@ class LeadSheetTables:
         mel_degree_end: ``[m, 12]`` pitch class above the tonic of a phrase's last melody note.
         rhythm_onsets / rhythm_durs: ``[r, s]`` melody bar patterns (onset flag, duration in steps).
         rhythm_count: ``[r]`` how often each pattern occurs; rhythm_cadential: ``[r]`` ends on a held note.
-        acc_notes: ``[p, k, 4]`` accompaniment bar patterns (step, duration, role, slot), -1 padded.
+        acc_notes: ``[p, k, 4]`` accompaniment bar patterns (step, duration, role, slot), -1 padded; an
+            upper voice's slot is ``semitones above the bar's bass * TONES + tone`` (see ``NON_CHORD``).
         acc_count: ``[p]`` occurrences.
         meta: data, song counts, version.
     """
@@ -129,6 +136,11 @@ class LeadSheetTables:
         if tuple(meta.get("qualities", ())) != QUALITIES:
             raise ValueError(
                 f"{folder} was fitted with chord qualities {meta.get('qualities')}, this code has {QUALITIES}"
+            )
+        if meta.get("format", 1) != TABLES_FORMAT:
+            raise ValueError(
+                f"{folder} holds lead-sheet tables of format {meta.get('format', 1)}; this code reads format "
+                f"{TABLES_FORMAT}: refit them with `studio train leadsheet --out {folder}`"
             )
         arrays = load_file(str(folder / TABLES_FILE))
         return cls(**{k: arrays[k] for k in cls.ARRAYS}, meta=meta)
