@@ -120,6 +120,26 @@ def test_accompaniment_keeps_its_voicing_and_colour_over_a_new_chord():
     assert [x % 12 for s, _, x in out if s == 8] == [11]  # B: the 9th over A, in the key's scale
 
 
+def test_accompaniment_keeps_the_pulse_where_the_melody_is_silent(pipe):
+    from studio.music.structured.accompaniment import Accompanist
+    from studio.music.structured.tables import ROLE_BASS
+
+    acc = Accompanist(pipe.tables)
+    on_beats, off_beats = np.zeros((8, 4), np.int16) - 1, np.zeros((8, 4), np.int16) - 1
+    on_beats[:4] = [(s, 2, ROLE_BASS, 0) for s in (0, 4, 8, 12)]
+    off_beats[:4] = [(s, 2, ROLE_BASS, 0) for s in (2, 6, 10, 14)]
+    acc.notes = np.stack([on_beats, off_beats])
+    acc.onsets = np.zeros((2, 16), bool)
+    acc.onsets[0, ::4], acc.onsets[1, 2::4] = True, True
+    acc.n_notes, acc.n_upper, acc.n_onsets = np.full(2, 4.0), np.zeros(2), np.full(2, 4.0)
+    acc.log_count = np.zeros(2)
+    melody = np.zeros((4, 16), bool)
+    melody[:, ::4] = True  # quarter notes on the beats
+    rng = np.random.default_rng(0)
+    picks = [acc.choose(4, 0, rng, melody_onsets=melody) for _ in range(200)]
+    assert np.mean(picks) > 0.75  # the off-beat pattern fills the melody's eighths
+
+
 def test_cadence_bars_can_hold_and_fills_answer_long_notes(pipe):
     from studio.music.structured.accompaniment import hold
     from studio.music.structured.leadsheet import FILL_MIN_GAP, LeadSheetWriter, Phrase, PhraseSpec

@@ -22,6 +22,7 @@ BASS_BELOW = 11  # bass register centre: this many semitones below the accompani
 NOTES_PER_ONSET = 2.4  # POP909 piano parts sound about this many notes together
 CHORDAL_WEIGHT = 1.0
 DENSITY_WEIGHT = 3.0  # logit per note of distance from the asked notes per bar
+PULSE_WEIGHT = 0.5  # logit per eighth of a bar that neither the melody nor the pattern strikes
 MELODY_GAP = 2  # upper voices stay at least this far below the melody note sounding over them
 
 
@@ -44,17 +45,29 @@ class Accompanist:
         srt = np.sort(steps, axis=1)
         first[:, 1:] = srt[:, 1:] != srt[:, :-1]
         self.n_onsets = (first & (srt >= 0)).sum(1).astype(float)  # distinct onset steps per pattern
+        self.onsets = np.zeros((len(self.notes), STEPS), dtype=bool)  # [p, s]
+        rows, cols = np.nonzero(valid)
+        self.onsets[rows, self.notes[rows, cols, 0]] = True
         self.log_count = 0.5 * np.log(tables.acc_count)
         self.temperature, self.top_p = float(temperature), top_p
 
     def choose(
-        self, notes_per_bar: float, voices: float, rng: np.random.Generator, notes_per_onset: float = NOTES_PER_ONSET
+        self,
+        notes_per_bar: float,
+        voices: float,
+        rng: np.random.Generator,
+        notes_per_onset: float = NOTES_PER_ONSET,
+        melody_onsets: np.ndarray | None = None,
     ) -> int:
-        """A pattern with about ``notes_per_bar`` notes, ``voices`` upper voices, ``notes_per_onset`` per onset."""
+        """A pattern with about ``notes_per_bar`` notes, ``voices`` upper voices, ``notes_per_onset`` per onset,
+        and (given ``melody_onsets``, ``[bars, STEPS]`` bool) the eighths the melody leaves silent struck."""
         logits = (
             self.log_count - DENSITY_WEIGHT * np.abs(self.n_notes - notes_per_bar) - 0.6 * np.abs(self.n_upper - voices)
         )
         logits = logits - CHORDAL_WEIGHT * np.abs(self.n_notes / np.maximum(self.n_onsets, 1) - notes_per_onset)
+        if melody_onsets is not None and len(melody_onsets):
+            eighths = self.onsets[:, None, ::2] | melody_onsets[None, :, ::2]  # [p, bars, 8]
+            logits = logits - PULSE_WEIGHT * (~eighths).sum(-1).mean(-1)  # per eighth left silent, per bar
         return sample(logits, rng, max(self.temperature, 0.2), self.top_p)
 
     def realise(

@@ -56,7 +56,7 @@ MODE_MARGIN = 0.2  # a draft is heard in its mode when P(major) is this far from
 BREATH_STEPS = (2, 4, 6, 8)
 BREATH_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
 BREATH_PROBABILITY = 0.5
-HOLD_PROBABILITY = 0.5
+HOLD_PROBABILITY = 0.25  # a phrase that closes on the tonic holds its last bar's chords this often
 # A piece's arrangement (see LeadSheetPipeline._style): melody share of the notes, uniform in this range
 # (POP909 training bars: 0.29 on average); log-SD of the accompaniment's notes per onset; SD of its voices.
 STYLE_MELODY_SHARE = (0.22, 0.4)
@@ -290,24 +290,9 @@ class LeadSheetPipeline:
                 melody_centre=k.melody_centre,
                 final=final,
             )
-            base = letter.rstrip("'")
-            source = material.get(base)
-            if source is not None and source.mode != mode:  # an arc changed the mode: new material
-                source = None
-                base = letter = next(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in material)
-            if source is None:
-                phrase = Phrase(base, mode, writer.chords(spec, rng, contrast=base != form[0].rstrip("'")))
-                writer.melody(phrase, spec, rng)
-                material[base] = phrase
-            else:
-                phrase = Phrase(letter, mode, list(source.chords), list(source.melody), list(source.rhythm))
-                # a restatement keeps its pitches; an arc that moved the register moves it by octaves
-                octaves = 12 * round((k.melody_centre - _centre(source.melody)) / 12)
-                phrase.melody = [(s, d, x + octaves) for s, d, x in phrase.melody]
-                if letter.endswith("'") or final:  # a varied repeat: the cadence bar re-drawn
-                    letter = base + "'"
-                    phrase.chords = writer.recadence(phrase.chords, spec, rng)
-                    writer.melody(phrase, spec, rng, keep_bars=PHRASE_BARS - 1)
+            # 1. the phrase: new material, or a restatement of a letter heard before
+            letter, phrase = _write_phrase(writer, material, form, letter, spec, rng)
+            # 2. its breath before the next phrase, fills in the melody's long notes, a held cadence
             breathe = rng.random() < BREATH_PROBABILITY
             rest = int(rng.choice(BREATH_STEPS, p=BREATH_WEIGHTS)) if breathe else 0
             if breathe and p < len(requests) - 1:
@@ -318,32 +303,9 @@ class LeadSheetPipeline:
             still = final and rng.random() < HOLD_PROBABILITY  # the cadence bar holds its chords
             if still:
                 fills = [n for n in fills if n[0] < (PHRASE_BARS - 1) * STEPS]
-            fill_bars = np.bincount([s // STEPS for s, _, _ in fills], minlength=PHRASE_BARS)
-            mel_per_bar = len(phrase.melody) / PHRASE_BARS
-            acc_per_bar = max(k.acc_notes - (mel_per_bar - spec.melody_notes_per_bar), 1.0)
-            pattern = acc.choose(acc_per_bar, k.voices, rng, k.notes_per_onset)
-            accomp, owed = [], 0.0
-            for b in range(PHRASE_BARS):
-                bar_no = p * PHRASE_BARS + b
-                if bar_no >= bars:
-                    break
-                mel_at = _melody_lookup(phrase.melody, b)
-                last = bar_no == bars - 1
-                breath = STEPS - rest if b == PHRASE_BARS - 1 and not last and breathe else None
-                notes = acc.realise(
-                    pattern,
-                    (phrase.chords[2 * b], phrase.chords[2 * b + 1]),
-                    round(k.floor),
-                    mel_at,
-                    k.sustain,
-                    last,
-                    breath,
-                    mode,
-                )
-                owed += acc_per_bar - fill_bars[b]  # the bar's share of the asked density, in whole notes
-                notes = hold(notes, breath) if still and b == PHRASE_BARS - 1 else fit_count(notes, int(round(owed)))
-                owed -= len(notes)
-                accomp += [(b * STEPS + s, d, x) for s, d, x in notes]
+            # 3. the accompaniment under it
+            breath = STEPS - rest if breathe else None
+            pattern, accomp = _accompany(acc, phrase, fills, spec, k, p * PHRASE_BARS, bars, breath, still, rng)
             out.append(
                 {
                     "letter": letter,
@@ -487,6 +449,57 @@ def _key_mark(p_major: float, heard_key: int, key: int, mode: int) -> float:
     mode_ok = (p_major < 0.5) == bool(mode)
     mark = int(mode_ok) + int(mode_ok and heard_key == key)
     return mark - 0.5 * (mode_ok and abs(p_major - 0.5) < MODE_MARGIN)
+
+
+def _write_phrase(writer, material: dict, form: list[str], letter: str, spec: PhraseSpec, rng) -> tuple[str, Phrase]:
+    """A phrase for ``letter`` of the form: drawn afresh the first time, restated (literally, or with its
+    cadence bar re-drawn for a primed letter or a period's close) when ``material`` already holds it."""
+    base = letter.rstrip("'")
+    source = material.get(base)
+    if source is not None and source.mode != spec.mode:  # an arc changed the mode: new material
+        source = None
+        base = letter = next(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in material)
+    if source is None:
+        phrase = Phrase(base, spec.mode, writer.chords(spec, rng, contrast=base != form[0].rstrip("'")))
+        writer.melody(phrase, spec, rng)
+        material[base] = phrase
+        return letter, phrase
+    phrase = Phrase(letter, spec.mode, list(source.chords), list(source.melody), list(source.rhythm))
+    # a restatement keeps its pitches; an arc that moved the register moves it by octaves
+    octaves = 12 * round((spec.melody_centre - _centre(source.melody)) / 12)
+    phrase.melody = [(s, d, x + octaves) for s, d, x in phrase.melody]
+    if letter.endswith("'") or spec.final:  # a varied repeat: the cadence bar re-drawn
+        letter = base + "'"
+        phrase.chords = writer.recadence(phrase.chords, spec, rng)
+        writer.melody(phrase, spec, rng, keep_bars=PHRASE_BARS - 1)
+    return letter, phrase
+
+
+def _accompany(acc, phrase: Phrase, fills: list, spec: PhraseSpec, k: _Knobs, first_bar: int, bars: int,
+               breath: int | None, still: bool, rng) -> tuple[int, list[tuple[int, int, int]]]:  # fmt: skip
+    """One pattern for the phrase, realised bar by bar over its chords and brought to the asked density
+    (the fills count toward it); ``breath`` silences the phrase's last bar from that step (not the piece's
+    last bar), ``still`` holds the cadence bar's chords."""
+    fill_bars = np.bincount([s // STEPS for s, _, _ in fills], minlength=PHRASE_BARS)
+    mel_per_bar = len(phrase.melody) / PHRASE_BARS
+    acc_per_bar = max(k.acc_notes - (mel_per_bar - spec.melody_notes_per_bar), 1.0)
+    mel_onsets = np.zeros((PHRASE_BARS, STEPS), dtype=bool)
+    for s, _, _ in phrase.melody + fills:
+        mel_onsets[s // STEPS, s % STEPS] = True
+    pattern = acc.choose(acc_per_bar, k.voices, rng, k.notes_per_onset, mel_onsets)
+    accomp, owed = [], 0.0
+    for b in range(min(PHRASE_BARS, bars - first_bar)):
+        last = first_bar + b == bars - 1
+        cut = breath if b == PHRASE_BARS - 1 and not last else None
+        chords = (phrase.chords[2 * b], phrase.chords[2 * b + 1])
+        notes = acc.realise(
+            pattern, chords, round(k.floor), _melody_lookup(phrase.melody, b), k.sustain, last, cut, spec.mode
+        )
+        owed += acc_per_bar - fill_bars[b]  # the bar's share of the asked density, in whole notes
+        notes = hold(notes, cut) if still and b == PHRASE_BARS - 1 else fit_count(notes, int(round(owed)))
+        owed -= len(notes)
+        accomp += [(b * STEPS + s, d, x) for s, d, x in notes]
+    return pattern, accomp
 
 
 def _centre(melody: list) -> float:
