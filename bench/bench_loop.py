@@ -134,6 +134,11 @@ def main() -> int:
 def report(rows, args, bars, grid, seeds, pipe, judge_test, t0, final: bool) -> None:
     loop, rand = summarise(rows, "loop"), summarise(rows, "open_random")
     gain = round(loop["hit"] - rand["hit"], 4)
+    # paired bootstrap over runs: how far the gain could move with other targets/seeds
+    diff = np.array([float(r["loop"]["hit"]) - r["open_random"]["hit"] for r in rows])
+    boot = np.random.default_rng(0).choice(diff, (2000, len(diff))).mean(1)
+    gain_ci = [round(float(np.quantile(boot, q)), 4) for q in (0.05, 0.95)]
+    groove_diff = np.array([r["loop"]["groove"] - r["open_random"]["groove"] for r in rows])
     judges = [j for r in rows for j in r["loop_judges"]]
     out = {
         "settings": {
@@ -153,6 +158,12 @@ def report(rows, args, bars, grid, seeds, pipe, judge_test, t0, final: bool) -> 
         "loop": loop,
         "open_loop_best_of_n_by_chance": rand,
         "gain_quadrant_acc": gain,
+        "gain_90ci_paired_bootstrap": gain_ci,
+        "groove_gain": round(float(groove_diff.mean()), 4),
+        "groove_gain_90ci": [
+            round(float(np.quantile(np.random.default_rng(1).choice(groove_diff, (2000, len(rows))).mean(1), q)), 4)
+            for q in (0.05, 0.95)
+        ],
         "gain_bar": GAIN_BAR,
         "loop_earns_its_time": gain >= GAIN_BAR,
         "mean_candidates_generated": round(float(np.mean([r["generated"] for r in rows])), 2),
@@ -174,7 +185,11 @@ def report(rows, args, bars, grid, seeds, pipe, judge_test, t0, final: bool) -> 
             f"  {name:24s} quadrant {s['hit']:.3f}  VA distance {s['distance']:.3f}  groove {s['groove']:.3f}  "
             f"PCE {s['pce']:.3f}  quality (in-loop) {s['quality_in_loop']:+.2f}"
         )
-    print(f"  gain {gain:+.3f} (bar +{GAIN_BAR}); loop earns its time: {out['loop_earns_its_time']}")
+    print(
+        f"  gain {gain:+.3f} (90% paired bootstrap {gain_ci[0]:+.3f}..{gain_ci[1]:+.3f}; bar +{GAIN_BAR}); "
+        f"loop earns its time: {out['loop_earns_its_time']}; groove {out['groove_gain']:+.3f} "
+        f"({out['groove_gain_90ci'][0]:+.3f}..{out['groove_gain_90ci'][1]:+.3f})"
+    )
 
 
 if __name__ == "__main__":

@@ -8,8 +8,11 @@ trained on them), all tracks, on the 16th grid of the song's own beat annotation
 (the emotion data's own domain) on the grid of their estimated beat. Generated: 16-bar pieces
 over a 12-point circumplex grid (radius 0.8) x seeds, through ``studio.music.generate`` (the mapper's
 attributes, no critic loop), for the released structure-first generator (``leadsheet``), the 0.3.0
-transformer (``transformer``) and the transformer without its decoding guidance (``transformer-noguide``:
-scale_bias 0, density_gain 0). Features: ``studio.music.musicality`` (harmony, voice leading, rhythm,
+transformer (``transformer``), the transformer without its decoding guidance (``transformer-noguide``:
+scale_bias 0, density_gain 0) and the lead-sheet generator through the closed loop (``leadsheet-loop``:
+``studio.compose`` with ``--loop-candidates`` x ``--loop-rounds``, choosing by the critics), so the loop's
+choice can be checked for a loss in musicality beside the open-loop ``leadsheet-compose`` row (``studio.compose``
+with one candidate and one round: the same call and sampling settings, no choice). Features: ``studio.music.musicality`` (harmony, voice leading, rhythm,
 repetition; none is a condition). Test: 5-fold stratified balanced accuracy of a logistic regression and
 a random forest (0.5 = indistinguishable); POP909 val odd-vs-even songs as the real-vs-real floor.
 Per feature: means and the overlap of the two histograms. Writes ``bench/results/musicality.json``.
@@ -115,10 +118,10 @@ def emopia_segments(root: Path) -> list[np.ndarray]:
     return out
 
 
-def generated(kind: str, emotions, seeds: int) -> tuple[list[np.ndarray], float]:
+def generated(kind: str, emotions, seeds: int, loop: tuple[int, int] = (3, 2)) -> tuple[list[np.ndarray], float]:
     import studio.music as music
 
-    if kind == "leadsheet":
+    if kind.startswith("leadsheet"):
         from studio.music.structured import LeadSheetPipeline
 
         pipe = LeadSheetPipeline.from_pretrained()
@@ -130,7 +133,13 @@ def generated(kind: str, emotions, seeds: int) -> tuple[list[np.ndarray], float]
     out, t0 = [], time.perf_counter()
     for e in emotions:
         for s in range(seeds):
-            r = music.generate(e, bars=SEGMENT_BARS, seed=1000 + s, pipeline=pipe, **settings)
+            if kind in ("leadsheet-loop", "leadsheet-compose"):
+                from studio.loop import compose
+
+                c, n = loop if kind == "leadsheet-loop" else (1, 1)
+                r = compose(e, bars=SEGMENT_BARS, seed=1000 + s, candidates=c, rounds=n, progress=False, pipeline=pipe)
+            else:
+                r = music.generate(e, bars=SEGMENT_BARS, seed=1000 + s, pipeline=pipe, **settings)
             out.append(grid_notes(r.score, SEGMENT_BARS))
     return out, (time.perf_counter() - t0) / max(len(out), 1)
 
@@ -185,6 +194,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=9, help="seeds per emotion (12 emotions)")
     ap.add_argument("--generators", default="leadsheet,transformer")
+    ap.add_argument("--loop-candidates", type=int, default=3, help="leadsheet-loop: candidates per round")
+    ap.add_argument("--loop-rounds", type=int, default=2, help="leadsheet-loop: rounds at most")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "musicality.json"))
     args = ap.parse_args()
     import torch
@@ -213,7 +224,7 @@ def main() -> int:
         "machine": platform.machine(),
     }
     for kind in args.generators.split(","):
-        pieces, per_piece = generated(kind, emotions, args.seeds)
+        pieces, per_piece = generated(kind, emotions, args.seeds, (args.loop_candidates, args.loop_rounds))
         fake = feature_matrix(pieces)
         test = c2st(real, fake)
         test_emopia = c2st(emo_real, fake)
@@ -229,6 +240,8 @@ def main() -> int:
             "mean_overlap": round(float(np.mean([f["overlap"] for f in feats.values()])), 3),
             "features": feats,
         }
+        if kind == "leadsheet-loop":
+            report["generators"][kind]["loop"] = {"candidates": args.loop_candidates, "rounds": args.loop_rounds}
         print(f"\n{kind}: {len(pieces)} pieces, {per_piece:.2f} s each; C2ST balanced accuracy vs POP909 val {test}")
         print(f"  vs EMOPIA test {test_emopia}; vs both {test_union}")
         print(

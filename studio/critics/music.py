@@ -42,6 +42,9 @@ OUTLIER_Z = 6.0
 CRITIC_NAME = "music-critic"
 
 _SIGN_V = np.array([1.0, -1.0, -1.0, 1.0])  # Q1..Q4
+# Velocity features, and the values they take when every velocity is equal (hand-entered / generated files).
+VELOCITY_FEATURES = {"velocity_cv": 0.0, "velocity_flat": 1.0, "velocity_accent_share": 0.0, "velocity_pitch_corr": 0.0}
+FLAT_PREFIX = "flat."  # weights of the equal-velocity path carry this prefix
 _SIGN_A = np.array([1.0, 1.0, -1.0, -1.0])
 
 
@@ -156,6 +159,9 @@ class MusicCritic:
             ``tree_left [K]``, ``tree_right [K]`` (global node indices), ``tree_leaf [K]``,
             ``tree_value [K]``, ``tree_roots [I, 4]`` (root node of iteration i, class c) and
             ``tree_baseline [4]``; no trees is allowed (``tree_roots`` of shape ``[0, 4]``).
+            Optionally the same arrays again under ``flat.`` (:data:`FLAT_PREFIX`): the equal-velocity
+            path, fitted with every velocity feature set to its flat value, which reads pieces whose
+            velocities are all equal (a loud/soft spread it never saw cannot move it either way).
     """
 
     def __init__(self, config: MusicCriticConfig, weights: dict[str, np.ndarray]):
@@ -194,14 +200,19 @@ class MusicCritic:
         return p
 
     # -- inference
-    def _tree_logits(self, X: np.ndarray) -> np.ndarray:
-        """Boosted-tree raw scores ``[B, 4]`` for raw features ``X [B, F]``."""
-        roots = self.w["tree_roots"].astype(np.int64)
+    @property
+    def has_flat_path(self) -> bool:
+        return f"{FLAT_PREFIX}lr_W" in self.w
+
+    def _tree_logits(self, X: np.ndarray, w: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Boosted-tree raw scores ``[B, 4]`` for raw features ``X [B, F]`` (trees of ``w``, default the main path)."""
+        w = self.w if w is None else w
+        roots = w["tree_roots"].astype(np.int64)
         if roots.size == 0:
             return np.zeros((len(X), 4))
-        feat, thr = self.w["tree_feature"].astype(np.int64), self.w["tree_threshold"]
-        left, right = self.w["tree_left"].astype(np.int64), self.w["tree_right"].astype(np.int64)
-        leaf, value = self.w["tree_leaf"].astype(bool), self.w["tree_value"]
+        feat, thr = w["tree_feature"].astype(np.int64), w["tree_threshold"]
+        left, right = w["tree_left"].astype(np.int64), w["tree_right"].astype(np.int64)
+        leaf, value = w["tree_leaf"].astype(bool), w["tree_value"]
         node = np.broadcast_to(roots.reshape(1, -1), (len(X), roots.size)).copy()  # [B, I*4]
         rows = np.arange(len(X))[:, None]
         for _ in range(64):  # depth bound; trees here are a handful of levels deep
@@ -211,10 +222,20 @@ class MusicCritic:
             go_left = X[rows, feat[node]] <= thr[node]
             node = np.where(inner, np.where(go_left, left[node], right[node]), node)
         out = value[node].reshape(len(X), -1, 4).sum(1)
-        return out + self.w["tree_baseline"]
+        return out + w["tree_baseline"]
+
+    def _path_logits(self, X: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
+        z = (X - w["mean"]) / w["std"]
+        p_lr = _softmax(z @ w["lr_W"] + w["lr_b"])
+        p_tree = _softmax(self._tree_logits(X, w))
+        lw = self.config.lr_weight
+        return np.log(np.clip(lw * p_lr + (1 - lw) * p_tree, 1e-9, 1.0))
 
     def logits(self, features: np.ndarray) -> np.ndarray:
         """Log of the ensemble's quadrant probability before temperature.
+
+        Pieces whose velocities are all equal (``velocity_flat`` 1) go through the equal-velocity
+        path when the checkpoint has one; the rest through the main path.
 
         Args:
             features: ``[B, F]`` raw feature vectors.
@@ -223,11 +244,14 @@ class MusicCritic:
             ``[B, 4]`` log-probabilities (Q1..Q4).
         """
         X = np.atleast_2d(features).astype(np.float64)
-        z = (X - self.w["mean"]) / self.w["std"]
-        p_lr = _softmax(z @ self.w["lr_W"] + self.w["lr_b"])
-        p_tree = _softmax(self._tree_logits(X))
-        lw = self.config.lr_weight
-        return np.log(np.clip(lw * p_lr + (1 - lw) * p_tree, 1e-9, 1.0))
+        out = self._path_logits(X, self.w)
+        if self.has_flat_path:
+            flat = X[:, FEATURE_NAMES.index("velocity_flat")] >= 0.5
+            if flat.any():
+                n = len(FLAT_PREFIX)
+                wf = {k[n:]: v for k, v in self.w.items() if k.startswith(FLAT_PREFIX)}
+                out[flat] = self._path_logits(neutral_velocity(X[flat]), wf)
+        return out
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         """Calibrated quadrant probabilities ``[B, 4]`` for raw features ``[B, F]``."""
@@ -309,6 +333,14 @@ class MusicCritic:
 def abstains(reading: Reading) -> bool:
     """Whether the music critic declined to vouch for ``reading`` (unknown input or low confidence)."""
     return bool(reading.details.get("abstain", False))
+
+
+def neutral_velocity(X: np.ndarray) -> np.ndarray:
+    """A copy of features ``[B, F]`` with every velocity feature at its equal-velocity value."""
+    X = np.array(X, dtype=np.float64, copy=True)
+    for name, value in VELOCITY_FEATURES.items():
+        X[..., FEATURE_NAMES.index(name)] = value
+    return X
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.critics.features import FEATURE_NAMES, NUM_FEATURES
-from studio.critics.music import MusicCritic, MusicCriticConfig, features_of
+from studio.critics.music import FLAT_PREFIX, MusicCritic, MusicCriticConfig, features_of, neutral_velocity
 
 SPLITS = ("train", "val", "test")
 C = 0.01  # LR strength: flat in song-grouped CV over 0.003-0.1 (see models/music-critic)
@@ -177,6 +177,18 @@ def _fit_members(X: np.ndarray, y: np.ndarray, seed: int) -> dict[str, np.ndarra
     return w
 
 
+def _fit_paths(X: np.ndarray, y: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """The main path on ``X`` and the equal-velocity path on ``X`` with its velocity features made flat.
+
+    A piece with equal velocities has lost the loudness spread that carries part of arousal in
+    EMOPIA; the main path, fitted mostly on expressive copies, reads it as a quieter piece. The
+    second path never sees velocity, so a flat file is read by what its notes say.
+    """
+    w = _fit_members(X, y, seed)
+    w |= {FLAT_PREFIX + k: v for k, v in _fit_members(neutral_velocity(X), y, seed).items()}
+    return w
+
+
 def _stack(d: dict, idx: np.ndarray, variants: list[str]) -> tuple[np.ndarray, np.ndarray]:
     X = np.concatenate([d["X"][v][idx] for v in variants])
     return X, np.tile(d["y"][idx], len(variants))
@@ -206,7 +218,7 @@ def grouped_cv(train: dict, variants: list[str], seed: int = 0, folds: int = 5) 
     n = len(train["y"])
     oof = {lw: {v: np.zeros((n, 4)) for v in PROBES} for lw in LR_WEIGHTS}
     for tr, te in GroupKFold(folds).split(np.zeros(n), train["y"], train["songs"]):
-        w = _fit_members(*_stack(train, tr, variants), seed)
+        w = _fit_paths(*_stack(train, tr, variants), seed)
         for lw in LR_WEIGHTS:
             critic = MusicCritic(MusicCriticConfig(lr_weight=lw), w)
             for v in PROBES:
@@ -250,16 +262,16 @@ def fit(data_root: Path, out: Path | None, seed: int = 0) -> tuple[MusicCritic, 
     p_oof = _softmax(oof[lw]["plain"] / temp)
     min_prob = float(np.quantile(p_oof.max(1), 1 - TARGET_COVERAGE))
     Xall, yall = _stack(train, np.arange(len(y)), variants)
-    w = _fit_members(Xall, yall, seed)
+    w = _fit_paths(Xall, yall, seed)
     z = (Xall - w["mean"]) / w["std"]
     w["feature_lo"], w["feature_hi"] = z.min(0), z.max(0)
     critic = MusicCritic(
         MusicCriticConfig(
             lr_weight=lw,
             temperature=temp,
-            version="music-critic-2",
+            version="music-critic-3",
             trained_on=f"EMOPIA train split ({len(y)} clips) and {len(variants) - 1} augmented copies of each",
-            hyper={"C": C, **TREES, "min_prob": round(min_prob, 4), "outlier_z": OUTLIER_Z},
+            hyper={"C": C, **TREES, "equal_velocity_path": True, "min_prob": round(min_prob, 4), "outlier_z": OUTLIER_Z},
         ),
         w,
     )
