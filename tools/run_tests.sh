@@ -2,7 +2,8 @@
 # Runs the test suite; pytest's exit 5 (no tests collected) is a failure here, never a pass.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONDONTWRITEBYTECODE=1
+unset PYTHONDONTWRITEBYTECODE  # byte-code is cached beside the venv, never in the tree
+export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONPYCACHEPREFIX="$PWD/.venv/pycache"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 rc=$?
 if [ "$rc" = 5 ]; then echo "no tests were collected" >&2; exit 1; fi
