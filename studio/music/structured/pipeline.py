@@ -49,7 +49,7 @@ FLOOR_BELOW = 6  # accompaniment upper voices start this far below the piece's m
 MAX_TEMPERATURE = 2.0
 # A draft whose measured key (studio.attributes.music, the one key finder) is not the asked one is drawn
 # again from a derived seed, at most this many drafts in all; the best-matching draft is kept.
-KEY_TRIES = 6
+KEY_TRIES = 10
 MODE_MARGIN = 0.2  # a draft is heard in its mode when P(major) is this far from 0.5
 # A phrase that breathes falls silent for its last 2-8 sixteenths (an eighth most often): silences in POP909
 # segments run from none to a bar's worth per 16 bars, never one fixed length.
