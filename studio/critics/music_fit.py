@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.critics.features import FEATURE_NAMES, NUM_FEATURES
+from studio.critics.music_features import FEATURE_NAMES, NUM_FEATURES
 from studio.critics.music import FLAT_PREFIX, MusicCritic, MusicCriticConfig, features_of, neutral_velocity
 
 SPLITS = ("train", "val", "test")
