@@ -1,4 +1,4 @@
-"""Art: emotion -> painting. ``paint()`` is the public entry; the CPU painter needs nothing but numpy.
+"""``paint()``: emotion -> judged painting (candidates, image critic, re-aim); re-exported as ``studio.art.paint``.
 
 >>> from studio.art import paint
 >>> result = paint("serene", seed=3, size=256, progress=False)
