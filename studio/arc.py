@@ -141,7 +141,7 @@ def compose_arc(
     targets = phrase_emotions(points, bars)
     requests = [attributes_for(t, music=attribute_overrides).music for t in targets]
     if pipeline is None:
-        from studio.music.oneshot import default_pipeline
+        from studio.music.generators import default_pipeline
 
         pipeline = default_pipeline()
     if not hasattr(pipeline, "tables"):

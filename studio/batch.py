@@ -338,7 +338,7 @@ def warm_up() -> None:
         except ImportError:
             pass
     try:
-        from studio.music.oneshot import default_pipeline
+        from studio.music.generators import default_pipeline
 
         _WORKER["pipeline"] = default_pipeline()
     except (ImportError, FileNotFoundError):

@@ -237,7 +237,7 @@ def compose(
     check_program(program)
     attributes_for(target, music=attribute_overrides)  # validate overrides before any generation
     if pipeline is None:
-        from studio.music.oneshot import default_pipeline
+        from studio.music.generators import default_pipeline
 
         pipeline = default_pipeline()
     quality_fn = _quality_fn() if quality is None or quality is True else (quality or None)

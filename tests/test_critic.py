@@ -8,8 +8,8 @@ import symusic
 
 from studio.critics import judge
 from studio.critics.base import Reading
-from studio.critics.music_features import FEATURE_NAMES, NUM_FEATURES
 from studio.critics.music import MusicCritic, MusicCriticConfig, features_of, load_score
+from studio.critics.music_features import FEATURE_NAMES, NUM_FEATURES
 
 
 def make_score(
