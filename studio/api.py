@@ -21,6 +21,7 @@ from typing import Any
 from studio.emotion import Emotion
 from studio.errors import user_errors
 from studio.io import write_json_atomic
+from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS, MAX_SIZE, MIN_SIZE
 from studio.loop import DEFAULT_CANDIDATES, DEFAULT_ROUNDS
 from studio.seeding import derive_seed, resolve_seed
 
@@ -207,7 +208,8 @@ def create(
         seed: one seed for both parts (``None`` draws one; it is recorded either way).
         size: painting edge in pixels (``MIN_SIZE``-``MAX_SIZE``, studio/limits.py).
         style: painting style passed to ``studio.paint``.
-        candidates, rounds: the composing loop's candidates per round and number of rounds.
+        candidates, rounds: the composing loop's candidates per round (1-``MAX_CANDIDATES``) and number of
+            rounds (1-``MAX_ROUNDS``).
         what: ``"both"``, ``"music"`` or ``"art"``.
         max_seconds: the composing loop's time budget (no new round starts after it).
         pipeline: a loaded generator to reuse (default: the released lead-sheet generator).
@@ -226,11 +228,11 @@ def create(
     """
     if what not in WHAT:
         raise ValueError(f"what must be one of {WHAT}, got {what!r}")
-    for name, val, lo, hi in (
-        ("bars", bars, 1, 256),
-        ("size", size, 64, 2048),
-        ("candidates", candidates, 1, 64),
-        ("rounds", rounds, 1, 20),
+    for name, val, lo, hi in (  # the limits the verbs themselves check (studio/limits.py)
+        ("bars", bars, 1, MAX_BARS),
+        ("size", size, MIN_SIZE, MAX_SIZE),
+        ("candidates", candidates, 1, MAX_CANDIDATES),
+        ("rounds", rounds, 1, MAX_ROUNDS),
     ):
         if isinstance(val, bool) or not isinstance(val, int):
             raise TypeError(f"{name} must be an integer in [{lo}, {hi}], got {val!r}")

@@ -17,7 +17,7 @@ from studio.attributes.visual import VisualAttributes
 from studio.emotion import Emotion
 from studio.errors import user_errors
 from studio.limits import MAX_ART_CANDIDATES as MAX_CANDIDATES  # one definition each, shared with help texts
-from studio.limits import MAX_SIZE, MIN_SIZE
+from studio.limits import MAX_SIZE, MAX_STEPS, MIN_SIZE
 from studio.seeding import MAX_SEED, resolve_seed
 
 __all__ = ["paint", "PaintResult", "MIN_SIZE", "MAX_SIZE", "BACKENDS"]
@@ -163,8 +163,8 @@ def paint(
         if backend == "diffusers":  # latent diffusion needs sides divisible by 8
             wh = tuple(max(64, int(x) // 8 * 8) for x in wh)
 
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= int(steps) <= 200:
-        raise ValueError(f"steps must be an integer in [1, 200], got {steps!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= int(steps) <= MAX_STEPS:
+        raise ValueError(f"steps must be an integer in [1, {MAX_STEPS}], got {steps!r}")
 
     def renderer(a: VisualAttributes) -> Callable[[int], Any]:
         return _renderer(backend, weights, target, a, style_name, wh, photo_img, strength, int(steps))

@@ -27,6 +27,7 @@ import torch
 from einops import rearrange
 
 from studio.errors import user_errors
+from studio.limits import MAX_TRANSFORM_BARS
 from studio.music.vqvae import (
     LOW,
     PITCHES,
@@ -41,7 +42,7 @@ from studio.music.vqvae import (
     skyline,
 )
 
-MAX_BARS = 1500
+MAX_BARS = MAX_TRANSFORM_BARS  # the input limit (studio/limits.py)
 MELODY_NAMES = ("melody", "vocal", "voice", "lead", "melodie")
 MAJOR_TO_MINOR = {4: 3, 9: 8, 11: 10}
 MINOR_TO_MAJOR = {3: 4, 8: 9, 10: 11}
