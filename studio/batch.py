@@ -314,12 +314,9 @@ def _init_worker(job_fn: str | Callable, threads: int | None, child: bool = Fals
         _die_with_parent()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        try:  # tqdm's default lock is a multiprocessing semaphore, which a discarded worker would leak
-            from tqdm import tqdm
+        from tqdm import tqdm  # its default lock is a multiprocessing semaphore, which a discarded worker would leak
 
-            tqdm.set_lock(threading.RLock())
-        except ImportError:
-            pass
+        tqdm.set_lock(threading.RLock())
     if threads:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     fn = resolve_job_fn(job_fn)
@@ -333,15 +330,12 @@ def _init_worker(job_fn: str | Callable, threads: int | None, child: bool = Fals
 def warm_up() -> None:
     """Load the generation stack once per worker so no item pays for it again."""
     for mod in ("studio.api", "studio.art", "studio.loop", "studio.critics", "studio.mapping"):
-        try:
-            importlib.import_module(mod)
-        except ImportError:
-            pass
-    try:
-        from studio.music.generators import default_pipeline
+        importlib.import_module(mod)
+    from studio.music.generators import default_pipeline
 
+    try:
         _WORKER["pipeline"] = default_pipeline()
-    except (ImportError, FileNotFoundError):
+    except FileNotFoundError:
         pass  # art-only batches still run; music items report the missing generator
 
 

@@ -54,11 +54,9 @@ def _reaimed(target: Emotion, aim: Emotion, base: VisualAttributes) -> VisualAtt
     return visual_attributes_for(aim).replace(**{k: getattr(base, k) for k in FIXED_ON_REAIM})
 
 
-def _critic() -> Callable | None:
-    try:
-        from studio.critics.image import judge_image
-    except ImportError:
-        return None
+def _critic() -> Callable:
+    from studio.critics.image import judge_image  # imported late: tests swap the module for a stub critic
+
     return judge_image
 
 
@@ -172,9 +170,7 @@ def paint(
     render = renderer(attrs)
     reaim = bool(reaim) and attributes is None and backend == "painter"  # diffusers: one pipeline, no re-aim
     aim, cand_attrs = target, attrs
-    judge = _critic()
-    if judge is None:
-        notes.append("image critic not available: candidates ranked by the Valdez brightness/saturation estimate")
+    judge = _critic()  # set to None below if it fails (no weights): then the Valdez estimate ranks
     step, bar = _progress(progress, int(candidates))
 
     from studio.attributes.visual import extract_visual_attributes
@@ -263,15 +259,10 @@ def _renderer(backend, weights, target, attrs, style_name, wh, photo_img, streng
 
         return render
 
-    try:
-        from studio.art.diffusion import WEIGHTS_ENV, DiffusionPainter
-    except ImportError as e:
-        raise ValueError(
-            f"backend 'diffusers' is not available ({e}); install the art extra (pip install 'emotion-studio[art]') "
-            "or use backend='painter'"
-        ) from e
     import os
     from pathlib import Path
+
+    from studio.art.diffusion import WEIGHTS_ENV, DiffusionPainter  # diffusers itself loads in from_pretrained
 
     weights = weights or os.environ.get(WEIGHTS_ENV)
     if not weights:
