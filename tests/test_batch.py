@@ -158,6 +158,7 @@ def test_real_paintings_through_the_cli(tmp_path):
     assert meta["seed"] == 2 and meta["emotion"]["valence"] == -0.7
 
 
+@pytest.mark.slow  # starts a local Ray cluster
 def test_ray_backend_runs_the_same_jobs(tmp_path):
     pytest.importorskip("ray", reason="ray not installed (the ray extra)")
     jobs, _ = _jobs(tmp_path, 4, extra=json.dumps({"emotion": "calm", "style": "fail", "name": "bad"}) + "\n")
