@@ -50,3 +50,34 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "data" in item.keywords:
             item.add_marker(skip)
+
+
+# ---- one tiny model per generator, built in-process once per session (diffusers' dummy components) ----
+# Shared read-only; a test that trains or mutates a model builds its own with tests/tiny_models.py.
+@pytest.fixture(scope="session")
+def music_tokenizer():
+    from studio.music.tokenizer import MusicTokenizer
+
+    return MusicTokenizer()
+
+
+@pytest.fixture(scope="session")
+def tiny_music_pipeline(music_tokenizer):
+    from tiny_models import build_tiny_music_pipeline
+
+    return build_tiny_music_pipeline(music_tokenizer)
+
+
+@pytest.fixture(scope="session")
+def tiny_vqvae():
+    from tiny_models import build_tiny_vqvae
+
+    return build_tiny_vqvae()
+
+
+@pytest.fixture(scope="session")
+def leadsheet_pipeline():
+    """The released lead-sheet generator (small JSON/safetensors tables: loads in well under a second)."""
+    from studio.music.generators import default_pipeline
+
+    return default_pipeline(generator="leadsheet")

@@ -24,8 +24,8 @@ TPQ = 480
 
 
 @pytest.fixture(scope="module")
-def pipe() -> LeadSheetPipeline:
-    return default_pipeline(generator="leadsheet")
+def pipe(leadsheet_pipeline) -> LeadSheetPipeline:
+    return leadsheet_pipeline  # tests/conftest.py: loaded once per session
 
 
 # --- fitting, on a folder shaped like POP909 -----------------------------------------------------------
