@@ -192,7 +192,7 @@ def test_eight_concurrent_requests_complete_or_fail_cleanly():
 
     def work(i):
         try:
-            results[i] = _generate(seed=100 + i, size=96 if i < 7 else 5)[0]
+            results[i] = _generate(seed=100 + i, size=64 if i < 7 else 5)[0]  # 64: the smallest painting
         except Exception as e:  # noqa: BLE001 - recorded and checked below
             errors[i] = e
 
