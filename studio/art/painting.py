@@ -121,110 +121,32 @@ def paint(
     Returns:
         :class:`PaintResult` with the chosen image, attributes, seed, critic reading and rounds.
     """
-    from studio.mapping.visual import visual_attributes_for
-
+    # 1. the request: target, seed, size, candidates, backend, style, attributes, photo
     target = Emotion.coerce(emotion)
     seed = resolve_seed(seed)
     size = _check_size(size)
-    if isinstance(candidates, bool) or not isinstance(candidates, (int, np.integer)):
-        raise TypeError(f"candidates must be an integer in [1, {MAX_CANDIDATES}], got {candidates!r}")
-    if not 1 <= int(candidates) <= MAX_CANDIDATES:
-        raise ValueError(f"candidates must be in [1, {MAX_CANDIDATES}], got {candidates}")
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; accepted: {', '.join(BACKENDS)}")
-    if not 0.0 <= float(strength) <= 1.0:
-        raise ValueError(f"strength must be in [0, 1], got {strength}")
+    _check_options(candidates, backend, strength)
     from studio.art.painter import resolve_style
 
     style_name = resolve_style(style)
-
-    if attributes is None:
-        attrs = visual_attributes_for(target)
-    elif isinstance(attributes, VisualAttributes):
-        attrs = attributes.validate()
-    else:
-        attrs = visual_attributes_for(target).replace(**attributes)
-
+    attrs = _base_attributes(target, attributes)
     notes: list[str] = []
-    photo_img, photo_name = None, None
-    if photo is not None:
-        from studio.art.imageio import fit_size, load_image
-
-        photo_name = str(photo) if isinstance(photo, (str,)) or hasattr(photo, "__fspath__") else None
-        long_side = size if isinstance(size, int) else max(size)
-        loaded = load_image(photo, notes=notes)
-        multiple = 8 if backend == "diffusers" else 1  # latent diffusion needs sides divisible by 8
-        photo_img = loaded.resize(size, 1) if isinstance(size, tuple) else fit_size(loaded, long_side, multiple)
-        wh = photo_img.size
-    else:
-        wh = (size, size) if isinstance(size, int) else size
-        if backend == "diffusers":  # latent diffusion needs sides divisible by 8
-            wh = tuple(max(64, int(x) // 8 * 8) for x in wh)
-
+    photo_img, photo_name, wh = _canvas(photo, size, backend, notes)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= int(steps) <= MAX_STEPS:
         raise ValueError(f"steps must be an integer in [1, {MAX_STEPS}], got {steps!r}")
 
     def renderer(a: VisualAttributes) -> Callable[[int], Any]:
         return _renderer(backend, weights, target, a, style_name, wh, photo_img, strength, int(steps))
 
-    render = renderer(attrs)
+    # 2. paint the candidates, judge each, re-aim the next against the critic's error
     reaim = bool(reaim) and attributes is None and backend == "painter"  # diffusers: one pipeline, no re-aim
-    aim, cand_attrs = target, attrs
-    judge = _critic()  # set to None below if it fails (no weights): then the Valdez estimate ranks
-    step, bar = _progress(progress, int(candidates))
+    rounds, best = _paint_candidates(renderer, target, attrs, seed, int(candidates), reaim, progress, notes)
 
-    from studio.attributes.visual import extract_visual_attributes
-    from studio.mapping.visual import estimate_emotion
-
-    rounds, best = [], None
-    try:
-        for i in range(int(candidates)):
-            cseed = _candidate_seed(seed, i)
-            image = render(cseed)
-            painted_with, painted_aim = cand_attrs, aim
-            measured = extract_visual_attributes(image)
-            reading = None
-            if judge is not None:
-                try:
-                    reading = judge(image)
-                except (FileNotFoundError, OSError, RuntimeError) as e:  # critic present but unusable (no weights)
-                    notes.append(f"image critic failed ({e}); ranking by the Valdez estimate instead")
-                    judge = None
-            if reading is not None:
-                dist = reading.distance(target)
-            else:
-                v, a = estimate_emotion(measured)
-                dist = float(np.hypot(v - target.valence, a - target.arousal))
-            rounds.append(
-                {
-                    "candidate": i,
-                    "seed": cseed,
-                    "distance": round(float(dist), 4),
-                    "reading": reading.to_dict() if reading is not None else None,
-                    "aim": {"valence": round(painted_aim.valence, 4), "arousal": round(painted_aim.arousal, 4)},
-                    "chosen": False,
-                }
-            )
-            if best is None or dist < best[0]:
-                best = (dist, i, image, measured, reading, painted_with)
-            if reaim and reading is not None and reading.confidence > 0 and i + 1 < int(candidates):
-                aim = Emotion(
-                    float(np.clip(aim.valence - AIM_STEP * (reading.valence - target.valence), -1, 1)),
-                    float(np.clip(aim.arousal - AIM_STEP * (reading.arousal - target.arousal), -1, 1)),
-                    target.dominance,
-                )
-                cand_attrs = _reaimed(target, aim, attrs)
-                render = renderer(cand_attrs)
-            step()
-    finally:
-        if bar is not None:
-            bar.close()
+    # 3. the result: the closest candidate, with every candidate's record
     _, chosen, image, measured, reading, chosen_attrs = best
     rounds[chosen]["chosen"] = True
     if candidates > 1:
-        aimed = rounds[chosen]["aim"]
-        how = f", palette/brushwork aimed at V {aimed['valence']:+.2f} A {aimed['arousal']:+.2f}" if reaim else ""
-        notes.append(f"kept candidate {chosen} (seed {rounds[chosen]['seed']}{how}) of {candidates}")
+        notes.append(_choice_note(rounds[chosen], candidates, reaim))
     model = "cpu-painter 1.0" if backend == "painter" else f"diffusers ({weights})"
     return PaintResult(
         image=image,
@@ -240,6 +162,128 @@ def paint(
         model=model,
         photo=photo_name,
     )
+
+
+def _check_options(candidates: Any, backend: str, strength: float) -> None:
+    if isinstance(candidates, bool) or not isinstance(candidates, (int, np.integer)):
+        raise TypeError(f"candidates must be an integer in [1, {MAX_CANDIDATES}], got {candidates!r}")
+    if not 1 <= int(candidates) <= MAX_CANDIDATES:
+        raise ValueError(f"candidates must be in [1, {MAX_CANDIDATES}], got {candidates}")
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; accepted: {', '.join(BACKENDS)}")
+    if not 0.0 <= float(strength) <= 1.0:
+        raise ValueError(f"strength must be in [0, 1], got {strength}")
+
+
+def _base_attributes(target: Emotion, attributes: VisualAttributes | dict | None) -> VisualAttributes:
+    """The mapping's attributes for ``target``; given attributes instead, or a dict of them on top."""
+    from studio.mapping.visual import visual_attributes_for
+
+    if attributes is None:
+        return visual_attributes_for(target)
+    if isinstance(attributes, VisualAttributes):
+        return attributes.validate()
+    return visual_attributes_for(target).replace(**attributes)
+
+
+def _canvas(photo: Any, size: int | tuple[int, int], backend: str, notes: list[str]):
+    """``(photo image or None, photo name or None, (width, height))`` of the painting to make."""
+    if photo is None:
+        wh = (size, size) if isinstance(size, int) else size
+        if backend == "diffusers":  # latent diffusion needs sides divisible by 8
+            wh = tuple(max(64, int(x) // 8 * 8) for x in wh)
+        return None, None, wh
+    from studio.art.imageio import fit_size, load_image
+
+    photo_name = str(photo) if isinstance(photo, (str,)) or hasattr(photo, "__fspath__") else None
+    long_side = size if isinstance(size, int) else max(size)
+    loaded = load_image(photo, notes=notes)
+    multiple = 8 if backend == "diffusers" else 1  # latent diffusion needs sides divisible by 8
+    photo_img = loaded.resize(size, 1) if isinstance(size, tuple) else fit_size(loaded, long_side, multiple)
+    return photo_img, photo_name, photo_img.size
+
+
+def _paint_candidates(
+    renderer,
+    target: Emotion,
+    attrs: VisualAttributes,
+    seed: int,
+    candidates: int,
+    reaim: bool,
+    progress,
+    notes: list[str],
+):
+    """Paint ``candidates`` images; returns ``(rounds, best)`` with ``best = (distance, index, image,
+    measured, reading, attributes)`` of the candidate read closest to ``target``."""
+    render = renderer(attrs)
+    aim, cand_attrs = target, attrs
+    judge = _critic()  # set to None below if it fails (no weights): then the Valdez estimate ranks
+    step, bar = _progress(progress, candidates)
+    rounds, best = [], None
+    try:
+        for i in range(candidates):
+            cseed = _candidate_seed(seed, i)
+            image = render(cseed)
+            painted_with, painted_aim = cand_attrs, aim
+            measured, reading, dist, judge = _judge_candidate(image, target, judge, notes)
+            rounds.append(
+                {
+                    "candidate": i,
+                    "seed": cseed,
+                    "distance": round(float(dist), 4),
+                    "reading": reading.to_dict() if reading is not None else None,
+                    "aim": {"valence": round(painted_aim.valence, 4), "arousal": round(painted_aim.arousal, 4)},
+                    "chosen": False,
+                }
+            )
+            if best is None or dist < best[0]:
+                best = (dist, i, image, measured, reading, painted_with)
+            if reaim and reading is not None and reading.confidence > 0 and i + 1 < candidates:
+                aim = _next_aim(aim, reading, target)
+                cand_attrs = _reaimed(target, aim, attrs)
+                render = renderer(cand_attrs)
+            step()
+    finally:
+        if bar is not None:
+            bar.close()
+    return rounds, best
+
+
+def _judge_candidate(image: Any, target: Emotion, judge: Callable | None, notes: list[str]):
+    """``(measured attributes, reading or None, distance to target, judge)``; the judge is None from the first
+    failure on, and the distance then comes from the Valdez estimate of the measured colours."""
+    from studio.attributes.visual import extract_visual_attributes
+    from studio.mapping.visual import estimate_emotion
+
+    measured = extract_visual_attributes(image)
+    reading = None
+    if judge is not None:
+        try:
+            reading = judge(image)
+        except (FileNotFoundError, OSError, RuntimeError) as e:  # critic present but unusable (no weights)
+            notes.append(f"image critic failed ({e}); ranking by the Valdez estimate instead")
+            judge = None
+    if reading is not None:
+        dist = reading.distance(target)
+    else:
+        v, a = estimate_emotion(measured)
+        dist = float(np.hypot(v - target.valence, a - target.arousal))
+    return measured, reading, dist, judge
+
+
+def _next_aim(aim: Emotion, reading: Any, target: Emotion) -> Emotion:
+    """The aim moved against the critic's error: ``aim -= AIM_STEP (reading - target)``."""
+    return Emotion(
+        float(np.clip(aim.valence - AIM_STEP * (reading.valence - target.valence), -1, 1)),
+        float(np.clip(aim.arousal - AIM_STEP * (reading.arousal - target.arousal), -1, 1)),
+        target.dominance,
+    )
+
+
+def _choice_note(chosen: dict, candidates: int, reaim: bool) -> str:
+    aimed = chosen["aim"]
+    how = f", palette/brushwork aimed at V {aimed['valence']:+.2f} A {aimed['arousal']:+.2f}" if reaim else ""
+    return f"kept candidate {chosen['candidate']} (seed {chosen['seed']}{how}) of {candidates}"
 
 
 def _renderer(backend, weights, target, attrs, style_name, wh, photo_img, strength, steps=30) -> Callable[[int], Any]:
