@@ -110,23 +110,9 @@ def note_features(notes: np.ndarray, attrs: Any) -> np.ndarray:
     t_start, t_end = float(on.min()), float(np.max(on + dur))
     span = max(t_end - t_start, 1.0)
 
-    # onsets merged within 40 ms; bass = lowest note of each onset, top = highest
-    g = _onset_groups(on)
-    n_on = int(g[-1]) + 1
-    first = np.r_[True, np.diff(g) > 0]
-    onset_t = on[first]
-    bass = np.full(n_on, 200.0)
-    np.minimum.at(bass, g, pitch)
-    top = np.full(n_on, -1.0)
-    np.maximum.at(top, g, pitch)
-    ioi = np.clip(np.diff(onset_t), 0.04, 4.0) if n_on > 1 else np.array([0.5])
-
-    # velocity, relative to the piece only
-    v_mean, v_std = float(attrs.velocity_mean or 0.0), float(attrs.velocity_std or 0.0)
-    flat = float(np.ptp(vel) == 0)
-    cv = 0.0 if flat else v_std / max(v_mean, 1.0)
-    accents = 0.0 if flat else float((vel > 1.15 * np.median(vel)).mean())
-    vp_corr = 0.0 if flat or pitch.std() == 0 else float(np.corrcoef(vel, pitch)[0, 1])
+    g, first, bass, top, ioi = _onsets(on, pitch)
+    n_on = len(bass)
+    cv, flat, accents, vp_corr = _velocity(vel, pitch, attrs)
 
     # tonality: scale degrees of the estimated tonic
     pc = np.bincount(pitch.astype(int) % 12, weights=dur, minlength=12)
@@ -135,44 +121,10 @@ def note_features(notes: np.ndarray, attrs: Any) -> np.ndarray:
     pcn = pc / max(pc.sum(), 1e-9)
     entropy = float(-(pcn[pcn > 0] * np.log2(pcn[pcn > 0])).sum())
 
-    # chords over 1 s windows, matched against the shared chord table (qualities only: transposition-free)
-    n_win = int(min(np.ceil(span / CHORD_WINDOW_S), 2000))
-    w0 = np.floor((on - t_start) / CHORD_WINDOW_S).astype(int)
-    w1 = np.minimum(np.floor((on + dur - t_start - 1e-6) / CHORD_WINDOW_S).astype(int), w0 + 8)
-    chroma = np.zeros((n_win, 12))
-    for k in range(9):  # a note sounds in up to 9 windows
-        m = w1 >= w0 + k
-        idx = np.minimum(w0[m] + k, n_win - 1)
-        lo = np.maximum(on[m], t_start + idx * CHORD_WINDOW_S)
-        hi = np.minimum(on[m] + dur[m], t_start + (idx + 1) * CHORD_WINDOW_S)
-        np.add.at(chroma, (idx, pitch[m].astype(int) % 12), np.clip(hi - lo, 0, None))
-    heard = chroma.sum(1) > 0
-    cidx, _, _ = match_chords(chroma[heard]) if heard.any() else (np.zeros(0, int), None, None)
-    found = cidx[cidx >= 0]
-    chords = np.bincount(found // 12, minlength=len(_QUALITIES)).astype(float) / max(len(found), 1)
-    no_chord = float((cidx < 0).mean()) if len(cidx) else 1.0
-    changes = float((np.diff(cidx) != 0).sum()) / span if len(cidx) > 1 else 0.0
-
-    # local keys over 4 s windows: modal mixture and modulation
-    margins = []
-    lw = LOCAL_WINDOW_S / CHORD_WINDOW_S
-    for s in range(0, n_win, int(lw)):
-        h = chroma[s : s + int(lw)].sum(0)
-        if (h > 0).sum() >= 3:
-            _, a, b = _best_key(h)
-            margins.append(a - b)
-    margins = np.array(margins or [0.0])
-
-    # vertical interval classes between pitch classes sounding together at each onset group
-    vic = np.zeros(6)
-    step = max(1, n_on // 300)
-    starts = np.r_[np.flatnonzero(first), n]
-    for k in range(0, n_on, step):
-        pcs = np.unique(pitch[starts[k] : starts[k + 1]].astype(int) % 12)
-        if len(pcs) > 1:
-            d = np.abs(pcs[:, None] - pcs[None, :])[np.triu_indices(len(pcs), 1)]
-            vic += np.bincount(np.minimum(d, 12 - d), minlength=7)[1:7]
-    vic /= max(vic.sum(), 1.0)
+    chroma = _window_chroma(on, dur, pitch, t_start, span)
+    chords, no_chord, changes = _chords(chroma, span)
+    margins = _local_key_margins(chroma)
+    vic = _vertical_intervals(pitch, first, n_on, n)
     bass_deg = np.bincount((bass.astype(int) - tonic) % 12, minlength=12).astype(float)
     bass_deg /= max(bass_deg.sum(), 1.0)
 
@@ -217,3 +169,81 @@ def note_features(notes: np.ndarray, attrs: Any) -> np.ndarray:
     ]
     out = np.concatenate([np.asarray(scalar, dtype=np.float64), degrees, chords, ivh, vic, bass_deg])
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+
+def _onsets(on: np.ndarray, pitch: np.ndarray):
+    """Onsets merged within 40 ms: ``(group of each note [N], first note of a group [N] bool, bass [G],
+    top [G], inter-onset intervals in s)``; bass is the lowest pitch of each onset, top the highest."""
+    g = _onset_groups(on)
+    n_on = int(g[-1]) + 1
+    first = np.r_[True, np.diff(g) > 0]
+    onset_t = on[first]
+    bass = np.full(n_on, 200.0)
+    np.minimum.at(bass, g, pitch)
+    top = np.full(n_on, -1.0)
+    np.maximum.at(top, g, pitch)
+    ioi = np.clip(np.diff(onset_t), 0.04, 4.0) if n_on > 1 else np.array([0.5])
+    return g, first, bass, top, ioi
+
+
+def _velocity(vel: np.ndarray, pitch: np.ndarray, attrs: Any) -> tuple[float, float, float, float]:
+    """Velocity relative to the piece only: ``(coefficient of variation, flat, accent share, corr with pitch)``."""
+    v_mean, v_std = float(attrs.velocity_mean or 0.0), float(attrs.velocity_std or 0.0)
+    flat = float(np.ptp(vel) == 0)
+    cv = 0.0 if flat else v_std / max(v_mean, 1.0)
+    accents = 0.0 if flat else float((vel > 1.15 * np.median(vel)).mean())
+    vp_corr = 0.0 if flat or pitch.std() == 0 else float(np.corrcoef(vel, pitch)[0, 1])
+    return cv, flat, accents, vp_corr
+
+
+def _window_chroma(on: np.ndarray, dur: np.ndarray, pitch: np.ndarray, t_start: float, span: float) -> np.ndarray:
+    """``[W, 12]`` seconds each pitch class sounds in each 1 s window (at most 2000 windows)."""
+    n_win = int(min(np.ceil(span / CHORD_WINDOW_S), 2000))
+    w0 = np.floor((on - t_start) / CHORD_WINDOW_S).astype(int)
+    w1 = np.minimum(np.floor((on + dur - t_start - 1e-6) / CHORD_WINDOW_S).astype(int), w0 + 8)
+    chroma = np.zeros((n_win, 12))
+    for k in range(9):  # a note sounds in up to 9 windows
+        m = w1 >= w0 + k
+        idx = np.minimum(w0[m] + k, n_win - 1)
+        lo = np.maximum(on[m], t_start + idx * CHORD_WINDOW_S)
+        hi = np.minimum(on[m] + dur[m], t_start + (idx + 1) * CHORD_WINDOW_S)
+        np.add.at(chroma, (idx, pitch[m].astype(int) % 12), np.clip(hi - lo, 0, None))
+    return chroma
+
+
+def _chords(chroma: np.ndarray, span: float) -> tuple[np.ndarray, float, float]:
+    """Windows matched against the shared chord table, qualities only (transposition-free):
+    ``(share of each quality, share of windows with no chord, chord changes per second)``."""
+    heard = chroma.sum(1) > 0
+    cidx, _, _ = match_chords(chroma[heard]) if heard.any() else (np.zeros(0, int), None, None)
+    found = cidx[cidx >= 0]
+    chords = np.bincount(found // 12, minlength=len(_QUALITIES)).astype(float) / max(len(found), 1)
+    no_chord = float((cidx < 0).mean()) if len(cidx) else 1.0
+    changes = float((np.diff(cidx) != 0).sum()) / span if len(cidx) > 1 else 0.0
+    return chords, no_chord, changes
+
+
+def _local_key_margins(chroma: np.ndarray) -> np.ndarray:
+    """Major-minus-minor key correlation over 4 s windows (modal mixture and modulation)."""
+    margins = []
+    lw = LOCAL_WINDOW_S / CHORD_WINDOW_S
+    for s in range(0, len(chroma), int(lw)):
+        h = chroma[s : s + int(lw)].sum(0)
+        if (h > 0).sum() >= 3:
+            _, a, b = _best_key(h)
+            margins.append(a - b)
+    return np.array(margins or [0.0])
+
+
+def _vertical_intervals(pitch: np.ndarray, first: np.ndarray, n_on: int, n: int) -> np.ndarray:
+    """``[6]`` share of each interval class between pitch classes sounding together at an onset (<= 300 sampled)."""
+    vic = np.zeros(6)
+    step = max(1, n_on // 300)
+    starts = np.r_[np.flatnonzero(first), n]
+    for k in range(0, n_on, step):
+        pcs = np.unique(pitch[starts[k] : starts[k + 1]].astype(int) % 12)
+        if len(pcs) > 1:
+            d = np.abs(pcs[:, None] - pcs[None, :])[np.triu_indices(len(pcs), 1)]
+            vic += np.bincount(np.minimum(d, 12 - d), minlength=7)[1:7]
+    vic /= max(vic.sum(), 1.0)
+    return vic
