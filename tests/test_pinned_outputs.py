@@ -10,8 +10,8 @@ paste it over ``PINNED``::
     PYTHONPATH=$PWD .venv/bin/python tests/test_pinned_outputs.py --print
 
 The ``music`` entries follow the released lead-sheet generator (studio/music/structured/), so a change
-there legitimately changes ``compose_*`` and ``create_*``; ``paint_*`` and ``transform_*`` do not
-depend on it.
+there legitimately changes ``compose_*`` and ``create_*``; ``paint_*``, ``transform_*`` and ``transformer_*``
+(the 0.3.0 REMI generator, released and tiny) do not depend on it.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ PINNED = {
     "paint_furious_64px_3_candidates_seed_11": "de65083c28cd0a55bf6b70c0190fc38fda88171d87a1723d81a43d7e806fda94",
     "transform_sad_seed_3": "37a9cb3e42d8bbd40f09c36a08c2dcd472f94b17aff6d36af3413d1a3f002f93",
     "create_tender_4_bars_64px_seed_7": "68283a7efc50e09a70fac1f96bc63530e35198b861695166f24bae58a2f4f2e0",
+    "transformer_released_2_bars_2_pieces_guided_seed_5": "94ce383b522504830826d0b34ec878ba35eb2bc4cb388e7b1e5d299c2551b4bc",
+    "transformer_tiny_6_bars_3_pieces_clamped_seed_2": "f3b6ee7041800d2a69006b9cfd556b3cb8c12cabb74681603c30a60908de150e",
 }
 # ---------------------------------------------------------------------------------------------------------
 
@@ -129,6 +131,31 @@ def _compute(name: str, tmp: Path) -> str:
                 "pixels": _sha(_image_content(r.art.image)),
             }
         )
+    if name == "transformer_released_2_bars_2_pieces_guided_seed_5":  # the 0.3.0 REMI model, guidance on
+        from studio.music.generators import default_pipeline
+
+        pipe = default_pipeline(generator="transformer")
+        asked = {"tempo": 90, "mode": 0.2, "note_density": 3.0, "key": 2}
+        pieces = pipe(attributes=asked, bars=2, seed=5, num_pieces=2, progress=False, guidance=1.5)
+        return _sha(
+            [{"ids": list(map(int, p.ids)), "notes": p.notes, "score": _score_content(p.score)} for p in pieces]
+        )
+    if name == "transformer_tiny_6_bars_3_pieces_clamped_seed_2":  # context 64: evicts; 24 tokens a bar: clamps
+        from tiny_models import build_tiny_music_pipeline
+
+        from studio.music.tokenizer import MusicTokenizer
+
+        pipe = build_tiny_music_pipeline(MusicTokenizer())
+        pieces = pipe(
+            attributes={"mode": 1.0, "key": 0, "note_density": 2.0},
+            bars=6,
+            seed=2,
+            num_pieces=3,
+            progress=False,
+            guidance=2.0,
+            max_tokens_per_bar=24,
+        )
+        return _sha([{"ids": list(map(int, p.ids)), "notes": p.notes} for p in pieces])
     raise KeyError(name)
 
 
