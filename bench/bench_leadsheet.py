@@ -160,7 +160,7 @@ def main() -> int:
     pipe = LeadSheetPipeline.from_pretrained()
     adh = adherence(pipe, 48 if args.quick else 160, 8, args.seed)
     print("adherence:", adh, flush=True)
-    emo = emotion_direction(pipe, 1 if args.quick else 4)
+    emo = emotion_direction(pipe, 1 if args.quick else 12)  # 96 pieces: one piece is 1 %
     print("emotion direction:", emo)
     arc = arcs(pipe, 1 if args.quick else 3)
     print("arcs:", {k: v for k, v in arc.items() if k != "examples"})

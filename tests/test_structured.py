@@ -163,6 +163,31 @@ def test_cadence_bars_can_hold_and_fills_answer_long_notes(pipe):
         assert s >= held[0] + (nxt - held[0]) // 2  # in the gap's second half
 
 
+def test_fills_are_heard_on_top_of_the_accompaniment(pipe):
+    """The fill line answering a held melody note sits above the chords struck under it (a counter-line
+    the ear follows, as POP909's bridge track), never buried inside them."""
+    from studio.music.structured.accompaniment import MELODY_GAP
+    from studio.music.structured.leadsheet import LeadSheetWriter, Phrase, PhraseSpec
+    from studio.music.structured.pipeline import _accompany
+
+    writer, acc = LeadSheetWriter(pipe.tables), pipe._accompanist(1.0, 0.95)
+    chords = [chord_token(0, "maj"), chord_token(5, "maj"), chord_token(7, "maj"), chord_token(0, "maj")] * 2
+    melody = [(0, 16, 79), (16, 4, 77), (20, 12, 76), (32, 16, 74), (48, 16, 72)]
+    spec = PhraseSpec(mode=0, chord_valence=None, melody_notes_per_bar=2, melody_centre=76)
+    knobs = pipe._knobs({"note_density": 5.0, "pitch_mean": 64.0}, 0)
+    checked = 0
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        phrase = Phrase("A", 0, list(chords), list(melody))
+        fills = writer.fills(phrase, spec, rng, end=64)
+        _, accomp = _accompany(acc, phrase, fills, spec, knobs, 0, 4, None, False, rng)
+        for s, d, x in fills:
+            under = [y for t, _, y in accomp if s <= t < s + d]
+            checked += len(under)
+            assert all(y <= x - MELODY_GAP for y in under), (seed, (s, d, x), under)
+    assert checked > 0  # chords were struck under the fills
+
+
 def test_key_mark_wants_the_mode_heard_clearly():
     from studio.music.structured.pipeline import MODE_MARGIN, _key_mark
 

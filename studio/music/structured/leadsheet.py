@@ -56,8 +56,9 @@ MELODY_SHARE = 0.3  # share of a piece's notes in the melody (POP909 training ba
 # held note in the gap's second half, as POP909's BRIDGE track does (half its onsets fall where the melody
 # holds or rests; it plays 0.75 notes per melody note).
 FILL_PROBABILITY = 0.9
-FILL_MIN_GAP = 8
+FILL_MIN_GAP = 6
 FILL_BELOW = 3  # the fill's register centre under the note it answers
+FILL_MAX = 8  # eighth notes at most in one fill (a gap's worth: the bridge line answers the whole gap)
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)
 _NUMERALS = ("I", "II", "III", "IV", "V", "VI", "VII")
@@ -278,7 +279,7 @@ class LeadSheetWriter:
             gap = nxt - s
             if gap < FILL_MIN_GAP or rng.random() >= FILL_PROBABILITY:
                 continue
-            count = int(rng.integers(1, min(4, gap // 4) + 1))
+            count = int(rng.integers(1, min(FILL_MAX, gap // 4) + 1))
             centre = x - FILL_BELOW
             cand = np.arange(x - 12, x)
             prev = x
