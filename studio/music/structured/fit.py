@@ -303,7 +303,7 @@ def fit(data_root: Path, progress: bool = True) -> LeadSheetTables:
     )
 
 
-def main(data_root: Path, out: Path, version: str = "1.1.0", command: str = "") -> dict:
+def main(data_root: Path, out: Path, version: str = "1.2.0", command: str = "") -> dict:
     tables = fit(data_root)
     tables.meta["version"] = version
     tables.meta["command"] = command

@@ -69,7 +69,7 @@ STYLE_VOICES_SD = 1.0
 @dataclass
 class LeadSheetConfig:
     name: str = "music-leadsheet"
-    version: str = "1.1.0"
+    version: str = "1.2.0"
 
 
 @dataclass
@@ -113,7 +113,7 @@ class LeadSheetPipeline:
         folder = Path(path) if path is not None else checkpoint("music-leadsheet")
         tables = LeadSheetTables.load(folder)
         return cls(
-            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.1.0"))
+            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.2.0"))
         )
 
     def save_pretrained(self, folder: str | Path) -> Path:
