@@ -627,16 +627,7 @@ def generate(
         asked = arc_arg(arc)
         target = _emotion(*arc[1], Emotion.coerce(tuple(arc[1])).dominance)
     music_ov, visual_ov = fader_overrides(values, touched)
-    if key not in (None, "", KEYS[0]):
-        if key not in KEYS:
-            raise _user_error(f"key must be one of {', '.join(KEYS)}; got {key!r}")
-        music_ov["key"] = KEYS.index(key) - 1
-    if instrument not in INSTRUMENTS and instrument not in (None, ""):
-        raise _user_error(f"instrument must be one of: {', '.join(INSTRUMENTS)}; got {instrument!r}")
-    program = INSTRUMENTS.get(instrument or "")
-    n = int(variations or 1)
-    if not 1 <= n <= MAX_VARIATIONS:
-        raise _user_error(f"variations must be 1-{MAX_VARIATIONS}, got {variations}")
+    program, n = _check_choices(music_ov, key, instrument, variations)
     try:
         base = resolve_seed(None if randomise or seed is None or seed == "" else int(seed))
     except USER_ERRORS as e:
@@ -674,27 +665,8 @@ def generate(
         range(n),
         key=lambda k: music_distance(target, made[k][0].music) if made[k][0].music is not None else 0.0,
     )
-    entries = []
-    for result, files in made:
-        get = lambda suffix, under="", files=files: next(  # noqa: E731
-            (str(p) for k, p in sorted(files.items()) if k.startswith(under) and k.endswith(suffix)), None
-        )
-        entries.append(
-            {
-                "emotion": f"arc {asked}"
-                if arc is not None
-                else label or f"V {target.valence:+.2f} A {target.arousal:+.2f}",
-                "instrument": instrument or next(iter(INSTRUMENTS)),
-                "bars": int(bars),
-                "seed": result.seed,
-                "distance": music_distance(target, result.music) if result.music is not None else None,
-                "audio": get(".wav", "music"),
-                "midi": get(".mid", "music"),
-                "roll": get(".png", "music"),
-                "painting": get(".png", "painting"),
-                "sidecar": str(files["create.json"]),
-            }
-        )
+    name = f"arc {asked}" if arc is not None else label or f"V {target.valence:+.2f} A {target.arousal:+.2f}"
+    entries = [_history_entry(name, instrument, bars, target, result, files) for result, files in made]
     result, shown = made[best][0], entries[best]
     text, circ = readout(target, result)
     if n > 1:
@@ -711,6 +683,41 @@ def generate(
         result.seed,
     )
     return outputs, entries
+
+
+def _check_choices(music_ov: dict, key, instrument, variations) -> tuple[int | None, int]:
+    """Key (into ``music_ov``), instrument and number of variations from the controls:
+    ``(GM program or None, variations)``; a value the controls cannot produce is a ``gr.Error``."""
+    if key not in (None, "", KEYS[0]):
+        if key not in KEYS:
+            raise _user_error(f"key must be one of {', '.join(KEYS)}; got {key!r}")
+        music_ov["key"] = KEYS.index(key) - 1
+    if instrument not in INSTRUMENTS and instrument not in (None, ""):
+        raise _user_error(f"instrument must be one of: {', '.join(INSTRUMENTS)}; got {instrument!r}")
+    n = int(variations or 1)
+    if not 1 <= n <= MAX_VARIATIONS:
+        raise _user_error(f"variations must be 1-{MAX_VARIATIONS}, got {variations}")
+    return INSTRUMENTS.get(instrument or ""), n
+
+
+def _history_entry(name: str, instrument, bars, target: Emotion, result, files: dict) -> dict:
+    """One row of the history: what was asked, the seed, the distance, and the files it made."""
+
+    def get(suffix: str, under: str = "") -> str | None:
+        return next((str(p) for k, p in sorted(files.items()) if k.startswith(under) and k.endswith(suffix)), None)
+
+    return {
+        "emotion": name,
+        "instrument": instrument or next(iter(INSTRUMENTS)),
+        "bars": int(bars),
+        "seed": result.seed,
+        "distance": music_distance(target, result.music) if result.music is not None else None,
+        "audio": get(".wav", "music"),
+        "midi": get(".mid", "music"),
+        "roll": get(".png", "music"),
+        "painting": get(".png", "painting"),
+        "sidecar": str(files["create.json"]),
+    }
 
 
 def more_like_this(entry: dict | None):

@@ -14,7 +14,7 @@ Both are read by :mod:`bench.independent_judge` (EMOPIA val, piano-roll features
 which the loop never consults, and by two musicality measures the loop does not consult either
 (groove consistency and pitch-class entropy, as in ``bench/bench_music_gen.py``); the quality
 critic's own score is shown too, marked as in-loop. The pipeline is whatever
-``studio.music.oneshot.default_pipeline()`` returns.
+``studio.music.generators.default_pipeline()`` returns.
 
 Run: ``.venv/bin/python bench/bench_loop.py [--seeds 2] [--candidates 4 --rounds 2] [--quick]``;
 writes ``bench/results/loop.json``.
@@ -77,7 +77,7 @@ def main() -> int:
     from studio.critics.music_quality import default_quality_critic
     from studio.loop import compose
     from studio.mapping import attributes_for
-    from studio.music.oneshot import default_pipeline
+    from studio.music.generators import default_pipeline
 
     bars = args.bars or (8 if args.quick else 16)
     grid = QUICK if args.quick else GRID

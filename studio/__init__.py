@@ -28,7 +28,7 @@ _LAZY = {
     "extract_attributes": "studio.attributes",
     "compose": "studio.loop",
     "transform": "studio.music.transform",
-    "paint": "studio.art",
+    "paint": "studio.art.painting",
     "create": "studio.api",
     "judge": "studio.critics",
     "render_audio": "studio.render",

@@ -21,6 +21,7 @@ from typing import Any
 from studio.emotion import Emotion
 from studio.errors import user_errors
 from studio.io import write_json_atomic
+from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS, MAX_SIZE, MIN_SIZE
 from studio.loop import DEFAULT_CANDIDATES, DEFAULT_ROUNDS
 from studio.seeding import derive_seed, resolve_seed
 
@@ -207,7 +208,8 @@ def create(
         seed: one seed for both parts (``None`` draws one; it is recorded either way).
         size: painting edge in pixels (``MIN_SIZE``-``MAX_SIZE``, studio/limits.py).
         style: painting style passed to ``studio.paint``.
-        candidates, rounds: the composing loop's candidates per round and number of rounds.
+        candidates, rounds: the composing loop's candidates per round (1-``MAX_CANDIDATES``) and number of
+            rounds (1-``MAX_ROUNDS``).
         what: ``"both"``, ``"music"`` or ``"art"``.
         max_seconds: the composing loop's time budget (no new round starts after it).
         pipeline: a loaded generator to reuse (default: the released lead-sheet generator).
@@ -224,52 +226,30 @@ def create(
     Raises:
         ValueError / TypeError: bad arguments, with what is accepted.
     """
-    if what not in WHAT:
-        raise ValueError(f"what must be one of {WHAT}, got {what!r}")
-    for name, val, lo, hi in (
-        ("bars", bars, 1, 256),
-        ("size", size, 64, 2048),
-        ("candidates", candidates, 1, 64),
-        ("rounds", rounds, 1, 20),
-    ):
-        if isinstance(val, bool) or not isinstance(val, int):
-            raise TypeError(f"{name} must be an integer in [{lo}, {hi}], got {val!r}")
-        if not lo <= val <= hi:
-            raise ValueError(f"{name} must be in [{lo}, {hi}], got {val}")
+    # 1. the request: what to make, the limits, the emotion (or arc), one seed
+    _check_request(what, bars=bars, size=size, candidates=candidates, rounds=rounds)
     from studio.arc import is_arc, parse_arc
 
     arc = parse_arc(emotion) if is_arc(emotion) else None
     target = arc[-1][1] if arc else Emotion.coerce(emotion)
     seed = resolve_seed(seed)
     report = progress or (lambda f, m: None)
-    result = CreateResult(
-        emotion=target,
-        seed=seed,
-        asked=emotion,
-        settings={
-            "bars": bars,
-            "size": size,
-            "style": style,
-            "candidates": candidates,
-            "rounds": rounds,
-            "what": what,
-            "max_seconds": max_seconds,
-            "art_backend": art_backend,
-            "temperature": temperature,
-            "program": program,
-        },
-    )
+    settings = dict(bars=bars, size=size, style=style, candidates=candidates, rounds=rounds, what=what)
+    settings |= dict(max_seconds=max_seconds, art_backend=art_backend, temperature=temperature, program=program)
+    result = CreateResult(emotion=target, seed=seed, asked=emotion, settings=settings)
     if arc:
         result.arc = [{"bar": b, "emotion": list(e.vad), "label": e.label} for b, e in arc]
         if what in ("both", "art"):
             result.notes.append(f"arc: the painting is made for the arc's last point, {target}")
+
+    # 2. the music (60% of the progress when both are made), from its own sub-seed
+    share = 0.6 if what == "both" else 1.0
     if what in ("both", "music"):
         from studio.loop import compose
 
         result.music_seed = derive_seed(seed, "music")
         report(0.0, "composing")
         t0 = time.perf_counter()
-        share = 0.6 if what == "both" else 1.0
         result.music = compose(
             emotion if arc else target,
             bars=bars,
@@ -284,13 +264,15 @@ def create(
             **dict(music_overrides or {}),
         )
         result.timings["music"] = time.perf_counter() - t0
+
+    # 3. the painting, from its own sub-seed
     if what in ("both", "art"):
         from studio.art import paint
 
         result.art_seed = derive_seed(seed, "art")
-        report(0.6 if what == "both" else 0.0, "painting")
-        t0 = time.perf_counter()
         start = 0.6 if what == "both" else 0.0
+        report(start, "painting")
+        t0 = time.perf_counter()
         result.art = paint(
             target,
             seed=result.art_seed,
@@ -304,3 +286,17 @@ def create(
         result.timings["art"] = time.perf_counter() - t0
     report(1.0, "done")
     return result
+
+
+def _check_request(what: str, **ints: Any) -> None:
+    """``what`` is one of ``WHAT`` and each integer is within the limits the verbs themselves check."""
+    if what not in WHAT:
+        raise ValueError(f"what must be one of {WHAT}, got {what!r}")
+    limits = {"bars": (1, MAX_BARS), "size": (MIN_SIZE, MAX_SIZE), "candidates": (1, MAX_CANDIDATES)}
+    limits["rounds"] = (1, MAX_ROUNDS)
+    for name, val in ints.items():
+        lo, hi = limits[name]
+        if isinstance(val, bool) or not isinstance(val, int):
+            raise TypeError(f"{name} must be an integer in [{lo}, {hi}], got {val!r}")
+        if not lo <= val <= hi:
+            raise ValueError(f"{name} must be in [{lo}, {hi}], got {val}")

@@ -129,7 +129,6 @@ def compose_arc(
     """
     from studio.attributes.music import extract_attributes
     from studio.mapping import attributes_for
-    from studio.mapping.music import estimate_emotion
     from studio.music.request import check_bars, check_num_pieces
     from studio.music.result import MusicResult
     from studio.seeding import resolve_seed
@@ -141,7 +140,7 @@ def compose_arc(
     targets = phrase_emotions(points, bars)
     requests = [attributes_for(t, music=attribute_overrides).music for t in targets]
     if pipeline is None:
-        from studio.music.oneshot import default_pipeline
+        from studio.music.generators import default_pipeline
 
         pipeline = default_pipeline()
     if not hasattr(pipeline, "tables"):
@@ -151,34 +150,12 @@ def compose_arc(
     t0 = time.perf_counter()
     sampling = {} if temperature is None else {"temperature": float(temperature)}
     pieces = pipeline(attributes=requests, bars=bars, seed=seed, num_pieces=candidates, **sampling)
-    scored = []
-    for piece in pieces:
-        follow = [_phrase_va(piece.score, p, bars, extract_attributes, estimate_emotion) for p in range(len(targets))]
-        dist = [math.dist(f, t.va) for f, t in zip(follow, targets) if f is not None]
-        scored.append((float(np.mean(dist)) if dist else float("inf"), piece, follow))
-    dist, best, follow = min(scored, key=lambda s: s[0])
+    dist, best, follow = _closest_follower(pieces, targets, bars)
     if callable(progress):
         progress(1.0, f"arc: mean phrase distance {dist:.2f}")
-    reading = None
     notes = list(best.notes)
-    try:
-        if critic is None:
-            from studio.critics.music import judge_music as critic
-        reading = critic(best.score)
-    except Exception as e:  # the record is a report; the piece stands without it
-        notes.append(f"critic: {type(e).__name__}: {e}")
-    phrases = [
-        {
-            "bars": [p * PHRASE_BARS + 1, min((p + 1) * PHRASE_BARS, bars)],
-            "target": {
-                "valence": round(t.valence, 4),
-                "arousal": round(t.arousal, 4),
-                "dominance": round(t.dominance, 4),
-            },
-            "attribute_va": None if f is None else [round(v, 4) for v in f],
-        }
-        for p, (t, f) in enumerate(zip(targets, follow))
-    ]
+    reading = _reading(critic, best.score, notes)
+    phrases = _phrase_records(targets, follow, bars)
     return MusicResult(
         score=best.score,
         emotion=points[0][1],
@@ -200,6 +177,45 @@ def compose_arc(
         },
         lead_sheet=best.lead_sheet,
     )
+
+
+def _closest_follower(pieces: list, targets: list, bars: int):
+    """``(mean phrase distance, piece, per-phrase (v, a))`` of the piece whose phrases follow the targets best."""
+    from studio.attributes.music import extract_attributes
+    from studio.mapping.music import estimate_emotion
+
+    scored = []
+    for piece in pieces:
+        follow = [_phrase_va(piece.score, p, bars, extract_attributes, estimate_emotion) for p in range(len(targets))]
+        dist = [math.dist(f, t.va) for f, t in zip(follow, targets) if f is not None]
+        scored.append((float(np.mean(dist)) if dist else float("inf"), piece, follow))
+    return min(scored, key=lambda s: s[0])
+
+
+def _reading(critic: Callable | None, score: Any, notes: list[str]):
+    """The critic's reading for the record (the released music critic by default); a failure is a note."""
+    try:
+        if critic is None:
+            from studio.critics.music import judge_music as critic
+        return critic(score)
+    except Exception as e:  # the record is a report; the piece stands without it
+        notes.append(f"critic: {type(e).__name__}: {e}")
+        return None
+
+
+def _phrase_records(targets: list, follow: list, bars: int) -> list[dict]:
+    return [
+        {
+            "bars": [p * PHRASE_BARS + 1, min((p + 1) * PHRASE_BARS, bars)],
+            "target": {
+                "valence": round(t.valence, 4),
+                "arousal": round(t.arousal, 4),
+                "dominance": round(t.dominance, 4),
+            },
+            "attribute_va": None if f is None else [round(v, 4) for v in f],
+        }
+        for p, (t, f) in enumerate(zip(targets, follow))
+    ]
 
 
 def _phrase_va(score, p: int, bars: int, extract, estimate) -> tuple[float, float] | None:

@@ -314,12 +314,9 @@ def _init_worker(job_fn: str | Callable, threads: int | None, child: bool = Fals
         _die_with_parent()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        try:  # tqdm's default lock is a multiprocessing semaphore, which a discarded worker would leak
-            from tqdm import tqdm
+        from tqdm import tqdm  # its default lock is a multiprocessing semaphore, which a discarded worker would leak
 
-            tqdm.set_lock(threading.RLock())
-        except ImportError:
-            pass
+        tqdm.set_lock(threading.RLock())
     if threads:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     fn = resolve_job_fn(job_fn)
@@ -333,15 +330,12 @@ def _init_worker(job_fn: str | Callable, threads: int | None, child: bool = Fals
 def warm_up() -> None:
     """Load the generation stack once per worker so no item pays for it again."""
     for mod in ("studio.api", "studio.art", "studio.loop", "studio.critics", "studio.mapping"):
-        try:
-            importlib.import_module(mod)
-        except ImportError:
-            pass
-    try:
-        from studio.music.oneshot import default_pipeline
+        importlib.import_module(mod)
+    from studio.music.generators import default_pipeline
 
+    try:
         _WORKER["pipeline"] = default_pipeline()
-    except (ImportError, FileNotFoundError):
+    except FileNotFoundError:
         pass  # art-only batches still run; music items report the missing generator
 
 
@@ -581,17 +575,7 @@ def run_batch(
         raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
         raise ValueError(f"workers must be an integer in [1, 64], got {workers!r}")
-    out_p = check_output_dir(out)
-    manifest = out_p / MANIFEST
-    if manifest.is_dir() or (out_p / SUMMARY).is_dir():
-        raise ValueError(f"{out_p} holds a folder named {MANIFEST} or {SUMMARY}; remove it or use a new folder")
-    done = finished_names(out_p)
-    if done and not resume:
-        raise ValueError(
-            f"{out_p} already holds {len(done)} finished item(s); pass --resume to continue, or use a new folder"
-        )
-    for stale in out_p.glob(f"{PARTIAL}*"):  # left by a killed run: never part of any result
-        shutil.rmtree(stale, ignore_errors=True)
+    out_p, manifest, done = _open_output(out, resume)
     todo = [j for j in jobs if j.name not in done]
     payloads = [j.to_dict() | {"_tmp": str(out_p / f"{PARTIAL}{j.name}-{uuid.uuid4().hex[:8]}")} for j in todo]
     from tqdm.auto import tqdm
@@ -633,8 +617,31 @@ def run_batch(
             for tmp in tmp_of.values():
                 shutil.rmtree(tmp, ignore_errors=True)
     wall = time.perf_counter() - t0
+    summary = _summary(jobs, todo, counts, errors, stop, problems, workers, backend, wall, manifest)
+    write_json_atomic(out_p / SUMMARY, summary)
+    return summary
+
+
+def _open_output(out: str | os.PathLike, resume: bool) -> tuple[Path, Path, set]:
+    """The output folder checked (no finished items unless resuming), its manifest path and finished
+    names; partial folders left by a killed run are removed."""
+    out_p = check_output_dir(out)
+    manifest = out_p / MANIFEST
+    if manifest.is_dir() or (out_p / SUMMARY).is_dir():
+        raise ValueError(f"{out_p} holds a folder named {MANIFEST} or {SUMMARY}; remove it or use a new folder")
+    done = finished_names(out_p)
+    if done and not resume:
+        raise ValueError(
+            f"{out_p} already holds {len(done)} finished item(s); pass --resume to continue, or use a new folder"
+        )
+    for stale in out_p.glob(f"{PARTIAL}*"):  # left by a killed run: never part of any result
+        shutil.rmtree(stale, ignore_errors=True)
+    return out_p, manifest, done
+
+
+def _summary(jobs, todo, counts, errors, stop, problems, workers, backend, wall: float, manifest: Path) -> dict:
     finished = counts["ok"] + counts["error"]
-    summary = {
+    return {
         "jobs": len(jobs),
         "skipped_finished": len(jobs) - len(todo),
         "ok": counts["ok"],
@@ -649,5 +656,3 @@ def run_batch(
         "items_per_minute": round(counts["ok"] / wall * 60, 2) if wall > 0 and counts["ok"] else 0.0,
         "manifest": str(manifest),
     }
-    write_json_atomic(out_p / SUMMARY, summary)
-    return summary

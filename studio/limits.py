@@ -10,3 +10,5 @@ MAX_CANDIDATES = MAX_PIECES  # the composing loop's candidates per round: one ge
 MAX_ROUNDS = 10  # composing-loop rounds
 MIN_SIZE, MAX_SIZE = 64, 2048  # painting edge in pixels
 MAX_ART_CANDIDATES = 16  # paintings judged per paint() call
+MAX_STEPS = 200  # diffusion sampling steps (paint(backend="diffusers"))
+MAX_TRANSFORM_BARS = 1500  # the longest MIDI transform() accepts, in bars

@@ -214,34 +214,26 @@ def compose(
     Returns:
         ``MusicResult`` with ``reading`` (chosen piece's critic reading) and ``rounds`` (history).
     """
-    from studio.arc import compose_arc, is_arc
+    from studio.arc import is_arc
 
     if is_arc(emotion):  # one request per phrase, best of the candidates by how the phrases follow the path
-        check_program(program)
-        result = compose_arc(
-            emotion, bars, seed, candidates, progress, pipeline, critic, temperature, **attribute_overrides
+        return _compose_arc(
+            emotion, bars, seed, candidates, progress, pipeline, critic, temperature, program, attribute_overrides
         )
-        if note := set_program(result.score, program):  # the instrument asked for, as for one emotion
-            result.notes.append(note)
-        return result
+    # 1. the request
     attributes_for = _mapper()
     target = Emotion.coerce(emotion)
-    bars = _check_int("bars", bars, 1, MAX_BARS)
-    candidates = _check_int("candidates", candidates, 1, MAX_CANDIDATES)
-    rounds = _check_int("rounds", rounds, 1, MAX_ROUNDS)
-    if max_seconds is not None and not (isinstance(max_seconds, (int, float)) and max_seconds > 0):
-        raise ValueError(f"max_seconds must be a positive number or None, got {max_seconds!r}")
-    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance <= 2.9):
-        raise ValueError(f"tolerance must be a VA distance in [0, 2.9], got {tolerance!r}")
+    bars, candidates, rounds = _check_request(bars, candidates, rounds, max_seconds, tolerance)
     seed = resolve_seed(seed)
     check_program(program)
     attributes_for(target, music=attribute_overrides)  # validate overrides before any generation
     if pipeline is None:
-        from studio.music.oneshot import default_pipeline
+        from studio.music.generators import default_pipeline
 
         pipeline = default_pipeline()
     quality_fn = _quality_fn() if quality is None or quality is True else (quality or None)
 
+    # 2. the rounds: generate, judge, keep the cheapest, stop when good enough, else re-aim
     update, close = _progress_fn(progress, rounds)
     t0 = time.perf_counter()
     aim = target
@@ -253,22 +245,9 @@ def compose(
         for r in range(rounds):
             targets = attributes_for(aim, music=attribute_overrides)
             rseed = _round_seed(seed, r)
-            sampling = {} if temperature is None else {"temperature": float(temperature)}
-            pieces = pipeline(
-                attributes=targets.music, bars=bars, seed=rseed, num_pieces=candidates, progress=False, **sampling
+            scored = _generate_and_judge(
+                pipeline, targets, bars, rseed, candidates, temperature, target, critic, quality_fn, r, notes
             )
-            scored = []
-            for i, piece in enumerate(pieces):
-                a = assess(getattr(piece, "score", piece), target, critic, quality_fn)
-                a |= {
-                    "index": i,
-                    "score": getattr(piece, "score", piece),
-                    "piece": piece,
-                    "round": r,
-                    "targets": targets,
-                }
-                scored.append(a)
-                notes += [f"round {r + 1} candidate {i + 1}: {e}" for e in a["errors"]]
             generated += len(scored)
             chosen = min(scored, key=lambda a: a["cost"])
             improved = best is None or chosen["cost"] < best["cost"]
@@ -276,44 +255,16 @@ def compose(
                 best = chosen
             within = good_enough(best, tolerance)
             out_of_time = max_seconds is not None and time.perf_counter() - t0 > max_seconds
-            if within:
-                why = f"good enough: distance {best['distance']:.3f} within tolerance {tolerance}" + (
-                    f", quality {best['quality']:+.2f}" if best["quality"] is not None else ""
-                )
-            elif r == rounds - 1:
-                why = "round budget spent"
-            elif out_of_time:
-                why = f"time budget of {max_seconds} s spent"
-            else:
-                why = "re-aiming against the error"
-            history.append(
-                {
-                    "round": r + 1,
-                    "seed": rseed,
-                    "aim": {"valence": round(aim.valence, 4), "arousal": round(aim.arousal, 4)},
-                    "attributes": targets.music.to_dict()
-                    if hasattr(targets.music, "to_dict")
-                    else dict(vars(targets.music)),
-                    "candidates": [_candidate_record(a) for a in scored],
-                    "chosen": chosen["index"],
-                    "chosen_distance": _r(chosen["distance"]),
-                    "chosen_cost": _r(chosen["cost"]),
-                    "improved_best": improved,
-                    "best_distance": _r(best["distance"]),
-                    "why": why,
-                    "seconds": round(time.perf_counter() - t0, 2),
-                }
-            )
+            why = _why(best, within, r == rounds - 1, out_of_time, tolerance, max_seconds)
+            history.append(_round_record(r, rseed, aim, targets, scored, chosen, improved, best, why, t0))
             update(r + 1, f"round {r + 1}: distance {best['distance']:.2f}")
             if within or out_of_time or r == rounds - 1 or chosen["estimate"] is None:
                 break
-            err = (chosen["estimate"][0] - target.valence, chosen["estimate"][1] - target.arousal)
-            aim = Emotion(
-                _clip(aim.valence - AIM_STEP * err[0]), _clip(aim.arousal - AIM_STEP * err[1]), target.dominance
-            )
+            aim = _reaim(aim, chosen["estimate"], target)
     finally:
         close()
 
+    # 3. the result: the best candidate, its history, the loop's settings
     result = _result(_result_cls(), best, target, seed, bars, pipeline, notes, history)
     note = set_program(result.score, program)
     if note:
@@ -325,14 +276,82 @@ def compose(
             "rounds_run": len(history),
             "candidates_generated": generated,
             "quality_critic": quality_fn is not None,
-            "tolerance": tolerance,
-            "max_seconds": max_seconds,
-            "seconds": round(time.perf_counter() - t0, 2),
-            "overrides": dict(attribute_overrides),
-            "temperature": temperature,
-            "program": program,
+            **dict(tolerance=tolerance, max_seconds=max_seconds, seconds=round(time.perf_counter() - t0, 2)),
+            **dict(overrides=dict(attribute_overrides), temperature=temperature, program=program),
         }
     return result
+
+
+def _compose_arc(emotion, bars, seed, candidates, progress, pipeline, critic, temperature, program, overrides):
+    from studio.arc import compose_arc
+
+    check_program(program)
+    result = compose_arc(emotion, bars, seed, candidates, progress, pipeline, critic, temperature, **overrides)
+    if note := set_program(result.score, program):  # the instrument asked for, as for one emotion
+        result.notes.append(note)
+    return result
+
+
+def _check_request(bars: Any, candidates: Any, rounds: Any, max_seconds: Any, tolerance: Any) -> tuple[int, int, int]:
+    bars = _check_int("bars", bars, 1, MAX_BARS)
+    candidates = _check_int("candidates", candidates, 1, MAX_CANDIDATES)
+    rounds = _check_int("rounds", rounds, 1, MAX_ROUNDS)
+    if max_seconds is not None and not (isinstance(max_seconds, (int, float)) and max_seconds > 0):
+        raise ValueError(f"max_seconds must be a positive number or None, got {max_seconds!r}")
+    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance <= 2.9):
+        raise ValueError(f"tolerance must be a VA distance in [0, 2.9], got {tolerance!r}")
+    return bars, candidates, rounds
+
+
+def _generate_and_judge(pipeline, targets, bars, rseed, candidates, temperature, target, critic, quality_fn, r, notes):
+    """One generator call of ``candidates`` pieces, each assessed; failures go to ``notes``."""
+    sampling = {} if temperature is None else {"temperature": float(temperature)}
+    pieces = pipeline(
+        attributes=targets.music, bars=bars, seed=rseed, num_pieces=candidates, progress=False, **sampling
+    )
+    scored = []
+    for i, piece in enumerate(pieces):
+        a = assess(getattr(piece, "score", piece), target, critic, quality_fn)
+        a |= {"index": i, "score": getattr(piece, "score", piece), "piece": piece, "round": r, "targets": targets}
+        scored.append(a)
+        notes += [f"round {r + 1} candidate {i + 1}: {e}" for e in a["errors"]]
+    return scored
+
+
+def _why(best: dict, within: bool, last: bool, out_of_time: bool, tolerance: float, max_seconds: float | None) -> str:
+    """Why the loop stopped after this round, or that it goes on."""
+    if within:
+        return f"good enough: distance {best['distance']:.3f} within tolerance {tolerance}" + (
+            f", quality {best['quality']:+.2f}" if best["quality"] is not None else ""
+        )
+    if last:
+        return "round budget spent"
+    if out_of_time:
+        return f"time budget of {max_seconds} s spent"
+    return "re-aiming against the error"
+
+
+def _round_record(r, rseed, aim, targets, scored, chosen, improved, best, why, t0) -> dict:
+    return {
+        "round": r + 1,
+        "seed": rseed,
+        "aim": {"valence": round(aim.valence, 4), "arousal": round(aim.arousal, 4)},
+        "attributes": targets.music.to_dict() if hasattr(targets.music, "to_dict") else dict(vars(targets.music)),
+        "candidates": [_candidate_record(a) for a in scored],
+        "chosen": chosen["index"],
+        "chosen_distance": _r(chosen["distance"]),
+        "chosen_cost": _r(chosen["cost"]),
+        "improved_best": improved,
+        "best_distance": _r(best["distance"]),
+        "why": why,
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+
+
+def _reaim(aim: Emotion, estimate: tuple[float, float], target: Emotion) -> Emotion:
+    """The next round's aim, moved against the chosen candidate's error: ``aim -= AIM_STEP (estimate - target)``."""
+    err = (estimate[0] - target.valence, estimate[1] - target.arousal)
+    return Emotion(_clip(aim.valence - AIM_STEP * err[0]), _clip(aim.arousal - AIM_STEP * err[1]), target.dominance)
 
 
 def _r(x: float) -> float | None:

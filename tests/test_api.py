@@ -8,15 +8,6 @@ import studio
 from studio.api import CreateResult, create, derive_seed
 
 
-def _music_available() -> bool:
-    try:
-        import studio.loop  # noqa: F401
-        import studio.music.pipeline  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def test_public_api_exports_create():
     assert studio.create is create
     assert "create" in dir(studio)
@@ -71,7 +62,6 @@ def test_bad_arguments_raise_with_a_message(kw, err):
         create(**args)
 
 
-@pytest.mark.skipif(not _music_available(), reason="the music generator / loop has not landed")
 def test_both_parts_from_one_seed(tmp_path):
     r = create("tender", bars=2, candidates=1, rounds=1, size=64, seed=3)
     assert r.music is not None and r.art is not None and r.music.seed == derive_seed(3, "music")
@@ -83,7 +73,6 @@ def test_both_parts_from_one_seed(tmp_path):
     assert "Music" in r.summary() or "music" in r.summary()
 
 
-@pytest.mark.skipif(not _music_available(), reason="the music generator / loop has not landed")
 def test_an_arc_composes_its_phrases_and_paints_its_last_point(tmp_path):
     r = create("calm -> furious", bars=8, candidates=1, size=64, seed=4)
     furious = studio.Emotion.coerce("furious")

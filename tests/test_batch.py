@@ -147,7 +147,7 @@ def test_kill_minus_9_loses_nothing_finished_and_resume_completes(tmp_path):
 
 def test_real_paintings_through_the_cli(tmp_path):
     p = tmp_path / "jobs.csv"
-    p.write_text('emotion,what,size,seed,name\ntender,art,96,1,t\n"-0.7,0.7",art,96,2,f\n')
+    p.write_text('emotion,what,size,seed,name\ntender,art,64,1,t\n"-0.7,0.7",art,64,2,f\n')
     out = tmp_path / "out"
     r = subprocess.run(
         [*STUDIO, "batch", str(p), "--out", str(out), "--no-progress"], cwd=ROOT, capture_output=True, text=True
@@ -158,6 +158,7 @@ def test_real_paintings_through_the_cli(tmp_path):
     assert meta["seed"] == 2 and meta["emotion"]["valence"] == -0.7
 
 
+@pytest.mark.slow  # starts a local Ray cluster
 def test_ray_backend_runs_the_same_jobs(tmp_path):
     pytest.importorskip("ray", reason="ray not installed (the ray extra)")
     jobs, _ = _jobs(tmp_path, 4, extra=json.dumps({"emotion": "calm", "style": "fail", "name": "bad"}) + "\n")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # real CLI batches killed and resumed: seconds each
 ROOT = Path(__file__).resolve().parents[1]
 N = 10
 

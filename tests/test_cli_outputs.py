@@ -36,7 +36,7 @@ def test_output_at_an_existing_file_is_refused_before_the_work(tmp_path, monkeyp
     mid.write_bytes(b"MThd")  # never read: the check comes first
     monkeypatch.setattr(importlib.import_module(work[0]), work[1], _no_work)
     if verb == "generate":
-        monkeypatch.setattr(importlib.import_module("studio.music.oneshot"), "default_pipeline", _no_work)
+        monkeypatch.setattr(importlib.import_module("studio.music.generators"), "default_pipeline", _no_work)
     args = [a.format(f=f, mid=mid, d=tmp_path) for a in argv]
     assert main(args) == 2
     err = capsys.readouterr().err.strip()

@@ -8,8 +8,8 @@ import symusic
 
 from studio.critics import judge
 from studio.critics.base import Reading
-from studio.critics.features import FEATURE_NAMES, NUM_FEATURES
 from studio.critics.music import MusicCritic, MusicCriticConfig, features_of, load_score
+from studio.critics.music_features import FEATURE_NAMES, NUM_FEATURES
 
 
 def make_score(
@@ -169,7 +169,6 @@ def test_sixteen_drum_tracks_and_dense_long_piece_stay_fast():
 
 
 def test_dispatch_sends_images_to_the_image_critic(tmp_path):
-    pytest.importorskip("studio.critics.image")
     from PIL import Image
 
     im = Image.fromarray((np.random.default_rng(0).random((32, 32, 3)) * 255).astype("uint8"))

@@ -7,8 +7,8 @@ import pytest
 import symusic
 
 from studio.critics import music_augment as aug
-from studio.critics.features import FEATURE_NAMES
 from studio.critics.music import MusicCritic, MusicCriticConfig, abstains, features_of, judge_music
+from studio.critics.music_features import FEATURE_NAMES
 
 # I-vi-IV-V in C, melody on top: a few bars of plain pop piano
 _PROGRESSION = ((48, 52, 55), (45, 48, 52), (41, 45, 48), (43, 47, 50))

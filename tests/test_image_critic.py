@@ -200,6 +200,7 @@ def test_checkpoint_round_trip(cls, tmp_path):
 
 
 @pytest.mark.data
+@pytest.mark.slow  # reads ~450 OASIS images
 def test_held_out_oasis_floor(data_root, critic):
     """On themes never used in fitting, critic v2 tracks OASIS valence and arousal (half the held-out set)."""
     import sys

@@ -161,7 +161,6 @@ def test_bad_arguments(fakes, kw, exc):
 
 def test_loop_with_released_mapper_and_critic(monkeypatch):
     """Real attributes_for, extract_attributes, estimate_emotion and critic; fake generator only."""
-    pytest.importorskip("studio.mapping.music")
     monkeypatch.setattr(loop, "_result_cls", lambda: FakeResult)
     res = loop.compose("furious", bars=4, seed=1, candidates=2, rounds=2, progress=False, pipeline=FakePipeline(0.0))
     cand = res.rounds[0]["candidates"][0]

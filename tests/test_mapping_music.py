@@ -70,15 +70,10 @@ def test_overrides_are_validated():
         attributes_for(None)
 
 
-def test_visual_side_is_filled_when_available():
+def test_visual_side_is_filled():
     t = attributes_for("happy")
-    try:
-        import studio.mapping.visual  # noqa: F401
-    except ImportError:
-        assert t.visual is None
-    else:
-        assert t.visual is not None and 0 <= t.visual.brightness <= 1
-        assert attributes_for("happy", brightness=0.2).visual.brightness == 0.2
+    assert t.visual is not None and 0 <= t.visual.brightness <= 1
+    assert attributes_for("happy", brightness=0.2).visual.brightness == 0.2
 
 
 def test_reverse_map_is_coherent_with_forward_map():

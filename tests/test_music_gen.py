@@ -10,9 +10,9 @@ import pytest
 import symusic
 import torch
 
-from studio.music.conditions import ConditionBins, measure
+from studio.music.conditions import measure
 from studio.music.data import CachedPiece, WindowSampler
-from studio.music.model import MusicGenConfig, MusicTransformer
+from studio.music.model import MusicGenConfig
 from studio.music.pipeline import SCALES, MusicPipeline
 from studio.music.result import MusicResult
 from studio.music.sampling import top_k_filter, top_p_filter
@@ -22,8 +22,8 @@ torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")
-def tok() -> MusicTokenizer:
-    return MusicTokenizer()
+def tok(music_tokenizer) -> MusicTokenizer:
+    return music_tokenizer
 
 
 def small_score(bars: int = 4, tpq: int = 480) -> symusic.Score:
@@ -38,19 +38,6 @@ def small_score(bars: int = 4, tpq: int = 480) -> symusic.Score:
     s.tracks.append(t)
     s.tempos.append(symusic.Tempo(0, 100.0))
     return s
-
-
-def dummy_pipeline(tok: MusicTokenizer, seed: int = 0) -> MusicPipeline:
-    """Tiny random model (like diffusers' get_dummy_components)."""
-    torch.manual_seed(seed)
-    model = MusicTransformer(MusicGenConfig(vocab_size=len(tok), context=64, dim=32, layers=2, heads=2))
-    edges = {a: list(np.linspace(0, 7, 7)) for a in ("note_density", "pitch_mean", "articulation", "polyphony")}
-    edges.update(
-        tempo=[66.0, 78.0, 90.0, 102.0, 114.0, 126.0, 144.0],
-        velocity_mean=[45.0, 55.0, 63.0, 70.0, 77.0, 85.0, 95.0],
-        chord_valence=list(np.linspace(-0.8, 0.8, 7)),
-    )
-    return MusicPipeline(model, tok, ConditionBins(edges))
 
 
 def test_tokenizer_round_trip(tok):
@@ -85,11 +72,11 @@ def test_measure_reads_tempo_mode_density():
     assert m["note_density"] == pytest.approx(2.0)
 
 
-def test_window_sampler_masks_forced_tokens(tok):
+def test_window_sampler_masks_forced_tokens(tok, tiny_music_pipeline):
     ids = tok.encode_body(small_score(6))
     starts = np.flatnonzero(ids == tok.bar_id)
     piece = CachedPiece(ids, starts, np.full(len(starts), 2.0), measure(small_score(6)))
-    pipe = dummy_pipeline(tok)
+    pipe = tiny_music_pipeline
     s = WindowSampler([piece], tok, pipe.bins, ctx=128)
     x, y = s.sample(3, np.random.default_rng(0))
     assert x.shape == y.shape == (3, 128)
@@ -98,8 +85,8 @@ def test_window_sampler_masks_forced_tokens(tok):
     assert (y != -100).any()
 
 
-def test_model_forward_shapes_and_kv_cache_matches(tok):
-    pipe = dummy_pipeline(tok)
+def test_model_forward_shapes_and_kv_cache_matches(tok, tiny_music_pipeline):
+    pipe = tiny_music_pipeline
     m = pipe.model
     x = torch.randint(0, len(tok), (2, 20))
     full, _ = m(x)
@@ -112,8 +99,8 @@ def test_model_forward_shapes_and_kv_cache_matches(tok):
     torch.testing.assert_close(torch.cat(steps, 1), full, atol=1e-5, rtol=1e-4)
 
 
-def test_lean_decode_step_matches_full_forward(tok):
-    m = dummy_pipeline(tok).model.eval()
+def test_lean_decode_step_matches_full_forward(tok, tiny_music_pipeline):
+    m = tiny_music_pipeline.model.eval()
     x = torch.randint(0, len(tok), (3, 24))
     full, _ = m(x)
     cache = m.new_cache(3)
@@ -139,8 +126,8 @@ def test_reweight_group_keeps_group_mass_and_moves_within():
     assert (p1[:, 2] < p0[:, 2]).all() and (p1[:, 4] > p0[:, 4]).all()
 
 
-def test_scale_bias_shifts_pitches_into_the_scale_and_guidance_runs(tok):
-    pipe = dummy_pipeline(tok)
+def test_scale_bias_shifts_pitches_into_the_scale_and_guidance_runs(tok, tiny_music_pipeline):
+    pipe = tiny_music_pipeline
     scale = set(SCALES["major"])
 
     def in_scale_share(**kw):
@@ -243,8 +230,8 @@ def test_filters():
 
 
 @pytest.mark.parametrize("bars", [1, 5])
-def test_exact_bar_count_and_notes_end_inside(tok, bars):
-    pipe = dummy_pipeline(tok)
+def test_exact_bar_count_and_notes_end_inside(tok, bars, tiny_music_pipeline):
+    pipe = tiny_music_pipeline
     pieces = pipe(
         attributes={"tempo": 90, "mode": "minor"},
         bars=bars,
@@ -261,8 +248,8 @@ def test_exact_bar_count_and_notes_end_inside(tok, bars):
         assert p.score.tempos[0].qpm == pytest.approx(90.0)
 
 
-def test_same_seed_same_output_and_greedy_deterministic(tok):
-    pipe = dummy_pipeline(tok)
+def test_same_seed_same_output_and_greedy_deterministic(tok, tiny_music_pipeline):
+    pipe = tiny_music_pipeline
     a = pipe(bars=2, seed=11, progress=False, max_tokens_per_bar=24)[0]
     b = pipe(bars=2, seed=11, progress=False, max_tokens_per_bar=24)[0]
     c = pipe(bars=2, seed=12, progress=False, max_tokens_per_bar=24)[0]
@@ -273,8 +260,8 @@ def test_same_seed_same_output_and_greedy_deterministic(tok):
     assert g1.ids == g2.ids
 
 
-def test_key_transposes_output(tok):
-    pipe = dummy_pipeline(tok)
+def test_key_transposes_output(tok, tiny_music_pipeline):
+    pipe = tiny_music_pipeline
     c = pipe(attributes={"key": 0}, bars=2, seed=5, progress=False, max_tokens_per_bar=24)[0]
     d = pipe(attributes={"key": 2}, bars=2, seed=5, progress=False, max_tokens_per_bar=24)[0]
     pc = [n.pitch for n in c.score.tracks[0].notes]
@@ -282,8 +269,8 @@ def test_key_transposes_output(tok):
     assert pd == [p + 2 for p in pc]
 
 
-def test_runaway_bars_are_clamped_and_reported(tok):
-    pipe = dummy_pipeline(tok)
+def test_runaway_bars_are_clamped_and_reported(tok, tiny_music_pipeline):
+    pipe = tiny_music_pipeline
     p = pipe(bars=2, seed=0, max_tokens_per_bar=4, progress=False)[0]
     assert sum(t == tok.bar_id for t in p.ids) == 2
     assert any("closed" in n for n in p.notes)
@@ -308,23 +295,23 @@ def test_runaway_bars_are_clamped_and_reported(tok):
         ({"attributes": {"colour": 3}}, "unknown"),
     ],
 )
-def test_bad_inputs_raise_clear_errors(tok, kwargs, match):
-    pipe = dummy_pipeline(tok)
+def test_bad_inputs_raise_clear_errors(tok, kwargs, match, tiny_music_pipeline):
+    pipe = tiny_music_pipeline
     with pytest.raises((ValueError, TypeError), match=match):
         pipe(progress=False, **{"bars": 1, **kwargs})
 
 
-def test_impossible_density_is_clamped_with_a_note(tok):
-    pipe = dummy_pipeline(tok)
+def test_impossible_density_is_clamped_with_a_note(tok, tiny_music_pipeline):
+    pipe = tiny_music_pipeline
     p = pipe(attributes={"tempo": 200, "note_density": 15}, bars=1, seed=0, progress=False, max_tokens_per_bar=24)[0]
     assert p.attributes_requested["note_density"] < 15
     assert any("notes/s" in n for n in p.notes)
 
 
-def test_generate_cli_writes_files_and_rejects_bad_input(tok, tmp_path, capsys):
+def test_generate_cli_writes_files_and_rejects_bad_input(tok, tmp_path, capsys, tiny_music_pipeline):
     from studio.cli import main
 
-    dummy_pipeline(tok).save_pretrained(tmp_path / "ckpt")
+    tiny_music_pipeline.save_pretrained(tmp_path / "ckpt")
     # the random dummy model writes no REMI grammar; density guidance could leave it without notes
     argv = ["generate", "-e", "sad", "--bars", "2", "--seed", "3", "--model", str(tmp_path / "ckpt"), "-q"]
     argv += ["--density-gain", "0"]
@@ -336,8 +323,8 @@ def test_generate_cli_writes_files_and_rejects_bad_input(tok, tmp_path, capsys):
     assert "top_p must be in (0, 1]" in capsys.readouterr().err
 
 
-def test_save_load_pretrained_round_trip(tok, tmp_path):
-    pipe = dummy_pipeline(tok)
+def test_save_load_pretrained_round_trip(tok, tmp_path, tiny_music_pipeline):
+    pipe = tiny_music_pipeline
     pipe.save_pretrained(tmp_path)
     again = MusicPipeline.from_pretrained(tmp_path)
     a = pipe(bars=2, seed=4, progress=False, max_tokens_per_bar=24)[0]
@@ -346,8 +333,8 @@ def test_save_load_pretrained_round_trip(tok, tmp_path):
     assert json.loads((tmp_path / "config.json").read_text())["model"]["dim"] == 32
 
 
-def test_result_save_writes_midi_and_sidecar(tok, tmp_path):
-    pipe = dummy_pipeline(tok)
+def test_result_save_writes_midi_and_sidecar(tok, tmp_path, tiny_music_pipeline):
+    pipe = tiny_music_pipeline
     p = pipe(bars=2, seed=9, progress=False, max_tokens_per_bar=24)[0]
     r = MusicResult(p.score, None, p.attributes_requested, None, 9, 2, pipe.model_id, notes=p.notes)
     paths = r.save(tmp_path, stem="x", audio=False)

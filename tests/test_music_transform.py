@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 import symusic
 import torch
+from tiny_models import build_tiny_vqvae
 
 from studio.music.transform import transform
-from studio.music.vqvae import STEPS, BarVQVAE, VQVAEConfig, center_register, estimate_key, notes_to_rolls, roll_stats
+from studio.music.vqvae import STEPS, BarVQVAE, center_register, estimate_key, notes_to_rolls, roll_stats
 
 TPQ = 480
 
 
 def tiny_model(seed: int = 0) -> BarVQVAE:
-    torch.manual_seed(seed)
-    return BarVQVAE(VQVAEConfig(n_codes=2, codebook_size=8, code_dim=8, step_dim=8, hidden=32, cond_dim=4)).eval()
+    return build_tiny_vqvae(seed)
 
 
 def tiny_midi(path, bars: int = 4):
@@ -44,8 +44,8 @@ def _notes(track):
     return [(n.start, n.duration, n.pitch, n.velocity) for n in track.notes]
 
 
-def test_keeps_melody_rhythm_and_maps_major_to_minor(midi):
-    out = transform(midi, emotion=(-0.8, -0.6), seed=1, model=tiny_model())
+def test_keeps_melody_rhythm_and_maps_major_to_minor(midi, tiny_vqvae):
+    out = transform(midi, emotion=(-0.8, -0.6), seed=1, model=tiny_vqvae)
     src_mel = symusic.Score(str(midi)).tracks[0]
     mel = out.score.tracks[0]
     assert [n.start for n in mel.notes] == [n.start for n in src_mel.notes]
@@ -56,8 +56,8 @@ def test_keeps_melody_rhythm_and_maps_major_to_minor(midi):
     assert out.seed == 1 and out.model.startswith("music-vqvae") and out.bars == 4
 
 
-def test_same_seed_same_output_and_strength_zero_is_identity(midi):
-    m = tiny_model()
+def test_same_seed_same_output_and_strength_zero_is_identity(midi, tiny_vqvae):
+    m = tiny_vqvae
     a = transform(midi, emotion="sad", seed=3, model=m)
     b = transform(midi, emotion="sad", seed=3, model=m)
     assert [_notes(t) for t in a.score.tracks] == [_notes(t) for t in b.score.tracks]
@@ -77,8 +77,8 @@ def test_accompaniment_stays_under_the_melody(midi):
         assert all(n.pitch < p for p in sounding)
 
 
-def test_strength_interpolates_targets(midi):
-    m = tiny_model()
+def test_strength_interpolates_targets(midi, tiny_vqvae):
+    m = tiny_vqvae
     half, full = (transform(midi, emotion="furious", strength=x, seed=0, model=m) for x in (0.5, 1.0))
     src = half.extra["source_attributes"]
     for k in ("tempo", "velocity_mean", "note_density"):
@@ -88,32 +88,32 @@ def test_strength_interpolates_targets(midi):
 
 
 @pytest.mark.parametrize("strength", [-0.1, 1.5, float("nan"), "strong"])
-def test_bad_strength(midi, strength):
+def test_bad_strength(midi, strength, tiny_vqvae):
     with pytest.raises(ValueError, match="strength"):
-        transform(midi, emotion="sad", strength=strength, model=tiny_model())
+        transform(midi, emotion="sad", strength=strength, model=tiny_vqvae)
 
 
-def test_bad_midi(tmp_path):
+def test_bad_midi(tmp_path, tiny_vqvae):
     bad = tmp_path / "bad.mid"
     bad.write_bytes(b"not a midi file at all")
     with pytest.raises(ValueError):
-        transform(bad, emotion="sad", model=tiny_model())
+        transform(bad, emotion="sad", model=tiny_vqvae)
     empty = symusic.Score(TPQ)
     with pytest.raises(ValueError, match="no pitched notes"):
-        transform(empty, emotion="sad", model=tiny_model())
+        transform(empty, emotion="sad", model=tiny_vqvae)
     drums = symusic.Score(TPQ)
     t = symusic.Track("Drums", 0, True)
     t.notes.append(symusic.Note(0, TPQ, 36, 100))
     drums.tracks.append(t)
     with pytest.raises(ValueError, match="no pitched notes"):
-        transform(drums, emotion="sad", model=tiny_model())
+        transform(drums, emotion="sad", model=tiny_vqvae)
     huge = symusic.Score(TPQ)
     t = symusic.Track("Piano", 0, False)
     t.notes.append(symusic.Note(0, TPQ, 60, 100))
     t.notes.append(symusic.Note(4 * TPQ * 5000, TPQ, 60, 100))
     huge.tracks.append(t)
     with pytest.raises(ValueError, match="bars"):
-        transform(huge, emotion="sad", model=tiny_model())
+        transform(huge, emotion="sad", model=tiny_vqvae)
 
 
 def test_rolls_conditions_and_key():
@@ -205,11 +205,11 @@ def test_emopia_test_clip_keeps_top_voice():
     assert gap(out.attributes_measured.tempo) < gap(out.extra["source_attributes"]["tempo"])
 
 
-def test_result_carries_the_critic_reading_before_and_after(midi, tmp_path):
+def test_result_carries_the_critic_reading_before_and_after(midi, tmp_path, tiny_vqvae):
     """The re-aim tab shows both readings, so the API has to make them: the source's and the result's."""
     from studio.critics.music import judge_music
 
-    out = transform(midi, emotion="furious", seed=2, model=tiny_model())
+    out = transform(midi, emotion="furious", seed=2, model=tiny_vqvae)
     assert out.reading_before is not None and out.reading is not None
     assert out.reading_before.valence == pytest.approx(judge_music(str(midi)).valence)
     assert out.reading.valence == pytest.approx(judge_music(out.score).valence)

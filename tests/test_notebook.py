@@ -4,29 +4,7 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 NB = Path(__file__).resolve().parents[1] / "notebooks" / "quickstart.ipynb"
-PARTS = ["studio.text", "studio.mapping", "studio.loop", "studio.music.pipeline", "studio.art", "studio.critics"]
-
-
-def _missing() -> list[str]:
-    import importlib
-
-    out = []
-    for m in PARTS:
-        try:
-            importlib.import_module(m)
-        except ImportError:
-            out.append(m)
-    import studio
-
-    for name in ("analyze", "attributes_for"):
-        try:
-            getattr(studio, name)
-        except (ImportError, AttributeError):
-            out.append(f"studio.{name}")
-    return out
 
 
 def test_notebook_is_valid_and_walks_the_whole_api():
@@ -46,9 +24,6 @@ def test_notebook_is_valid_and_walks_the_whole_api():
 
 
 def test_notebook_executes_top_to_bottom(tmp_path, monkeypatch):
-    missing = _missing()
-    if missing:
-        pytest.skip(f"parts not available yet: {', '.join(missing)}")
     from studio.api import configure_threads
 
     configure_threads(1)

@@ -150,6 +150,7 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)
 """
 
 
+@pytest.mark.slow  # a subprocess rendering at 192 kHz
 def test_rendering_memory_is_bounded_at_192_khz(tmp_path):
     import subprocess
     import sys
@@ -161,6 +162,7 @@ def test_rendering_memory_is_bounded_at_192_khz(tmp_path):
     assert grew_mb < 40, f"peak RSS grew {grew_mb:.0f} MB rendering 60 s at 192 kHz"
 
 
+@pytest.mark.slow  # subprocesses killed mid-write
 def test_no_partial_file_is_ever_visible_and_kill_9_leaves_nothing(tmp_path):
     import signal
     import subprocess
@@ -206,6 +208,7 @@ def test_soundfont_order_prefers_musescore_general_and_keeps_fallbacks(monkeypat
     not __import__("os").path.isfile("/usr/share/sounds/sf3/MuseScore_General.sf3"),
     reason="musescore-general-soundfont not installed",
 )
+@pytest.mark.slow  # decodes the default .sf3 bank (seconds)
 def test_the_sf3_default_renders_the_program_asked():
     """FluidSynth reads the Vorbis-compressed bank; a flute and a piano sound different."""
     sf = "/usr/share/sounds/sf3/MuseScore_General.sf3"

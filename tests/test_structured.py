@@ -12,8 +12,9 @@ import symusic
 from studio.arc import is_arc, parse_arc, phrase_emotions
 from studio.attributes.music import extract_attributes
 from studio.emotion import Emotion
+from studio.music.generators import default_pipeline, generator_kind
 from studio.music.musicality import FEATURES, features, grid_notes, groove_consistency, pitch_class_entropy
-from studio.music.oneshot import default_pipeline, generate, generator_kind
+from studio.music.oneshot import generate
 from studio.music.structured import LeadSheetPipeline, LeadSheetTables
 from studio.music.structured.fit import fit, parse_chord, parse_key
 from studio.music.structured.leadsheet import roman
@@ -23,8 +24,8 @@ TPQ = 480
 
 
 @pytest.fixture(scope="module")
-def pipe() -> LeadSheetPipeline:
-    return default_pipeline(generator="leadsheet")
+def pipe(leadsheet_pipeline) -> LeadSheetPipeline:
+    return leadsheet_pipeline  # tests/conftest.py: loaded once per session
 
 
 # --- fitting, on a folder shaped like POP909 -----------------------------------------------------------

@@ -7,7 +7,7 @@ import argparse
 from studio.emotion import parse_emotion_arg
 from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS
 from studio.loop import DEFAULT_CANDIDATES, DEFAULT_ROUNDS
-from studio.music.oneshot import DEFAULT_GENERATOR, GENERATORS
+from studio.music.generators import DEFAULT_GENERATOR, GENERATORS
 
 HELP = "compose music for an emotion (closed loop: generate, judge, re-aim); writes MIDI, WAV, PNG, JSON"
 
@@ -58,7 +58,7 @@ _emotion_arg = parse_emotion_arg  # the one parser of typed 'v,a[,d]' (studio.em
 def run(args: argparse.Namespace) -> int:
     from studio.io import check_output_dir
     from studio.loop import compose
-    from studio.music.oneshot import default_pipeline
+    from studio.music.generators import default_pipeline
 
     check_output_dir(args.out, create=False)  # an existing file there: say so before the work, not after
     overrides = {k: getattr(args, k) for k in OVERRIDES if getattr(args, k) is not None}

@@ -11,6 +11,8 @@ import importlib
 import re
 import time
 
+from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS, MAX_SIZE, MIN_SIZE
+
 HELP = "run the studio end to end on a few emotions (what `make run` does)"
 DEFAULT_EMOTIONS = ["tender", "furious", "0.6,-0.5", "a rainy farewell at dusk"]
 PARTS = {
@@ -28,16 +30,20 @@ PARTS = {
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", "-o", default="outputs/demo", help="output folder (default outputs/demo)")
     p.add_argument("--emotions", nargs="+", default=DEFAULT_EMOTIONS, help="words, 'v,a[,d]' pairs or text")
-    p.add_argument("--bars", type=int, default=8)
-    p.add_argument("--candidates", type=int, default=2)
-    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--bars", type=int, default=8, help=f"length of each piece in bars, 1-{MAX_BARS} (default 8)")
+    p.add_argument(
+        "--candidates", type=int, default=2, help=f"music candidates per loop round, 1-{MAX_CANDIDATES} (default 2)"
+    )
+    p.add_argument("--rounds", type=int, default=2, help=f"loop rounds, 1-{MAX_ROUNDS} (default 2)")
     p.add_argument(
         "--max-seconds",
         type=float,
         default=None,
         help="loop time budget per emotion (off by default: a budget makes results depend on machine speed)",
     )
-    p.add_argument("--size", type=int, default=512)
+    p.add_argument(
+        "--size", type=int, default=512, help=f"painting edge in pixels, {MIN_SIZE}-{MAX_SIZE} (default 512)"
+    )
     p.add_argument("--seed", type=int, default=2024, help="base seed (each emotion gets seed + its index)")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from studio.emotion import parse_emotion_arg
 from studio.limits import MAX_BARS
-from studio.music.oneshot import DEFAULT_GENERATOR, GENERATORS
+from studio.music.generators import DEFAULT_GENERATOR, GENERATORS
 
 HELP = "generate one piece of music for an emotion (one shot; `compose` adds the critic loop)"
 
@@ -77,7 +77,8 @@ def _override(name: str, raw: str):
 
 def run(args: argparse.Namespace) -> int:
     from studio.io import check_output_dir
-    from studio.music.oneshot import default_pipeline, generate
+    from studio.music.generators import default_pipeline
+    from studio.music.oneshot import generate
 
     check_output_dir(args.out, create=False)  # an existing file there: say so before the work, not after
     overrides = {k: _override(k, getattr(args, k)) for k in OVERRIDES if getattr(args, k) is not None}

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 
 from studio.emotion import parse_emotion_arg
+from studio.limits import MAX_TRANSFORM_BARS
 
 HELP = "re-aim a MIDI file toward an emotion (keeps the melody; re-decodes the accompaniment)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("midi", help="input .mid file")
+    p.add_argument("midi", help=f"input .mid file (at most {MAX_TRANSFORM_BARS} bars)")
     p.add_argument("--emotion", required=True, help="target: a name ('sad'), 'V,A' numbers, or free text")
     p.add_argument("-o", "--out", default="outputs/transform", help="output folder (default outputs/transform)")
     p.add_argument("--strength", type=float, default=1.0, help="0 keeps the source, 1 aims fully (default 1)")

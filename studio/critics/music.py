@@ -1,7 +1,7 @@
 """The music-emotion critic: a symbolic piece -> valence, arousal, quadrant probabilities, confidence.
 
 Trained on EMOPIA (piano clips labelled with Russell quadrants Q1-Q4). A piece becomes the feature
-vector of :mod:`studio.critics.features`; an ensemble of a multinomial logistic regression and gradient-boosted
+vector of :mod:`studio.critics.music_features`; an ensemble of a multinomial logistic regression and gradient-boosted
 trees (exported to plain arrays, no pickles) gives quadrant probabilities, temperature-scaled on the validation split.
 Inference is numpy only; training (``fit``) uses scikit-learn.
 
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from studio.critics.base import Reading
-from studio.critics.features import FEATURE_NAMES, NUM_FEATURES, note_features
+from studio.critics.music_features import FEATURE_NAMES, NUM_FEATURES, note_features
 from studio.errors import user_errors
 
 MAX_FILE_BYTES = 16 * 1024 * 1024  # a 16 MB MIDI is hours of dense music; refuse rather than hang

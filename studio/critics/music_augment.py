@@ -104,7 +104,7 @@ _TOKENIZER = []
 def quantise(score: symusic.Score) -> symusic.Score:
     """Round trip through the generator's REMI tokenizer (16th grid, 8 velocities, tempo tokens).
 
-    Falls back to snapping onsets and durations to a 16th grid when the tokenizer is unavailable.
+    Falls back to snapping onsets and durations to a 16th grid when the tokenizer cannot read the score.
     """
     try:
         if not _TOKENIZER:
@@ -116,7 +116,7 @@ def quantise(score: symusic.Score) -> symusic.Score:
         out = tok.decode(tok.encode_body(s), tpq=s.ticks_per_quarter)
         if sum(len(t.notes) for t in out.tracks):
             return out
-    except (ImportError, AttributeError):
+    except AttributeError:
         pass
     d = _arrays(score)
     q = (score.ticks_per_quarter if str(score.ttype).lower() == "tick" else 480) // 4

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.critics.features import FEATURE_NAMES, NUM_FEATURES
 from studio.critics.music import FLAT_PREFIX, MusicCritic, MusicCriticConfig, features_of, neutral_velocity
+from studio.critics.music_features import FEATURE_NAMES, NUM_FEATURES
 
 SPLITS = ("train", "val", "test")
 C = 0.01  # LR strength: flat in song-grouped CV over 0.003-0.1 (see models/music-critic)

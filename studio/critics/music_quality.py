@@ -254,7 +254,7 @@ def real_pieces(data_root: Path, limit: int = 400):
 def generated_pieces(count: int, bars: int = 16, seed: int = 0, pipeline=None):
     """``count`` pieces from the default pipeline over a grid of emotions (8 per call)."""
     from studio.mapping import attributes_for
-    from studio.music.oneshot import default_pipeline
+    from studio.music.generators import default_pipeline
 
     pipe = pipeline or default_pipeline()
     rng = np.random.default_rng(seed)

@@ -53,22 +53,14 @@ class AttributeTargets:
 
 
 def _visual_for(emotion: Emotion, overrides: dict) -> Any:
-    try:
-        from studio.mapping.visual import visual_attributes_for
-    except ImportError:
-        if overrides:
-            raise ValueError(
-                "visual overrides given but the visual mapper (studio.mapping.visual) is unavailable"
-            ) from None
-        return None
+    from studio.mapping.visual import visual_attributes_for
+
     return visual_attributes_for(emotion, **overrides)
 
 
 def _visual_names() -> set[str]:
-    try:
-        from studio.attributes.visual import ATTRIBUTES as VISUAL_ATTRIBUTES
-    except ImportError:
-        return set()
+    from studio.attributes.visual import ATTRIBUTES as VISUAL_ATTRIBUTES
+
     return set(VISUAL_ATTRIBUTES)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 _LAZY = {
     "generate": "studio.music.oneshot",
     "bars_for_seconds": "studio.music.oneshot",
+    "default_pipeline": "studio.music.generators",
     "MusicPipeline": "studio.music.pipeline",
     "Piece": "studio.music.pipeline",
     "MusicResult": "studio.music.result",

@@ -1,61 +1,25 @@
-"""``studio.music.generate``: one emotion in, one piece out (no critic loop; see ``studio.compose``)."""
+"""``studio.music.generate``: one emotion in, one piece out (no critic loop; see ``studio.compose``).
+
+The generators' registry and ``default_pipeline()`` live in :mod:`studio.music.generators` (re-exported here).
+"""
 
 from __future__ import annotations
 
 import inspect
 import math
-from pathlib import Path
 from typing import Any
 
 from studio.errors import user_errors
 from studio.seeding import resolve_seed
 
+from .generators import (  # noqa: F401  (re-exported: they lived here before studio/music/generators.py)
+    DEFAULT_GENERATOR,
+    GENERATORS,
+    default_pipeline,
+    generator_kind,
+)
 from .request import MAX_BARS
 from .result import MusicResult
-
-# The generators by name: (module, class). The structure-first lead-sheet generator is the default; the
-# REMI transformer (0.3.0) stays available by name.
-GENERATORS = {
-    "leadsheet": ("studio.music.structured.pipeline", "LeadSheetPipeline"),
-    "transformer": ("studio.music.pipeline", "MusicPipeline"),
-}
-DEFAULT_GENERATOR = "leadsheet"
-_PIPELINES: dict[tuple[str, str], Any] = {}
-
-
-def generator_kind(path: str | Path) -> str:
-    """Which generator a checkpoint folder holds (by its files)."""
-    folder = Path(path)
-    if (folder / "tables.safetensors").is_file():
-        return "leadsheet"
-    if (folder / "model.safetensors").is_file():
-        return "transformer"
-    raise FileNotFoundError(
-        f"no music generator at {folder}: expected tables.safetensors (lead-sheet generator) or "
-        "model.safetensors (transformer) beside config.json"
-    )
-
-
-def default_pipeline(path: str | Path | None = None, generator: str | None = None):
-    """A generator loaded once per process (a warm second call costs no load).
-
-    Args:
-        path: a checkpoint folder (its files say which generator it is), or None for a released one.
-        generator: ``"leadsheet"`` (default) or ``"transformer"`` when ``path`` is None.
-    """
-    import importlib
-
-    if path is not None:
-        kind = generator_kind(path)
-    else:
-        kind = generator or DEFAULT_GENERATOR
-        if kind not in GENERATORS:
-            raise ValueError(f"generator must be one of {sorted(GENERATORS)}, got {generator!r}")
-    key = (kind, str(path))
-    if key not in _PIPELINES:
-        module, cls = GENERATORS[kind]
-        _PIPELINES[key] = getattr(importlib.import_module(module), cls).from_pretrained(path)
-    return _PIPELINES[key]
 
 
 def bars_for_seconds(seconds: float, tempo: float) -> int:

@@ -77,12 +77,9 @@ def normalise_attributes(attributes: Any) -> tuple[dict[str, Any], list[str]]:
             raise ValueError(f"mode must be 'major', 'minor' or a probability of major in [0, 1], got {raw['mode']!r}")
         raw["mode"] = 1.0 if m == "major" else 0.0
     raw.pop("mode_name", None), raw.pop("key_name", None)
-    try:  # the shared attribute definitions validate names and ranges when they are installed
-        from studio.attributes.music import MusicAttributes
+    from studio.attributes.music import MusicAttributes  # the shared definitions validate names and ranges
 
-        raw = MusicAttributes.from_dict(raw).to_dict()
-    except ImportError:
-        pass
+    raw = MusicAttributes.from_dict(raw).to_dict()
     out: dict[str, Any] = {}
     ignored = []
     for k, v in raw.items():

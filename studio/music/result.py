@@ -145,23 +145,19 @@ class MusicResult:
             self.score.dump_midi(str(tmp))
         paths["mid"] = out / f"{stem}.mid"
         render_notes = []
-        try:
-            from studio import render
-        except ImportError as e:
-            render = None
-            render_notes.append(f"no audio/piano roll: studio.render unavailable ({e})")
-        if render is not None:
-            if audio:
-                try:
-                    render.render_to_file(self.score, out / f"{stem}.wav")
-                    paths["wav"] = out / f"{stem}.wav"
-                except Exception as e:  # rendering is a convenience; the MIDI is the product
-                    render_notes.append(f"no audio: {type(e).__name__}: {e}")
+        from studio import render
+
+        if audio:
             try:
-                render.piano_roll_png(self.score, out / f"{stem}.png", title=self.model, emotion=self.emotion)
-                paths["png"] = out / f"{stem}.png"
-            except Exception as e:
-                render_notes.append(f"no piano roll: {type(e).__name__}: {e}")
+                render.render_to_file(self.score, out / f"{stem}.wav")
+                paths["wav"] = out / f"{stem}.wav"
+            except Exception as e:  # rendering is a convenience; the MIDI is the product
+                render_notes.append(f"no audio: {type(e).__name__}: {e}")
+        try:
+            render.piano_roll_png(self.score, out / f"{stem}.png", title=self.model, emotion=self.emotion)
+            paths["png"] = out / f"{stem}.png"
+        except Exception as e:
+            render_notes.append(f"no piano roll: {type(e).__name__}: {e}")
         if self.lead_sheet:
             try:
                 from studio.music.structured.musicxml import lead_sheet_musicxml

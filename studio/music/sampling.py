@@ -116,29 +116,12 @@ def generate_bars(
     Returns:
         ``DecodeResult`` with ids per piece.
     """
-    B, V = num_pieces, model.config.vocab_size
+    B = num_pieces
     cfg = guidance != 1.0
     if cfg and (uncond_prefix is None or len(uncond_prefix) != len(prefix)):
         raise ValueError("guidance != 1 needs an unconditioned prefix of the same length as the prefix")
-    base = torch.zeros(V)
-    base[torch.as_tensor(tok.extra_ids)] = float("-inf")
-    base[[tok.pad_id, tok.bos_id]] = float("-inf")
-    base_no_eos = base.clone()
-    base_no_eos[tok.eos_id] = float("-inf")
-    closing = torch.full((V,), float("-inf"))
-    closing[tok.bar_id] = 0.0
-    names = {i: t for t, i in tok.vocab.items()}
-    is_pitch = [names.get(i, "").startswith("Pitch_") for i in range(V)]
-    position = {i: int(n.split("_")[1]) for i, n in names.items() if n.startswith("Position_")}
-    n_positions = max(position.values()) + 1 if position else 16
+    vt = _VocabTables.build(tok, model.config.vocab_size)
     steer = notes_per_bar is not None and notes_per_bar > 0 and density_gain > 0
-    steer_dir = torch.tensor(is_pitch, dtype=torch.float32)
-    steer_dir[tok.bar_id] = -1.0
-    # Where a REMI sequence chooses between another note and moving on: after a note's Duration
-    # (another Pitch at this onset, a later Position, or the next Bar) and after the bar header.
-    decision = torch.tensor([names.get(i, "").startswith(("Duration_", "BarDens_")) for i in range(V)])
-    count = [0] * B  # Pitch tokens in the current bar
-    cur_pos = [-1] * B  # last Position token's value in the current bar
 
     def bar_group(bar_no: int) -> list[tuple[int, int]]:  # bar_no is 1-based; (conditioned, unconditioned)
         left = tok.bar_left_id(bars - bar_no + 1)
@@ -146,80 +129,43 @@ def generate_bars(
 
     seqs = [list(prefix) for _ in range(B)]
     useqs = [list(uncond_prefix) for _ in range(B)] if cfg else []
-    pending = [bar_group(1) for _ in range(B)]  # forced tokens still to feed
-    bars_done = [1] * B  # bar currently being written
-    in_bar = [0] * B
-    finished = [False] * B
+    st = _PieceStates.start(B, bar_group(1))
     clamps: list[list[str]] = [[] for _ in range(B)]
     ctx = model.config.context
     n_prefix = len(prefix)
 
     # Feed the prefix + first bar header; then one token per step.
     for i in range(B):
-        seqs[i] += [c for c, _ in pending[i][:-1]]
+        seqs[i] += [c for c, _ in st.pending[i][:-1]]
         if cfg:
-            useqs[i] += [u for _, u in pending[i][:-1]]
-        pending[i] = pending[i][-1:]
+            useqs[i] += [u for _, u in st.pending[i][:-1]]
+        st.pending[i] = st.pending[i][-1:]
     cache = model.new_cache(2 * B if cfg else B)
     logits = model.prefill(torch.tensor(seqs + useqs), cache)
     last_min = 0
-    generated = 0
-    while not all(finished):
-        step_c, step_u = [], []
+    while not all(st.finished):
+        # 1. the next-token distribution: guidance, pitch bias, grammar mask, density feedback
         sampled = None
-        if any(not pending[i] and not finished[i] for i in range(B)):
-            lg = logits[B:] + guidance * (logits[:B] - logits[B:]) if cfg else logits.clone()
+        if any(not st.pending[i] and not st.finished[i] for i in range(B)):
+            lg = guided_logits(logits, B, guidance) if cfg else logits.clone()
             if pitch_bias is not None:
                 lg = reweight_group(lg, *pitch_bias)
-            rows = []
-            for i in range(B):
-                if in_bar[i] >= max_tokens_per_bar:
-                    rows.append(closing)
-                    clamps[i].append(f"bar {bars_done[i]} reached {max_tokens_per_bar} tokens and was closed")
-                else:
-                    rows.append(base if bars_done[i] >= bars else base_no_eos)
-            lg = lg + torch.stack(rows)
+            lg = lg + _grammar_rows(vt, st.in_bar, st.bars_done, bars, max_tokens_per_bar, clamps)
             if steer:
-                at = decision[torch.tensor([s[-1] for s in seqs])].float()
-                deficit = torch.tensor([notes_per_bar * (p + 1) / n_positions - c for p, c in zip(cur_pos, count)])
-                lg = lg + (at * density_gain * torch.tanh(deficit / math.sqrt(notes_per_bar)))[:, None] * steer_dir
+                last = [s[-1] for s in seqs]
+                lg = density_feedback(lg, vt, last, st.cur_pos, st.count, notes_per_bar, density_gain)
             sampled = sample_next(lg, temperature, top_k, top_p, generator).tolist()
-        for i in range(B):
-            if finished[i]:  # keeps every row the same length; PAD is dropped on decode
-                step_c.append(tok.pad_id)
-                step_u.append(tok.pad_id)
-                continue
-            if pending[i]:
-                t, u = pending[i].pop(0)
-            else:
-                t = u = sampled[i]
-                generated += 1
-                if t in (tok.bar_id, tok.eos_id):
-                    if bars_done[i] >= bars:
-                        finished[i] = True
-                        step_c.append(tok.pad_id)
-                        step_u.append(tok.pad_id)
-                        continue
-                    bars_done[i] += 1
-                    in_bar[i] = 0
-                    count[i], cur_pos[i] = 0, -1
-                    pending[i] = bar_group(bars_done[i])[1:]
-                    t = u = tok.bar_id
-            in_bar[i] += 1
-            if is_pitch[t]:
-                count[i] += 1
-            elif t in position:
-                cur_pos[i] = position[t]
-            step_c.append(t)
-            step_u.append(u)
+        # 2. each piece takes a forced token or its sample (a closed last bar finishes it)
+        steps = [st.advance(i, sampled, tok, vt, bars, bar_group) for i in range(B)]
+        step_c, step_u = [c for c, _ in steps], [u for _, u in steps]
         for s, t in zip(seqs, step_c):
             s.append(t)
         for s, u in zip(useqs, step_u):
             s.append(u)
-        if all(finished):
+        if all(st.finished):
             break
-        if callback is not None and min(bars_done) != last_min:
-            last_min = min(bars_done)
+        if callback is not None and min(st.bars_done) != last_min:
+            last_min = min(st.bars_done)
             callback(last_min - 1, bars)
         if cache.length >= ctx:
             # Context full: keep the piece prefix and the most recent half, re-encode (RoPE is relative).
@@ -230,4 +176,109 @@ def generate_bars(
     if callback is not None:
         callback(bars, bars)
     seqs = [[t for t in s if t != tok.pad_id] for s in seqs]
-    return DecodeResult(ids=seqs, clamps=clamps, tokens_generated=generated)
+    return DecodeResult(ids=seqs, clamps=clamps, tokens_generated=st.generated)
+
+
+@dataclass
+class _PieceStates:
+    """Per piece of the batch: forced tokens still to feed, the bar being written, tokens and notes in it."""
+
+    pending: list  # [(conditioned, unconditioned) token ids] still to feed
+    bars_done: list  # the bar currently being written (1-based)
+    in_bar: list  # tokens in the current bar
+    finished: list
+    count: list  # Pitch tokens in the current bar
+    cur_pos: list  # last Position token's value in the current bar
+    generated: int = 0  # sampled tokens, all pieces
+
+    @classmethod
+    def start(cls, B: int, first_bar: list) -> _PieceStates:
+        return cls([list(first_bar) for _ in range(B)], [1] * B, [0] * B, [False] * B, [0] * B, [-1] * B)
+
+    def advance(self, i: int, sampled, tok: MusicTokenizer, vt: _VocabTables, bars: int, bar_group) -> tuple[int, int]:
+        """Piece ``i``'s next ``(conditioned, unconditioned)`` token; PAD once it is finished (keeps every row
+        the same length; PAD is dropped on decode)."""
+        if self.finished[i]:
+            return tok.pad_id, tok.pad_id
+        if self.pending[i]:
+            t, u = self.pending[i].pop(0)
+        else:
+            t = u = sampled[i]
+            self.generated += 1
+            if t in (tok.bar_id, tok.eos_id):
+                if self.bars_done[i] >= bars:
+                    self.finished[i] = True
+                    return tok.pad_id, tok.pad_id
+                self.bars_done[i] += 1
+                self.in_bar[i] = 0
+                self.count[i], self.cur_pos[i] = 0, -1
+                self.pending[i] = bar_group(self.bars_done[i])[1:]
+                t = u = tok.bar_id
+        self.in_bar[i] += 1
+        if vt.is_pitch[t]:
+            self.count[i] += 1
+        elif t in vt.position:
+            self.cur_pos[i] = vt.position[t]
+        return t, u
+
+
+@dataclass
+class _VocabTables:
+    """What the decoder needs to know about the vocabulary, built once per call."""
+
+    base: torch.Tensor  # [V] -inf on tokens never sampled (conditions, PAD, BOS)
+    base_no_eos: torch.Tensor  # [V] the same, and EOS (before the last bar)
+    closing: torch.Tensor  # [V] only Bar allowed (a bar past max_tokens_per_bar)
+    is_pitch: list[bool]  # [V]
+    position: dict[int, int]  # Position token id -> its 16th
+    n_positions: int
+    steer_dir: torch.Tensor  # [V] +1 on Pitch tokens, -1 on Bar: the density feedback's direction
+    decision: torch.Tensor  # [V] bool: after these the sequence chooses another note or moving on
+
+    @classmethod
+    def build(cls, tok: MusicTokenizer, V: int) -> _VocabTables:
+        base = torch.zeros(V)
+        base[torch.as_tensor(tok.extra_ids)] = float("-inf")
+        base[[tok.pad_id, tok.bos_id]] = float("-inf")
+        base_no_eos = base.clone()
+        base_no_eos[tok.eos_id] = float("-inf")
+        closing = torch.full((V,), float("-inf"))
+        closing[tok.bar_id] = 0.0
+        names = {i: t for t, i in tok.vocab.items()}
+        is_pitch = [names.get(i, "").startswith("Pitch_") for i in range(V)]
+        position = {i: int(n.split("_")[1]) for i, n in names.items() if n.startswith("Position_")}
+        steer_dir = torch.tensor(is_pitch, dtype=torch.float32)
+        steer_dir[tok.bar_id] = -1.0
+        # Where a REMI sequence chooses between another note and moving on: after a note's Duration
+        # (another Pitch at this onset, a later Position, or the next Bar) and after the bar header.
+        decision = torch.tensor([names.get(i, "").startswith(("Duration_", "BarDens_")) for i in range(V)])
+        n_positions = max(position.values()) + 1 if position else 16
+        return cls(base, base_no_eos, closing, is_pitch, position, n_positions, steer_dir, decision)
+
+
+def guided_logits(logits: torch.Tensor, B: int, guidance: float) -> torch.Tensor:
+    """Classifier-free guidance: ``u + guidance * (c - u)`` from ``[2B, V]`` logits (conditioned rows first)."""
+    return logits[B:] + guidance * (logits[:B] - logits[B:])
+
+
+def _grammar_rows(vt: _VocabTables, in_bar, bars_done, bars: int, max_tokens_per_bar: int, clamps) -> torch.Tensor:
+    """``[B, V]`` additive mask per piece: never-sampled tokens, EOS before the last bar, and only Bar for a
+    bar that reached ``max_tokens_per_bar`` (recorded in ``clamps``)."""
+    rows = []
+    for i in range(len(in_bar)):
+        if in_bar[i] >= max_tokens_per_bar:
+            rows.append(vt.closing)
+            clamps[i].append(f"bar {bars_done[i]} reached {max_tokens_per_bar} tokens and was closed")
+        else:
+            rows.append(vt.base if bars_done[i] >= bars else vt.base_no_eos)
+    return torch.stack(rows)
+
+
+def density_feedback(
+    lg: torch.Tensor, vt: _VocabTables, last: list[int], cur_pos, count, notes_per_bar: float, gain: float
+) -> torch.Tensor:
+    """Steer each bar toward ``notes_per_bar``: where the sequence chooses between another note and moving on,
+    add ``gain * tanh(deficit / sqrt(notes_per_bar))`` to Pitch tokens and subtract it from Bar."""
+    at = vt.decision[torch.tensor(last)].float()
+    deficit = torch.tensor([notes_per_bar * (p + 1) / vt.n_positions - c for p, c in zip(cur_pos, count)])
+    return lg + (at * gain * torch.tanh(deficit / math.sqrt(notes_per_bar)))[:, None] * vt.steer_dir

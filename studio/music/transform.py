@@ -27,6 +27,7 @@ import torch
 from einops import rearrange
 
 from studio.errors import user_errors
+from studio.limits import MAX_TRANSFORM_BARS
 from studio.music.vqvae import (
     LOW,
     PITCHES,
@@ -41,7 +42,7 @@ from studio.music.vqvae import (
     skyline,
 )
 
-MAX_BARS = 1500
+MAX_BARS = MAX_TRANSFORM_BARS  # the input limit (studio/limits.py)
 MELODY_NAMES = ("melody", "vocal", "voice", "lead", "melodie")
 MAJOR_TO_MINOR = {4: 3, 9: 8, 11: 10}
 MINOR_TO_MAJOR = {3: 4, 8: 9, 10: 11}
@@ -174,26 +175,20 @@ def transform(
     Raises:
         ValueError: unreadable/empty/drum-only/huge MIDI, or ``strength`` outside [0, 1].
     """
-    import symusic
-
-    from studio.attributes.music import extract_attributes, load_score
+    from studio.attributes.music import extract_attributes
     from studio.emotion import Emotion
     from studio.mapping import attributes_for
     from studio.seeding import resolve_seed, torch_generator
 
+    # 1. the request: strength, emotion, seed, the source's notes and bars
     s = _check_strength(strength)
     emo = Emotion.coerce(emotion)
     seed = resolve_seed(seed)
-    score = load_score(midi)
-    notes = score_notes(score)
-    if len(notes) == 0:
-        raise ValueError("the MIDI has no pitched notes (empty or drums only); nothing to transform")
-    n_bars = (int(notes[:, 1].max()) - 1) // STEPS + 1
-    if n_bars > MAX_BARS:
-        raise ValueError(f"the MIDI is {n_bars} bars long; at most {MAX_BARS} bars are accepted")
+    score, notes, n_bars = _load_source(midi)
     model = model or _default_model()
     gen = torch_generator(seed)
 
+    # 2. the plan: attribute targets between the source's and the emotion's, key/mode, shift, dynamics
     src = extract_attributes(score)
     tgt = attributes_for(emo).music
     want = {k: _lerp(getattr(src, k), getattr(tgt, k), s) for k in ("tempo", "mode", "note_density")}
@@ -207,13 +202,74 @@ def transform(
     log = [f"source key {tonic} {'major' if src_mode == 0 else 'minor'} -> {'major' if new_mode == 0 else 'minor'}"]
     log.append(f"transposed {shift:+d} semitones; velocity {dv:+.1f}; melody durations x{art:.2f}")
 
-    # melody: exact ticks kept; degrees mapped between modes; register shift; articulation; dynamics
+    # 3. melody: exact ticks kept; degrees mapped between modes; register shift; articulation; dynamics
     mel = _melody_mask(score, notes)
-    degree_map = {} if new_mode == src_mode else (MAJOR_TO_MINOR if src_mode == 0 else MINOR_TO_MAJOR)
-    tpq, q = score.ticks_per_quarter, score.ticks_per_quarter / 4
-    melody = symusic.Track("Melody", 0, False)
     # rows of `notes` follow `raw` one to one (both walk the non-drum tracks, then their notes)
     raw = [n for t in score.tracks if not t.is_drum for n in t.notes]
+    degree_map = {} if new_mode == src_mode else (MAJOR_TO_MINOR if src_mode == 0 else MINOR_TO_MAJOR)
+    melody, mel_steps = _melody_track(score, mel, raw, tonic, degree_map, shift, art, dv, s)
+
+    # 4. accompaniment: re-decode each bar from its codes with the target conditions
+    acc_rows = notes[~mel]
+    if len(acc_rows) and s > 0:
+        scale = {
+            "count": _ratio(want["note_density"], src.note_density),
+            "rhythm": _ratio(want["onset_density"], src.onset_density),
+            "hold": art,
+        }
+        accomp = _decoded_accompaniment(
+            model, acc_rows, n_bars, tonic, shift, new_mode, scale, dv, mel_steps, score, gen
+        )
+    else:  # strength 0 (or no accompaniment): keep the source notes exactly
+        accomp = _kept_accompaniment(mel, raw)
+
+    # 5. the new score: the source's tempo map scaled, both tracks, re-timed if the beat disagreed
+    result = _assemble(score, melody, accomp, want, src, s, log)
+    how = "re-decoded by the bar VQ-VAE" if (s > 0 and len(acc_rows)) else "kept from the source"
+    bpm = f"tempo {src.tempo:.0f} -> {want['tempo']:.0f} BPM" if s > 0 and src.tempo and want["tempo"] else "tempo kept"
+    log.append(f"{bpm}; {len(accomp.notes)} accompaniment notes {how}")
+
+    out = _make_result(
+        score=result,
+        emotion=emo,
+        requested={k: (None if v is None else round(float(v), 4)) for k, v in want.items()},
+        measured=extract_attributes(result),
+        seed=seed,
+        bars=n_bars,
+        notes=log,
+        extra={
+            "strength": s,
+            "time_stretch": round(float(src.tempo / want["tempo"]), 6)
+            if s > 0 and src.tempo and want["tempo"]
+            else 1.0,
+            "source_attributes": src.to_dict(),
+            "emotion_targets": tgt.to_dict(),
+        },
+    )
+    out.reading_before, out.reading = _judge(score, out.notes), _judge(result, out.notes)
+    return out
+
+
+def _load_source(midi: Any):
+    """``(score, notes [N, 4] of pitched notes, bars)``; refuses an empty or over-long MIDI."""
+    from studio.attributes.music import load_score
+
+    score = load_score(midi)
+    notes = score_notes(score)
+    if len(notes) == 0:
+        raise ValueError("the MIDI has no pitched notes (empty or drums only); nothing to transform")
+    n_bars = (int(notes[:, 1].max()) - 1) // STEPS + 1
+    if n_bars > MAX_BARS:
+        raise ValueError(f"the MIDI is {n_bars} bars long; at most {MAX_BARS} bars are accepted")
+    return score, notes, n_bars
+
+
+def _melody_track(score, mel, raw, tonic: int, degree_map: dict, shift: int, art: float, dv: float, s: float):
+    """The melody re-aimed note by note, and its ``(start step, end step, pitch)`` spans for the accompaniment."""
+    import symusic
+
+    q = score.ticks_per_quarter / 4
+    melody = symusic.Track("Melody", 0, False)
     mel_steps = []
     for is_mel, n in zip(mel, raw):
         if not is_mel:
@@ -224,46 +280,66 @@ def transform(
         vel = int(np.clip(round(n.velocity + dv), 1, 127))
         melody.notes.append(symusic.Note(n.start, dur, pitch, vel))
         mel_steps.append((int(n.start // q), int(math.ceil((n.start + dur) / q)), pitch))
+    return melody, mel_steps
 
-    # accompaniment: re-decode each bar from its codes with the target conditions
-    acc_rows = notes[~mel]
+
+def _melody_ceiling(mel_steps: list, n_bars: int) -> np.ndarray:
+    """Per 16th step, the melody pitch the accompaniment must stay under (-1 where there is none).
+
+    The melody line holds its pitch until the next melody onset, so the accompaniment stays under the line
+    even where a melody note is short (the top voice is what listeners follow).
+    """
+    top = np.full(max([n_bars * STEPS] + [e for _, e, _ in mel_steps]) + 1, -1)
+    starts = sorted({st for st, _, _ in mel_steps}) + [len(top)]
+    nxt = {a: b for a, b in zip(starts, starts[1:])}
+    for st, en, p in mel_steps:
+        en = min(max(en, nxt[st]), st + 2 * STEPS)
+        top[st:en] = np.maximum(top[st:en], p)
+    return top
+
+
+def _decoded_accompaniment(model, acc_rows, n_bars, tonic, shift, new_mode, scale, dv, mel_steps, score, gen):
+    """The accompaniment re-decoded bar by bar by the VQ-VAE, snapped to the new mode, under the melody."""
+    import symusic
+
+    q = score.ticks_per_quarter / 4
     accomp = symusic.Track("Accompaniment", 0, False)
-    if len(acc_rows) and s > 0:
-        rolls = notes_to_rolls(acc_rows[:, :3], n_bars, shift=-tonic)
-        keep = np.nonzero(rolls[:, 0].reshape(n_bars, -1).sum(1) > 0)[0]
-        stats = [roll_stats(rolls[b]) for b in keep]
-        scale = {
-            "count": _ratio(want["note_density"], src.note_density),
-            "rhythm": _ratio(want["onset_density"], src.onset_density),
-            "hold": art,
-        }
-        out = _decode_bars(model, rolls[keep], stats, new_mode, scale, shift, gen)
-        bar_vel = {int(b): float(acc_rows[acc_rows[:, 0] // STEPS == b, 3].mean()) for b in keep}
-        top = np.full(max([n_bars * STEPS] + [e for _, e, _ in mel_steps]) + 1, -1)
-        # the melody line holds its pitch until the next melody onset, so the accompaniment stays
-        # under the line even where a melody note is short (the top voice is what listeners follow)
-        starts = sorted({st for st, _, _ in mel_steps}) + [len(top)]
-        nxt = {a: b for a, b in zip(starts, starts[1:])}
-        for st, en, p in mel_steps:
-            en = min(max(en, nxt[st]), st + 2 * STEPS)
-            top[st:en] = np.maximum(top[st:en], p)
-        base = tonic + shift
-        for i, b in enumerate(keep):
-            vel = int(np.clip(round((bar_vel.get(int(b)) or 64) + dv), 1, 127))
-            for st, en, p in _roll_notes(out[i], int(b)):
-                pitch = p + LOW + base
-                pitch += _snap(pitch - base, new_mode)
-                while top[st] >= 0 and pitch >= top[st] and pitch - 12 >= LOW:
-                    pitch -= 12
-                while pitch > LOW + PITCHES - 1:
-                    pitch -= 12
-                accomp.notes.append(symusic.Note(int(st * q), int((en - st) * q), int(pitch), vel))
-    else:  # strength 0 (or no accompaniment): keep the source notes exactly
-        for is_mel, n in zip(mel, raw):
-            if not is_mel:
-                accomp.notes.append(symusic.Note(n.start, n.duration, n.pitch, n.velocity))
+    rolls = notes_to_rolls(acc_rows[:, :3], n_bars, shift=-tonic)
+    keep = np.nonzero(rolls[:, 0].reshape(n_bars, -1).sum(1) > 0)[0]
+    stats = [roll_stats(rolls[b]) for b in keep]
+    out = _decode_bars(model, rolls[keep], stats, new_mode, scale, shift, gen)
+    bar_vel = {int(b): float(acc_rows[acc_rows[:, 0] // STEPS == b, 3].mean()) for b in keep}
+    top = _melody_ceiling(mel_steps, n_bars)
+    base = tonic + shift
+    for i, b in enumerate(keep):
+        vel = int(np.clip(round((bar_vel.get(int(b)) or 64) + dv), 1, 127))
+        for st, en, p in _roll_notes(out[i], int(b)):
+            pitch = p + LOW + base
+            pitch += _snap(pitch - base, new_mode)
+            while top[st] >= 0 and pitch >= top[st] and pitch - 12 >= LOW:
+                pitch -= 12
+            while pitch > LOW + PITCHES - 1:
+                pitch -= 12
+            accomp.notes.append(symusic.Note(int(st * q), int((en - st) * q), int(pitch), vel))
+    return accomp
 
-    result = symusic.Score(tpq)
+
+def _kept_accompaniment(mel, raw):
+    import symusic
+
+    accomp = symusic.Track("Accompaniment", 0, False)
+    for is_mel, n in zip(mel, raw):
+        if not is_mel:
+            accomp.notes.append(symusic.Note(n.start, n.duration, n.pitch, n.velocity))
+    return accomp
+
+
+def _assemble(score, melody, accomp, want: dict, src, s: float, log: list[str]):
+    """The output score: the source's tempo map scaled toward the target tempo, time signatures, the two
+    tracks; a single tempo that disagrees with the measured beat is re-timed (noted in ``log``)."""
+    import symusic
+
+    result = symusic.Score(score.ticks_per_quarter)
     ratio = (want["tempo"] / src.tempo) if (s > 0 and want["tempo"] and src.tempo) else 1.0
     for t in score.tempos:
         result.tempos.append(symusic.Tempo(t.time, t.qpm * ratio))
@@ -288,29 +364,7 @@ def transform(
                     n.start, n.duration = int(round(n.start * g)), max(1, int(round(n.duration * g)))
             result.tempos[0].qpm = want["tempo"]
             log.append(f"re-timed: written tempo {qpm:.0f} but measured beat {src.tempo:.0f} BPM")
-    how = "re-decoded by the bar VQ-VAE" if (s > 0 and len(acc_rows)) else "kept from the source"
-    bpm = f"tempo {src.tempo:.0f} -> {want['tempo']:.0f} BPM" if s > 0 and src.tempo and want["tempo"] else "tempo kept"
-    log.append(f"{bpm}; {len(accomp.notes)} accompaniment notes {how}")
-
-    out = _make_result(
-        score=result,
-        emotion=emo,
-        requested={k: (None if v is None else round(float(v), 4)) for k, v in want.items()},
-        measured=extract_attributes(result),
-        seed=seed,
-        bars=n_bars,
-        notes=log,
-        extra={
-            "strength": s,
-            "time_stretch": round(float(src.tempo / want["tempo"]), 6)
-            if s > 0 and src.tempo and want["tempo"]
-            else 1.0,
-            "source_attributes": src.to_dict(),
-            "emotion_targets": tgt.to_dict(),
-        },
-    )
-    out.reading_before, out.reading = _judge(score, out.notes), _judge(result, out.notes)
-    return out
+    return result
 
 
 def _judge(score, notes: list[str]):

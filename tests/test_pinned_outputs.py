@@ -1,0 +1,183 @@
+"""Same seed, same output: sha256 of a few verbs' deterministic content, pinned before a refactor.
+
+What is hashed is content, never files (files carry timestamps and paths): the note list of a score,
+the pixels of a painting, the ``create`` sidecar without its timings. A refactor that changes any of
+these changed behaviour.
+
+When a change is MEANT to alter an output (e.g. a new music generator), regenerate the table and
+paste it over ``PINNED``::
+
+    PYTHONPATH=$PWD .venv/bin/python tests/test_pinned_outputs.py --print
+
+The ``music`` entries follow the released lead-sheet generator (studio/music/structured/), so a change
+there legitimately changes ``compose_*`` and ``create_*``; ``paint_*``, ``transform_*`` and ``transformer_*``
+(the 0.3.0 REMI generator, released and tiny) do not depend on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+# ---- the pinned hashes (regenerate with `python tests/test_pinned_outputs.py --print`) ----------------
+PINNED = {
+    "compose_tender_8_bars_seed_3": "e2ff816ccf629a474163f91d63bd8c154c1deb56dbfd234de01b742641ad6d13",
+    "compose_loop_furious_4_bars_2x2_seed_5": "6642c3f6c087068bb41e540113f06aa055de492a70589d3b512686ba5f1d0989",
+    "paint_serene_96px_seed_3": "febdd8513df27b4fb368d0756ec7c70917021b8604c0260125e15baf1a1bd002",
+    "paint_furious_64px_3_candidates_seed_11": "de65083c28cd0a55bf6b70c0190fc38fda88171d87a1723d81a43d7e806fda94",
+    "transform_sad_seed_3": "37a9cb3e42d8bbd40f09c36a08c2dcd472f94b17aff6d36af3413d1a3f002f93",
+    "create_tender_4_bars_64px_seed_7": "7ee7772026deb52413a5dd46911ecc7e7c822dcfa0ed6c9497109d677513827b",
+    "transformer_released_2_bars_2_pieces_guided_seed_5": "94ce383b522504830826d0b34ec878ba35eb2bc4cb388e7b1e5d299c2551b4bc",
+    "transformer_tiny_6_bars_3_pieces_clamped_seed_2": "f3b6ee7041800d2a69006b9cfd556b3cb8c12cabb74681603c30a60908de150e",
+}
+# ---------------------------------------------------------------------------------------------------------
+
+TPQ = 480
+
+
+def _sha(obj) -> str:
+    data = obj if isinstance(obj, bytes) else json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+def _rounded(x, digits: int = 5):
+    """Floats rounded so a last-bit difference in a critic's float math does not read as a change."""
+    if isinstance(x, float):
+        return round(x, digits)
+    if isinstance(x, dict):
+        return {str(k): _rounded(v, digits) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_rounded(v, digits) for v in x]
+    return x
+
+
+def _score_content(score) -> dict:
+    return {
+        "tpq": score.tpq,
+        "tempos": [(t.time, round(t.qpm, 3)) for t in score.tempos],
+        "tracks": [
+            {
+                "name": t.name,
+                "program": t.program,
+                "drum": t.is_drum,
+                "notes": [(n.time, n.duration, n.pitch, n.velocity) for n in t.notes],
+            }
+            for t in score.tracks
+        ],
+    }
+
+
+def _image_content(image) -> bytes:
+    import numpy as np
+
+    arr = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    return repr(arr.shape).encode() + arr.tobytes()
+
+
+def _tiny_midi(path: Path, bars: int = 4) -> Path:
+    """C major: a melody (one note per beat) over block chords (C, F, G, C); as in test_music_transform."""
+    import symusic
+
+    s = symusic.Score(TPQ)
+    s.tempos.append(symusic.Tempo(0, 100.0))
+    mel, acc = symusic.Track("Melody", 0, False), symusic.Track("Piano", 0, False)
+    line = [72, 76, 79, 81, 77, 76, 74, 72] * bars
+    for i in range(bars * 4):
+        mel.notes.append(symusic.Note(i * TPQ, TPQ // 2, line[i], 80))
+    for b, root in enumerate([48, 53, 55, 48][:bars]):
+        for iv in (0, 4, 7):
+            for beat in range(4):
+                acc.notes.append(symusic.Note((b * 4 + beat) * TPQ, TPQ, root + 12 + iv, 60))
+    s.tracks.extend([mel, acc])
+    s.dump_midi(str(path))
+    return path
+
+
+def _create_content(result) -> dict:
+    d = result.to_dict()
+    d.pop("timings_s", None)
+    d.pop("studio_version", None)
+    return _rounded(d)
+
+
+def _compute(name: str, tmp: Path) -> str:
+    import studio
+
+    if name == "compose_tender_8_bars_seed_3":
+        return _sha(_score_content(studio.compose(emotion="tender", bars=8, seed=3, progress=False).score))
+    if name == "compose_loop_furious_4_bars_2x2_seed_5":
+        r = studio.compose(emotion="furious", bars=4, seed=5, candidates=2, rounds=2, progress=False)
+        history = [{k: v for k, v in rd.items() if k != "seconds"} for rd in r.rounds]  # wall time: not content
+        return _sha({"score": _score_content(r.score), "rounds": _rounded(history)})
+    if name == "paint_serene_96px_seed_3":
+        return _sha(_image_content(studio.paint("serene", seed=3, size=96, progress=False).image))
+    if name == "paint_furious_64px_3_candidates_seed_11":
+        r = studio.paint("furious", seed=11, size=64, candidates=3, progress=False)
+        rounds = [{k: rd[k] for k in ("candidate", "seed", "aim", "chosen")} for rd in r.rounds]
+        return _sha({"pixels": _sha(_image_content(r.image)), "rounds": rounds, "style": r.style})
+    if name == "transform_sad_seed_3":
+        r = studio.transform(_tiny_midi(tmp / "in.mid"), emotion="sad", seed=3)
+        return _sha({"score": _score_content(r.score), "notes": r.notes, "asked": _rounded(r.attributes_requested)})
+    if name == "create_tender_4_bars_64px_seed_7":
+        r = studio.create(emotion="tender", bars=4, seed=7, size=64)
+        return _sha(
+            {
+                "sidecar": _create_content(r),
+                "notes": _score_content(r.music.score),
+                "pixels": _sha(_image_content(r.art.image)),
+            }
+        )
+    if name == "transformer_released_2_bars_2_pieces_guided_seed_5":  # the 0.3.0 REMI model, guidance on
+        from studio.music.generators import default_pipeline
+
+        pipe = default_pipeline(generator="transformer")
+        asked = {"tempo": 90, "mode": 0.2, "note_density": 3.0, "key": 2}
+        pieces = pipe(attributes=asked, bars=2, seed=5, num_pieces=2, progress=False, guidance=1.5)
+        return _sha(
+            [{"ids": list(map(int, p.ids)), "notes": p.notes, "score": _score_content(p.score)} for p in pieces]
+        )
+    if name == "transformer_tiny_6_bars_3_pieces_clamped_seed_2":  # context 64: evicts; 24 tokens a bar: clamps
+        from tiny_models import build_tiny_music_pipeline
+
+        from studio.music.tokenizer import MusicTokenizer
+
+        pipe = build_tiny_music_pipeline(MusicTokenizer())
+        pieces = pipe(
+            attributes={"mode": 1.0, "key": 0, "note_density": 2.0},
+            bars=6,
+            seed=2,
+            num_pieces=3,
+            progress=False,
+            guidance=2.0,
+            max_tokens_per_bar=24,
+        )
+        return _sha([{"ids": list(map(int, p.ids)), "notes": p.notes} for p in pieces])
+    raise KeyError(name)
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_pinned_output(name, tmp_path):
+    expected = PINNED[name]
+    got = _compute(name, tmp_path)
+    assert got == expected, (
+        f"{name}: output changed (sha256 {got[:16]}..., pinned {expected[:16]}...). If the change is intended, "
+        "regenerate PINNED with `PYTHONPATH=$PWD .venv/bin/python tests/test_pinned_outputs.py --print`."
+    )
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    if "--print" not in sys.argv[1:]:
+        sys.exit("usage: python tests/test_pinned_outputs.py --print   (prints a PINNED table to paste above)")
+    with tempfile.TemporaryDirectory() as d:
+        print("PINNED = {")
+        for key in PINNED:
+            sub = Path(d) / key
+            sub.mkdir()
+            print(f'    "{key}": "{_compute(key, sub)}",')
+        print("}")
