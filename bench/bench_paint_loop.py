@@ -32,13 +32,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from studio.art import _candidate_seed, paint  # noqa: E402
+from studio.art import paint  # noqa: E402
 from studio.art.painter import CPUPainter  # noqa: E402
 from studio.art.sheet import CIRCUMPLEX_GRID, contact_sheet, grid_label  # noqa: E402
 from studio.attributes.visual import extract_visual_attributes  # noqa: E402
 from studio.critics.image import default_critic  # noqa: E402
 from studio.io import write_json_atomic  # noqa: E402
 from studio.mapping.visual import estimate_emotion, visual_attributes_for  # noqa: E402
+from studio.seeding import candidate_seed  # noqa: E402
 
 CONDITIONS = ("before", "random_of_n", "best_of_n", "search")
 READERS = ("critic_v2", "valdez", "critic_v1")
@@ -65,7 +66,7 @@ def readings(img, target) -> dict:
 
 def one_target(target, seed: int, n: int, size: int, painter: CPUPainter) -> tuple[dict, object]:
     attrs = visual_attributes_for(target)
-    cands = [painter(attrs, seed=_candidate_seed(seed, i), size=(size, size)) for i in range(n)]
+    cands = [painter(attrs, seed=candidate_seed(seed, "painting", i), size=(size, size)) for i in range(n)]
     reads = [readings(c, target) for c in cands]
     pick_random = int(np.random.default_rng(seed * 1000 + n).integers(n))
     pick_best = int(np.argmin([r["critic_v2"] for r in reads]))

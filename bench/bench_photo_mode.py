@@ -29,11 +29,12 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from fit_image_critic import is_test_family, load_oasis  # noqa: E402
 
-from studio.art import _candidate_seed, paint  # noqa: E402
+from studio.art import paint  # noqa: E402
 from studio.critics.backbone import pooled_features  # noqa: E402
 from studio.critics.image import default_critic, read_image  # noqa: E402
 from studio.io import write_json_atomic  # noqa: E402
 from studio.paths import data_root  # noqa: E402
+from studio.seeding import candidate_seed  # noqa: E402
 
 R = 0.75 / np.sqrt(2)
 TARGETS = ((R, R), (-R, R), (-R, -R), (R, -R))
@@ -78,7 +79,7 @@ def main() -> int:
                 per[s]["v1"].append(v1(res.image).distance(t))
             cands = []
             for i in range(3):  # equal compute for both choosers: the same 3 candidates
-                img = paint(t, seed=_candidate_seed(k, i), size=SIZE, photo=photo, progress=False, reaim=False).image
+                img = paint(t, seed=candidate_seed(k, "painting", i), size=SIZE, photo=photo, progress=False, reaim=False).image
                 cands.append((v2(img).distance(t), cosine(f, pooled_features(img, variant))))
             a = min(cands, key=lambda c: c[0])
             b = min(cands, key=lambda c: c[0] - LAMBDA * c[1])

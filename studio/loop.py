@@ -31,7 +31,7 @@ from studio.emotion import Emotion
 from studio.errors import user_errors
 from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS  # one definition each, shared with help texts
 from studio.music.result import check_program, set_program
-from studio.seeding import MAX_SEED, resolve_seed
+from studio.seeding import candidate_seed, resolve_seed
 
 # VA distance added per interquartile range a candidate's quality falls below a typical generated piece
 # (credited, up to one IQR, above it): emotion leads, quality breaks near-ties and vetoes poor pieces.
@@ -47,10 +47,6 @@ def _check_int(name: str, x: Any, lo: int, hi: int) -> int:
     if not lo <= x <= hi:
         raise ValueError(f"{name} must be in [{lo}, {hi}], got {x}")
     return x
-
-
-def _round_seed(seed: int, r: int) -> int:
-    return (seed + 1_000_003 * r) % (MAX_SEED + 1)
 
 
 def _clip(x: float) -> float:
@@ -244,7 +240,7 @@ def compose(
     try:
         for r in range(rounds):
             targets = attributes_for(aim, music=attribute_overrides)
-            rseed = _round_seed(seed, r)
+            rseed = candidate_seed(seed, "round", r)
             scored = _generate_and_judge(
                 pipeline, targets, bars, rseed, candidates, temperature, target, critic, quality_fn, r, notes
             )

@@ -42,3 +42,10 @@ def derive_seed(seed: int, part: str, index: int = 0) -> int:
     key = f"{int(seed)}:{part}" if index == 0 else f"{int(seed)}:{part}:{int(index)}"
     h = hashlib.sha256(key.encode()).digest()
     return int.from_bytes(h[:8], "little") % (MAX_SEED + 1)
+
+
+def candidate_seed(seed: int, part: str, index: int) -> int:
+    """Seed of candidate ``index`` of a search (``"round"`` of the composing loop, ``"painting"`` of the
+    painter's): index 0 is ``seed`` itself, so one candidate is the plain call and a kept candidate's recorded
+    seed re-makes it alone; later ones are :func:`derive_seed` sub-seeds."""
+    return int(seed) if index == 0 else derive_seed(seed, part, index)

@@ -20,6 +20,23 @@ def test_derived_seeds_are_deterministic_and_distinct():
     assert all(0 <= derive_seed(s, "art") < 2**31 for s in range(50))
 
 
+def test_candidate_seeds_start_at_the_seed_and_never_collide_with_neighbours():
+    from studio.seeding import candidate_seed
+
+    assert candidate_seed(7, "round", 0) == 7  # one candidate is the plain call
+    assert candidate_seed(7, "round", 1) == candidate_seed(7, "round", 1) == derive_seed(7, "round", 1)
+    seeds = {candidate_seed(s, "painting", i) for s in range(20) for i in range(1, 6)}
+    assert len(seeds) == 100 and not seeds & set(range(40))  # neighbouring seeds share no candidate
+
+
+def test_every_painting_candidate_is_remade_alone_by_its_recorded_seed():
+    searched = studio.paint("furious", candidates=3, size=64, seed=11, progress=False, reaim=False)
+    assert [r["seed"] for r in searched.rounds][0] == 11 and len({r["seed"] for r in searched.rounds}) == 3
+    kept = next(r["seed"] for r in searched.rounds if r["chosen"])
+    alone = studio.paint("furious", size=64, seed=kept, progress=False, reaim=False)
+    assert alone.image.tobytes() == searched.image.tobytes()
+
+
 def test_art_only_is_reproducible_and_saves_a_sidecar(tmp_path):
     a = create("furious", what="art", size=96, seed=5)
     b = create(studio.Emotion.coerce("furious").vad, what="art", size=96, seed=5)

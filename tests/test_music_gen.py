@@ -382,3 +382,17 @@ def test_bars_for_seconds():
         bars_for_seconds(3600, 120)
     with pytest.raises(ValueError, match="seconds must be a positive number"):
         bars_for_seconds(-1, 120)
+
+
+def test_inference_does_not_import_the_training_code():
+    """Loading and running the generator reads its checkpoint through studio.music.checkpoint; the training
+    loop and its data pipeline stay out of the process."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from studio.music.pipeline import MusicPipeline; "
+        "print(sorted(m for m in ('studio.music.train', 'studio.music.data') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

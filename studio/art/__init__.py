@@ -12,14 +12,13 @@ import order (and ``import studio.art.paint as m`` would hand back the function)
 
 from __future__ import annotations
 
-from studio.art.painting import (  # noqa: F401  (_candidate_seed: benches replay a chosen candidate's seed)
+from studio.art.painting import (  # noqa: F401
     AIM_STEP,
     BACKENDS,
     FIXED_ON_REAIM,
     MAX_SIZE,
     MIN_SIZE,
     PaintResult,
-    _candidate_seed,
     paint,
 )
 

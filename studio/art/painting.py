@@ -18,7 +18,7 @@ from studio.emotion import Emotion
 from studio.errors import user_errors
 from studio.limits import MAX_ART_CANDIDATES as MAX_CANDIDATES  # one definition each, shared with help texts
 from studio.limits import MAX_SIZE, MAX_STEPS, MIN_SIZE
-from studio.seeding import MAX_SEED, resolve_seed
+from studio.seeding import candidate_seed, resolve_seed
 
 __all__ = ["paint", "PaintResult", "MIN_SIZE", "MAX_SIZE", "BACKENDS"]
 
@@ -40,11 +40,6 @@ def _check_size(size: Any) -> tuple[int, int] | int:
         if not MIN_SIZE <= int(v) <= MAX_SIZE:
             raise ValueError(f"size must be in [{MIN_SIZE}, {MAX_SIZE}] pixels, got {int(v)}")
     return int(vals[0]) if len(vals) == 1 else (int(vals[0]), int(vals[1]))
-
-
-def _candidate_seed(seed: int, i: int) -> int:
-    # Candidate 0 is the seed itself, so candidates=1 and a re-run of the chosen seed agree.
-    return (seed + 7919 * i) % (MAX_SEED + 1)
 
 
 def _reaimed(target: Emotion, aim: Emotion, base: VisualAttributes) -> VisualAttributes:
@@ -106,7 +101,7 @@ def paint(
         weights: folder of diffusion weights for ``backend="diffusers"`` (default ``$STUDIO_DIFFUSION_WEIGHTS``).
             Without a photo, the CPU painting of the same attributes and seed is the img2img source.
         candidates: paint this many (1-16) and keep the one the image critic reads closest to the target.
-            Candidate ``i`` uses seed ``seed + 7919 i``; with ``reaim`` each next candidate is aimed
+            Candidate ``i`` uses ``studio.seeding.candidate_seed(seed, "painting", i)`` (candidate 0: ``seed``); with ``reaim`` each next candidate is aimed
             against the critic's last error (``aim -= 0.6 (reading - target)``): palette hues, line,
             brushwork and composition follow the aim while brightness, saturation and key stay the
             target's (see ``rounds[i]["aim"]``); ``result.attributes`` are the chosen candidate's.
@@ -222,7 +217,7 @@ def _paint_candidates(
     rounds, best = [], None
     try:
         for i in range(candidates):
-            cseed = _candidate_seed(seed, i)
+            cseed = candidate_seed(seed, "painting", i)
             image = render(cseed)
             painted_with, painted_aim = cand_attrs, aim
             measured, reading, dist, judge = _judge_candidate(image, target, judge, notes)

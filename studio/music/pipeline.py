@@ -25,6 +25,7 @@ import torch
 from studio.attributes.music import PITCH_NAMES
 from studio.seeding import numpy_rng, resolve_seed, torch_generator
 
+from .checkpoint import CONFIG_FILE, load_model, save_checkpoint
 from .conditions import CONTINUOUS, ConditionBins
 from .model import MusicTransformer
 from .request import (  # noqa: F401  (re-exported: the request contract lives in request.py)
@@ -40,7 +41,6 @@ from .request import (  # noqa: F401  (re-exported: the request contract lives i
 from .request import check_bars as _check_bars
 from .sampling import generate_bars, validate_sampling
 from .tokenizer import MusicTokenizer
-from .train import CONFIG_FILE, load_model, save_checkpoint
 
 # Pitch classes of C major and of C minor (natural plus the raised 7th), and their tonic triads:
 # the model writes in C.

@@ -15,18 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
-from studio.io import atomic_path, write_json_atomic
+from studio.io import atomic_path
 from studio.paths import PROJECT_ROOT
 
+from .checkpoint import CONFIG_FILE, MODEL_FILE, load_model, save_checkpoint  # noqa: F401  (the release files)
 from .conditions import ConditionBins
 from .data import WindowSampler, load_cache, prepare_cache
 from .model import MusicGenConfig, MusicTransformer
 from .tokenizer import MusicTokenizer
-
-MODEL_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
 
 
 @dataclass
@@ -49,32 +46,6 @@ class TrainConfig:
     seed: int = 0
     command: str = ""
     model: dict = field(default_factory=dict)
-
-
-def save_checkpoint(folder: Path, model, tok: MusicTokenizer, bins: ConditionBins, training: dict) -> None:
-    """Write the release files atomically: weights, config (+bins, +training record), tokenizer."""
-    folder.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items() if k != "head.weight"}
-    with atomic_path(folder / MODEL_FILE) as tmp:
-        save_file(state, str(tmp), metadata={"format": "pt"})
-    tok.save(folder)
-    cfg = {
-        "name": "music-gen",
-        "version": training.get("version", "0.1.0"),
-        "model": model.config.to_dict(),
-        "conditions": bins.to_dict(),
-        "training": training,
-    }
-    write_json_atomic(folder / CONFIG_FILE, cfg)
-
-
-def load_model(folder: Path) -> tuple[MusicTransformer, dict]:
-    cfg = json.loads((folder / CONFIG_FILE).read_text())
-    model = MusicTransformer(MusicGenConfig.from_dict(cfg["model"]))
-    state = load_file(str(folder / MODEL_FILE))
-    state["head.weight"] = state["embed.weight"]
-    model.load_state_dict(state)
-    return model, cfg
 
 
 def lr_at(step: int, tc: TrainConfig, time_frac: float | None = None) -> float:
