@@ -79,7 +79,9 @@ def main() -> int:
                 per[s]["v1"].append(v1(res.image).distance(t))
             cands = []
             for i in range(3):  # equal compute for both choosers: the same 3 candidates
-                img = paint(t, seed=candidate_seed(k, "painting", i), size=SIZE, photo=photo, progress=False, reaim=False).image
+                img = paint(
+                    t, seed=candidate_seed(k, "painting", i), size=SIZE, photo=photo, progress=False, reaim=False
+                ).image
                 cands.append((v2(img).distance(t), cosine(f, pooled_features(img, variant))))
             a = min(cands, key=lambda c: c[0])
             b = min(cands, key=lambda c: c[0] - LAMBDA * c[1])

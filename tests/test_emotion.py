@@ -30,8 +30,12 @@ def test_frozen():
 
 @pytest.mark.parametrize(
     "x, expected",
-    [((0.2, -0.3), (0.2, -0.3, 0.0)), ([0.2, -0.3, 0.5], (0.2, -0.3, 0.5)), (np.array([0.1, 0.2]), (0.1, 0.2, 0.0)),
-     ({"valence": 0.4, "arousal": 0.1}, (0.4, 0.1, 0.0))],
+    [
+        ((0.2, -0.3), (0.2, -0.3, 0.0)),
+        ([0.2, -0.3, 0.5], (0.2, -0.3, 0.5)),
+        (np.array([0.1, 0.2]), (0.1, 0.2, 0.0)),
+        ({"valence": 0.4, "arousal": 0.1}, (0.4, 0.1, 0.0)),
+    ],
 )
 def test_coerce_numeric_forms(x, expected):
     assert Emotion.coerce(x).vad == pytest.approx(expected)
@@ -41,7 +45,9 @@ def test_coerce_named_is_case_insensitive():
     assert Emotion.coerce("  Tender ") == named_emotions()["tender"]
 
 
-@pytest.mark.parametrize("bad", [(2.0, 0.0), (0.0, -1.01), (float("nan"), 0.0), (0.0, float("inf")), (0.1,), (0.1, 0.2, 0.3, 0.4)])
+@pytest.mark.parametrize(
+    "bad", [(2.0, 0.0), (0.0, -1.01), (float("nan"), 0.0), (0.0, float("inf")), (0.1,), (0.1, 0.2, 0.3, 0.4)]
+)
 def test_coerce_rejects_bad_tuples(bad):
     with pytest.raises(ValueError) as e:
         Emotion.coerce(bad)
@@ -107,7 +113,9 @@ def test_atomic_write_is_whole_or_absent_and_readable(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["x.json"]  # no temp files left behind
 
 
-@pytest.mark.parametrize("text, expected", [("0.6,-0.5", (0.6, -0.5)), ("(0.2, 0.1, -0.3)", (0.2, 0.1, -0.3)), ("1e-1,0", (0.1, 0.0))])
+@pytest.mark.parametrize(
+    "text, expected", [("0.6,-0.5", (0.6, -0.5)), ("(0.2, 0.1, -0.3)", (0.2, 0.1, -0.3)), ("1e-1,0", (0.1, 0.0))]
+)
 def test_typed_numbers_are_a_vad_tuple(text, expected):
     from studio.emotion import parse_emotion_arg
 

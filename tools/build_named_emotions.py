@@ -113,7 +113,9 @@ def main() -> None:
         w.writerow(["name", "valence", "arousal", "dominance", "source_word", "how"])
         for name, (src, how) in NAMED.items():
             r = rows[src]
-            w.writerow([name, rescale(r["valence_mean"]), rescale(r["arousal_mean"]), rescale(r["dominance_mean"]), src, how])
+            w.writerow(
+                [name, rescale(r["valence_mean"]), rescale(r["arousal_mean"]), rescale(r["dominance_mean"]), src, how]
+            )
     tmp.replace(out)
     print(f"wrote {len(NAMED)} named emotions to {out}")
 
