@@ -71,21 +71,9 @@ def _progress_fn(progress: bool | Callable | None, total: int) -> tuple[Callable
     return (lambda done, msg: None), (lambda: None)
 
 
-def _mapper() -> Callable:
-    """``attributes_for`` (a seam: tests swap in a tiny mapper)."""
-    from studio.mapping import attributes_for
-
-    return attributes_for
-
-
-def _result_cls() -> type:
-    from studio.music.result import MusicResult
-
-    return MusicResult
-
-
-def _attribute_direction(score: Any) -> tuple[Any, tuple[float, float]]:
-    """Measured attributes of a piece and the emotion they point to, ``(attrs, (v, a))``."""
+def attribute_judge(score: Any) -> tuple[Any, tuple[float, float]]:
+    """The default attribute judge: measured attributes of a piece and the emotion they point to,
+    ``(attrs, (v, a))`` (``studio.attributes.music`` then the mapper's reverse map)."""
     from studio.attributes.music import extract_attributes
     from studio.mapping.music import estimate_emotion
 
@@ -94,7 +82,7 @@ def _attribute_direction(score: Any) -> tuple[Any, tuple[float, float]]:
 
 
 def _quality_fn() -> Callable | None:
-    """The released quality critic as ``score -> quality z`` (a seam: tests swap in their own); None if absent."""
+    """The released quality critic as ``score -> quality z``; None if absent."""
     try:
         from studio.critics.music_quality import default_quality_critic
 
@@ -108,7 +96,13 @@ def _abstains(reading: Any) -> bool:
     return bool(getattr(reading, "details", {}).get("abstain", False))
 
 
-def assess(score: Any, target: Emotion, critic: Callable | None = None, quality: Callable | None = None) -> dict:
+def assess(
+    score: Any,
+    target: Emotion,
+    critic: Callable | None = None,
+    quality: Callable | None = None,
+    judge: Callable | None = None,
+) -> dict:
     """Judge one candidate: emotion (critic, or the attribute judge where it abstains) and quality.
 
     Args:
@@ -117,6 +111,8 @@ def assess(score: Any, target: Emotion, critic: Callable | None = None, quality:
         critic: callable ``score -> Reading``; default the released music critic.
         quality: callable ``score -> float``, how far the piece's quality lies above (> 0) or below
             (< 0) a typical generated piece, in interquartile ranges; ``None`` leaves quality out.
+        judge: callable ``score -> (measured attributes, (v, a))`` where the critic abstains; default
+            :func:`attribute_judge`.
 
     Returns:
         dict with ``reading`` (``Reading`` or None), ``attribute_va`` (``(v, a)`` or None),
@@ -132,7 +128,7 @@ def assess(score: Any, target: Emotion, critic: Callable | None = None, quality:
     except Exception as e:  # a critic failure is data for the round, not a crash
         errors.append(f"critic: {type(e).__name__}: {e}")
     try:
-        measured, attr_va = _attribute_direction(score)
+        measured, attr_va = (judge or attribute_judge)(score)
     except Exception as e:
         errors.append(f"attributes: {type(e).__name__}: {e}")
     if quality is not None:
@@ -183,6 +179,8 @@ def compose(
     quality: Callable | bool | None = None,
     temperature: float | None = None,
     program: int | None = None,
+    mapper: Callable | None = None,
+    judge: Callable | None = None,
     **attribute_overrides: Any,
 ):
     """Compose a piece for ``emotion``; with more than one candidate, the generate-judge-re-aim loop.
@@ -204,6 +202,9 @@ def compose(
         temperature: sampling temperature handed to the generator (``None``: its default).
         program: General MIDI program (0-127) every pitched track of the kept piece is set to,
             whatever generator made it (``None``: as generated).
+        mapper: callable ``(emotion, music=overrides) -> targets`` with ``.music`` attributes (default:
+            ``studio.mapping.attributes_for``).
+        judge: the attribute judge used where the critic abstains (see :func:`assess`).
         **attribute_overrides: fixed attributes (``tempo=90``, ``mode=0.0``) passed to
             ``attributes_for`` every round; the loop re-aims the rest.
 
@@ -217,7 +218,9 @@ def compose(
             emotion, bars, seed, candidates, progress, pipeline, critic, temperature, program, attribute_overrides
         )
     # 1. the request
-    attributes_for = _mapper()
+    if mapper is None:
+        from studio.mapping import attributes_for as mapper
+    attributes_for = mapper
     target = Emotion.coerce(emotion)
     bars, candidates, rounds = _check_request(bars, candidates, rounds, max_seconds, tolerance)
     seed = resolve_seed(seed)
@@ -242,7 +245,7 @@ def compose(
             targets = attributes_for(aim, music=attribute_overrides)
             rseed = candidate_seed(seed, "round", r)
             scored = _generate_and_judge(
-                pipeline, targets, bars, rseed, candidates, temperature, target, critic, quality_fn, r, notes
+                pipeline, targets, bars, rseed, candidates, temperature, target, (critic, quality_fn, judge), r, notes
             )
             generated += len(scored)
             chosen = min(scored, key=lambda a: a["cost"])
@@ -261,7 +264,7 @@ def compose(
         close()
 
     # 3. the result: the best candidate, its history, the loop's settings
-    result = _result(_result_cls(), best, target, seed, bars, pipeline, notes, history)
+    result = _result(best, target, seed, bars, pipeline, notes, history)
     note = set_program(result.score, program)
     if note:
         result.notes.append(note)
@@ -299,15 +302,16 @@ def _check_request(bars: Any, candidates: Any, rounds: Any, max_seconds: Any, to
     return bars, candidates, rounds
 
 
-def _generate_and_judge(pipeline, targets, bars, rseed, candidates, temperature, target, critic, quality_fn, r, notes):
-    """One generator call of ``candidates`` pieces, each assessed; failures go to ``notes``."""
+def _generate_and_judge(pipeline, targets, bars, rseed, candidates, temperature, target, judges, r, notes):
+    """One generator call of ``candidates`` pieces, each assessed by ``judges`` (critic, quality, attribute
+    judge); failures go to ``notes``."""
     sampling = {} if temperature is None else {"temperature": float(temperature)}
     pieces = pipeline(
         attributes=targets.music, bars=bars, seed=rseed, num_pieces=candidates, progress=False, **sampling
     )
     scored = []
     for i, piece in enumerate(pieces):
-        a = assess(getattr(piece, "score", piece), target, critic, quality_fn)
+        a = assess(getattr(piece, "score", piece), target, *judges)
         a |= {"index": i, "score": getattr(piece, "score", piece), "piece": piece, "round": r, "targets": targets}
         scored.append(a)
         notes += [f"round {r + 1} candidate {i + 1}: {e}" for e in a["errors"]]
@@ -369,7 +373,9 @@ def _candidate_record(a: dict) -> dict:
     }
 
 
-def _result(MusicResult, best: dict, target: Emotion, seed: int, bars: int, pipeline: Any, notes: list, history: list):
+def _result(best: dict, target: Emotion, seed: int, bars: int, pipeline: Any, notes: list, history: list):
+    from studio.music.result import MusicResult
+
     requested = best["targets"].music
     model = getattr(pipeline, "model_id", None) or type(pipeline).__name__
     return MusicResult(

@@ -6,8 +6,6 @@ a bright target and the loop has to re-aim to hit it.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 import symusic
@@ -59,37 +57,24 @@ def fake_critic(score) -> Reading:
     return Reading(v, a, 0.9, p, "music", "fake")
 
 
-@dataclasses.dataclass
-class FakeResult:
-    score: object
-    emotion: object
-    attributes_requested: object
-    attributes_measured: object
-    seed: int
-    bars: int
-    model: str
-    notes: list
-    reading: object
-    rounds: list
-    lead_sheet: object = None
+def fake_judge(score):
+    return None, fake_critic(score).emotion.va
 
 
 @pytest.fixture
-def fakes(monkeypatch):
-    monkeypatch.setattr(loop, "_mapper", lambda: fake_mapper)
-    monkeypatch.setattr(loop, "_result_cls", lambda: FakeResult)
-    monkeypatch.setattr(loop, "_attribute_direction", lambda score: (None, fake_critic(score).emotion.va))
-    monkeypatch.setattr(loop, "_quality_fn", lambda: None)
+def fakes() -> dict:
+    """The loop's collaborators, passed in as a caller would: mapper, attribute judge, no quality critic."""
+    return {"mapper": fake_mapper, "judge": fake_judge, "quality": False}
 
 
 def run(**kw):
     args = dict(emotion=(0.7, 0.2), bars=4, seed=3, candidates=3, rounds=4, progress=False, tolerance=0.05)
-    args |= kw
+    args |= {"mapper": fake_mapper, "judge": fake_judge, "quality": False} | kw
     args.setdefault("pipeline", FakePipeline())
     return loop.compose(critic=args.pop("critic", fake_critic), **args)
 
 
-def test_loop_improves_on_open_loop(fakes):
+def test_loop_improves_on_open_loop():
     closed = run()
     open_ = run(candidates=1, rounds=1)
     assert len(open_.rounds) == 1 and len(open_.rounds[0]["candidates"]) == 1
@@ -102,7 +87,7 @@ def test_loop_improves_on_open_loop(fakes):
     assert best == sorted(best, reverse=True)
 
 
-def test_rounds_are_recorded(fakes):
+def test_rounds_are_recorded():
     res = run(rounds=2, tolerance=0.0)
     assert res.seed == 3 and res.bars == 4 and len(res.rounds) == 2
     r0 = res.rounds[0]
@@ -112,7 +97,7 @@ def test_rounds_are_recorded(fakes):
     assert res.reading.critic == "fake"
 
 
-def test_same_seed_same_output(fakes):
+def test_same_seed_same_output():
     a, b = run(), run()
     np.testing.assert_array_equal(a.score.tracks[0].notes.numpy()["pitch"], b.score.tracks[0].notes.numpy()["pitch"])
     assert [r["best_distance"] for r in a.rounds] == [r["best_distance"] for r in b.rounds]
@@ -120,7 +105,7 @@ def test_same_seed_same_output(fakes):
     assert c.rounds[0]["candidates"][0]["estimate"] != a.rounds[0]["candidates"][0]["estimate"]
 
 
-def test_critic_errors_are_recorded_not_raised(fakes):
+def test_critic_errors_are_recorded_not_raised():
     def broken(score):
         raise RuntimeError("critic exploded")
 
@@ -130,14 +115,14 @@ def test_critic_errors_are_recorded_not_raised(fakes):
     assert any("critic exploded" in n for n in res.notes)
 
 
-def test_early_stop_and_progress_callback(fakes):
+def test_early_stop_and_progress_callback():
     seen = []
     res = run(tolerance=2.5, progress=lambda frac, msg: seen.append(frac))
     assert len(res.rounds) == 1 and "within tolerance" in res.rounds[0]["why"]
     assert seen and seen[-1] == pytest.approx(1 / 4)
 
 
-def test_overrides_reach_the_generator(fakes):
+def test_overrides_reach_the_generator():
     pipe = FakePipeline()
     res = run(pipeline=pipe, tempo=90.0, rounds=1)
     assert res.rounds[0]["attributes"]["tempo"] == 90.0
@@ -154,14 +139,13 @@ def test_overrides_reach_the_generator(fakes):
         ({"emotion": (3, 0)}, ValueError),
     ],
 )
-def test_bad_arguments(fakes, kw, exc):
+def test_bad_arguments(kw, exc):
     with pytest.raises(exc):
         run(**kw)
 
 
-def test_loop_with_released_mapper_and_critic(monkeypatch):
+def test_loop_with_released_mapper_and_critic():
     """Real attributes_for, extract_attributes, estimate_emotion and critic; fake generator only."""
-    monkeypatch.setattr(loop, "_result_cls", lambda: FakeResult)
     res = loop.compose("furious", bars=4, seed=1, candidates=2, rounds=2, progress=False, pipeline=FakePipeline(0.0))
     cand = res.rounds[0]["candidates"][0]
     assert cand["errors"] == [] and cand["attribute_va"] is not None and cand["reading"]["kind"] == "music"
@@ -172,7 +156,7 @@ def _pitch_spread(score) -> float:
     return float(score.tracks[0].notes.numpy()["pitch"].std())
 
 
-def test_loop_chooses_by_the_quality_critic(fakes):
+def test_loop_chooses_by_the_quality_critic():
     """Same emotion reading for every candidate: the quality critic decides."""
 
     def flat_critic(score):
@@ -188,7 +172,7 @@ def test_loop_chooses_by_the_quality_critic(fakes):
     assert without.rounds[0]["candidates"][0]["quality"] is None and without.rounds[0]["chosen"] == 0
 
 
-def test_stops_as_soon_as_good_enough_but_not_on_poor_quality(fakes):
+def test_stops_as_soon_as_good_enough_but_not_on_poor_quality():
     pipe = FakePipeline()
     res = run(tolerance=2.5, quality=lambda s: 0.5, pipeline=pipe)
     assert len(res.rounds) == 1 and "good enough" in res.rounds[0]["why"] and len(pipe.calls) == 1
@@ -196,7 +180,7 @@ def test_stops_as_soon_as_good_enough_but_not_on_poor_quality(fakes):
     assert len(poor.rounds) == 3 and poor.rounds[-1]["why"] == "round budget spent"
 
 
-def test_falls_back_to_the_attribute_judge_where_the_critic_abstains(fakes, monkeypatch):
+def test_falls_back_to_the_attribute_judge_where_the_critic_abstains():
     def abstaining(score):  # confidently wrong, but it says it does not know this piece
         return Reading(-0.9, -0.9, 0.1, {1: 0.1, 2: 0.1, 3: 0.7, 4: 0.1}, "music", "shy", details={"abstain": True})
 
@@ -212,11 +196,11 @@ def test_falls_back_to_the_attribute_judge_where_the_critic_abstains(fakes, monk
 
 def test_default_is_one_open_loop_candidate(fakes):
     pipe = FakePipeline()
-    res = loop.compose((0.5, 0.5), bars=2, seed=1, progress=False, pipeline=pipe, critic=fake_critic)
+    res = loop.compose((0.5, 0.5), bars=2, seed=1, progress=False, pipeline=pipe, critic=fake_critic, **fakes)
     assert len(res.rounds) == 1 and pipe.calls == [{"seed": res.rounds[0]["seed"], "num_pieces": 1, "bars": 2}]
 
 
-def test_program_and_temperature_reach_the_piece(fakes):
+def test_program_and_temperature_reach_the_piece():
     """The instrument choice rewrites the kept piece's tracks (drums kept), whatever the generator;
     the temperature reaches the generator only when asked for."""
     seen = []
