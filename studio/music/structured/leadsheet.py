@@ -53,7 +53,7 @@ REGISTER_SD = 5.0
 # Inside a phrase the tonic chord is drawn less often than the transition table says (a logit offset): the
 # opening bonus, 2-bar loops and tonic cadences bring it back, and without the offset pieces sat on the tonic
 # for 30 % (major) and 47 % (minor) of their half bars against POP909's 22 % and 25 %.
-TONIC_WITHIN = -1.0
+TONIC_WITHIN = -0.75
 MOTIF_REPEAT = 0.6  # probability that bar 3 restates bar 1's rhythm (a sequence of the basic idea)
 MELODY_SHARE = 0.3  # share of a piece's notes in the melody (POP909 training bars: 0.29)
 # Fills: where the melody holds or rests for FILL_MIN_GAP steps or more, a second line answers it under the
