@@ -817,7 +817,7 @@ def paint_photo(photo, valence, arousal, dominance, label, size, style, seed, ra
             size=int(size),
             style=None if style in (None, "", "auto") else style,
             seed=None if randomise else int(seed or 0),
-            progress=lambda d, n: progress(d / max(n, 1), desc="painting"),
+            progress=lambda f, m: progress(f, desc="painting: " + m),
         )
     except USER_ERRORS as e:
         raise _user_error(e) from None

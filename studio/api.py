@@ -13,7 +13,6 @@ the two are reproducible independently, and bundles both results with one JSON s
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,10 @@ from studio.errors import user_errors
 from studio.io import write_json_atomic
 from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS, MAX_SIZE, MIN_SIZE
 from studio.loop import DEFAULT_CANDIDATES, DEFAULT_ROUNDS
+from studio.progress import ProgressFn
 from studio.seeding import derive_seed, resolve_seed
 
 WHAT = ("both", "music", "art")
-ProgressFn = Callable[[float, str], None]
 
 
 def configure_threads(n: int | None = None) -> int | None:
@@ -280,7 +279,7 @@ def create(
             style=style,
             backend=art_backend,
             candidates=art_candidates,
-            progress=(lambda d, n: report(start + (1 - start) * d / max(n, 1), "painting")) if progress else False,
+            progress=(lambda f, m: report(start + (1 - start) * f, f"painting: {m}")) if progress else False,
             attributes=dict(visual_overrides) if visual_overrides else None,
         )
         result.timings["art"] = time.perf_counter() - t0

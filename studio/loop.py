@@ -31,6 +31,7 @@ from studio.emotion import Emotion
 from studio.errors import user_errors
 from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS  # one definition each, shared with help texts
 from studio.music.result import check_program, set_program
+from studio.progress import Progress
 from studio.seeding import candidate_seed, resolve_seed
 
 # VA distance added per interquartile range a candidate's quality falls below a typical generated piece
@@ -51,24 +52,6 @@ def _check_int(name: str, x: Any, lo: int, hi: int) -> int:
 
 def _clip(x: float) -> float:
     return max(-1.0, min(1.0, float(x)))
-
-
-def _progress_fn(progress: bool | Callable | None, total: int) -> tuple[Callable[[int, str], None], Callable[[], None]]:
-    """``update(done, message)`` and ``close()`` for tqdm (``True``), a callback or nothing."""
-    if callable(progress):
-        return (lambda done, msg: progress(done / total, msg)), (lambda: None)
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, desc="compose", unit="round")
-
-        def update(done: int, msg: str) -> None:
-            bar.n = done
-            bar.set_postfix_str(msg)
-            bar.refresh()
-
-        return update, bar.close
-    return (lambda done, msg: None), (lambda: None)
 
 
 def attribute_judge(score: Any) -> tuple[Any, tuple[float, float]]:
@@ -233,7 +216,7 @@ def compose(
     quality_fn = _quality_fn() if quality is None or quality is True else (quality or None)
 
     # 2. the rounds: generate, judge, keep the cheapest, stop when good enough, else re-aim
-    update, close = _progress_fn(progress, rounds)
+    bar = Progress(progress, rounds, desc="compose", unit="round")
     t0 = time.perf_counter()
     aim = target
     history: list[dict] = []
@@ -256,12 +239,12 @@ def compose(
             out_of_time = max_seconds is not None and time.perf_counter() - t0 > max_seconds
             why = _why(best, within, r == rounds - 1, out_of_time, tolerance, max_seconds)
             history.append(_round_record(r, rseed, aim, targets, scored, chosen, improved, best, why, t0))
-            update(r + 1, f"round {r + 1}: distance {best['distance']:.2f}")
+            bar.update(r + 1, f"round {r + 1}: distance {best['distance']:.2f}")
             if within or out_of_time or r == rounds - 1 or chosen["estimate"] is None:
                 break
             aim = _reaim(aim, chosen["estimate"], target)
     finally:
-        close()
+        bar.close()
 
     # 3. the result: the best candidate, its history, the loop's settings
     result = _result(best, target, seed, bars, pipeline, notes, history)

@@ -110,8 +110,8 @@ def test_candidates_rank_and_record_rounds():
 
 def test_progress_callback():
     seen = []
-    _paint(candidates=2, progress=lambda done, total: seen.append((done, total)))
-    assert seen == [(1, 2), (2, 2)]
+    _paint(candidates=2, progress=lambda fraction, message: seen.append((fraction, message.split(":")[0])))
+    assert seen == [(0.5, "candidate 1 of 2"), (1.0, "candidate 2 of 2")]  # the one convention: studio.progress
 
 
 def test_save_writes_png_and_sidecar_atomically(tmp_path):

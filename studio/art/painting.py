@@ -18,6 +18,7 @@ from studio.emotion import Emotion
 from studio.errors import user_errors
 from studio.limits import MAX_ART_CANDIDATES as MAX_CANDIDATES  # one definition each, shared with help texts
 from studio.limits import MAX_SIZE, MAX_STEPS, MIN_SIZE
+from studio.progress import Progress, ProgressFn
 from studio.seeding import candidate_seed, resolve_seed
 
 __all__ = ["paint", "PaintResult", "MIN_SIZE", "MAX_SIZE", "BACKENDS"]
@@ -55,22 +56,6 @@ def _critic() -> Callable:
     return judge_image
 
 
-def _progress(progress: bool | Callable, total: int):
-    """A ``step()`` function for either a tqdm bar or a user callback ``progress(done, total)``."""
-    if callable(progress):
-        state = {"done": 0}
-
-        def step() -> None:
-            state["done"] += 1
-            progress(state["done"], total)
-
-        return step, None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, desc="painting", unit="candidate", disable=not progress, leave=False)
-    return (lambda: bar.update(1)), bar
-
-
 @user_errors
 def paint(
     emotion: Any,
@@ -81,7 +66,7 @@ def paint(
     backend: str = "painter",
     weights: str | None = None,
     candidates: int = 1,
-    progress: bool | Callable[[int, int], None] = True,
+    progress: bool | ProgressFn = True,
     attributes: VisualAttributes | dict | None = None,
     strength: float = 0.6,
     steps: int = 30,
@@ -105,7 +90,8 @@ def paint(
             against the critic's last error (``aim -= 0.6 (reading - target)``): palette hues, line,
             brushwork and composition follow the aim while brightness, saturation and key stay the
             target's (see ``rounds[i]["aim"]``); ``result.attributes`` are the chosen candidate's.
-        progress: show a tqdm bar (``True``), nothing (``False``), or call ``progress(done, total)``.
+        progress: show a tqdm bar (``True``), nothing (``False``), or call ``progress(fraction, message)``
+            after each candidate (see :mod:`studio.progress`).
         attributes: visual attributes to use instead of (or, as a dict, on top of) the mapping's.
         strength: how far a photo's colours move toward the emotion's palette (0-1); for diffusers, the
             img2img strength (how far the result departs from the photo or the painter's canvas).
@@ -213,7 +199,7 @@ def _paint_candidates(
     render = renderer(attrs)
     aim, cand_attrs = target, attrs
     judge = _critic()  # set to None below if it fails (no weights): then the Valdez estimate ranks
-    step, bar = _progress(progress, candidates)
+    bar = Progress(progress, candidates, desc="painting", unit="candidate")
     rounds, best = [], None
     try:
         for i in range(candidates):
@@ -237,10 +223,9 @@ def _paint_candidates(
                 aim = _next_aim(aim, reading, target)
                 cand_attrs = _reaimed(target, aim, attrs)
                 render = renderer(cand_attrs)
-            step()
+            bar.update(i + 1, f"candidate {i + 1} of {candidates}: distance {dist:.2f}")
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return rounds, best
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
 from studio.emotion import Emotion
+from studio.progress import Progress, ProgressFn
 
 GRID_RADIUS = 0.75
 # 12 targets on the circumplex, every 30 degrees from +valence, counter-clockwise (valence, arousal).
@@ -40,7 +41,7 @@ def paint_grid(
     size: int = 256,
     candidates: int = 4,
     grid: Sequence[tuple[float, float]] = CIRCUMPLEX_GRID,
-    progress: Callable[[int, int], None] | None = None,
+    progress: bool | ProgressFn | None = None,
     **paint_kwargs: Any,
 ) -> list:
     """One :func:`studio.paint` per grid point, all with the same seed.
@@ -50,7 +51,7 @@ def paint_grid(
         size: long side of each painting (64-2048).
         candidates: candidates per painting (1-16), chosen by the image critic.
         grid: ``(valence, arousal)`` targets; default :data:`CIRCUMPLEX_GRID`.
-        progress: called as ``progress(done, total)`` after each painting.
+        progress: ``progress(fraction, message)`` after each painting, a tqdm bar (``True``) or nothing.
         **paint_kwargs: passed to :func:`studio.paint` (``style``, ``reaim``, ...).
 
     Returns:
@@ -61,10 +62,10 @@ def paint_grid(
 
     seed = resolve_seed(seed)
     out = []
-    for i, va in enumerate(grid):
-        out.append(paint(va, seed=seed, size=size, candidates=candidates, progress=False, **paint_kwargs))
-        if progress is not None:
-            progress(i + 1, len(grid))
+    with Progress(progress, len(grid), desc="contact sheet", unit="painting") as bar:
+        for i, va in enumerate(grid):
+            out.append(paint(va, seed=seed, size=size, candidates=candidates, progress=False, **paint_kwargs))
+            bar.update(i + 1, f"painting {i + 1} of {len(grid)}")
     return out
 
 

@@ -87,9 +87,9 @@ def _run_grid(args: argparse.Namespace) -> int:
     if not args.stem or any(c in args.stem for c in "/\\\0") or args.stem in (".", ".."):
         raise ValueError(f"--stem must be a plain file name without slashes, got {args.stem!r}")
 
-    def progress(done: int, total: int) -> None:
+    def progress(fraction: float, message: str) -> None:
         if not args.quiet:
-            print(f"  painted {done}/{total}", flush=True)
+            print(f"  {message}", flush=True)
 
     results = paint_grid(
         seed=args.seed,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import symusic
 import torch
 
 from studio.attributes.music import PITCH_NAMES
+from studio.progress import Progress, ProgressFn
 from studio.seeding import numpy_rng, resolve_seed, torch_generator
 
 from .checkpoint import CONFIG_FILE, load_model, save_checkpoint
@@ -120,7 +120,7 @@ class MusicPipeline:
         temperature: float = 1.0,
         top_k: int | None = None,
         top_p: float | None = 0.95,
-        progress: bool | Callable[[int, int], None] = True,
+        progress: bool | ProgressFn = True,
         max_tokens_per_bar: int = 256,
         guidance: float = DEFAULT_GUIDANCE,
         scale_bias: float = DEFAULT_SCALE_BIAS,
@@ -134,7 +134,7 @@ class MusicPipeline:
             seed: int or None (drawn and recorded).
             num_pieces: batch size, 1-16.
             temperature: 0 (greedy) to 5. top_k: >= 1 or None. top_p: (0, 1] or None.
-            progress: True (tqdm), False, or ``callback(bars_done, bars)``.
+            progress: True (tqdm), False, or ``callback(fraction, message)`` as bars complete.
             max_tokens_per_bar: a bar longer than this is closed by force (reported in ``notes``).
             guidance: classifier-free guidance scale on the attribute conditions, 1 (off) to 5;
                 above 1 the batch runs a conditioned and an unconditioned row per piece.
@@ -198,7 +198,7 @@ class MusicPipeline:
             density_gain=float(density_gain),
         )
         self.last_stats = {"seconds": time.perf_counter() - t0, "tokens": out.tokens_generated}
-        if progress is True and cb is not None:
+        if cb is not None:
             cb.close()
         pieces = []
         for i, ids in enumerate(out.ids):
@@ -242,17 +242,14 @@ class MusicPipeline:
 
     @staticmethod
     def _progress(progress, bars: int):
+        """The decoder's ``callback(bars_done, bars)`` over a :class:`studio.progress.Progress`."""
         if progress is False or progress is None:
             return None
-        if callable(progress):
-            return progress
-        from tqdm import tqdm
-
-        bar = tqdm(total=bars, desc="bars", leave=False)
+        bar = Progress(progress, bars, desc="bars", unit="bar")
 
         class _Cb:
             def __call__(self, done: int, total: int) -> None:
-                bar.update(done - bar.n)
+                bar.update(done, f"bar {done} of {total}")
 
             def close(self) -> None:
                 bar.close()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ import numpy as np
 import symusic
 
 from studio.attributes.music import PITCH_NAMES, extract_attributes
+from studio.progress import ProgressFn
 from studio.seeding import derive_seed, numpy_rng, resolve_seed
 
 from ..request import TPQ, Piece, check_bars, check_num_pieces, normalise_attributes
@@ -133,7 +134,7 @@ class LeadSheetPipeline:
         temperature: float = 1.0,
         top_k: int | None = None,
         top_p: float | None = 0.95,
-        progress: bool | Callable[[int, int], None] = False,
+        progress: bool | ProgressFn = False,
     ) -> list[Piece]:
         """Generate ``num_pieces`` pieces of exactly ``bars`` bars.
 
@@ -146,7 +147,7 @@ class LeadSheetPipeline:
             temperature: 0 (most likely choices) to 2; 1 samples the corpus's own spread.
             top_k: not used by this generator (must be None; it samples from small tables).
             top_p: nucleus for every draw, (0, 1] or None.
-            progress: ``callback(pieces_done, num_pieces)`` or a bool (no bar is drawn: a piece
+            progress: ``callback(fraction, message)`` after each piece, or a bool (no bar is drawn: a piece
                 takes milliseconds).
 
         Returns:
@@ -170,7 +171,7 @@ class LeadSheetPipeline:
             score, sheet, extra = self._piece(requests, bars, derive_seed(seed, "piece", i), float(temperature), top_p)
             pieces.append(Piece(score, [], seed, i, bars, dict(requests[0]), notes + extra, dict(sampling), sheet))
             if callable(progress):
-                progress(i + 1, num_pieces)
+                progress((i + 1) / num_pieces, f"piece {i + 1} of {num_pieces}")
         self.last_stats = {"seconds": time.perf_counter() - t0, "pieces": num_pieces}
         return pieces
 
