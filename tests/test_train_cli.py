@@ -58,3 +58,18 @@ def test_train_leadsheet_fits_a_tiny_pop909_folder(tmp_path, capsys):
     meta = json.loads((out / "config.json").read_text())
     assert meta["songs"] == 3 and meta["command"].startswith("studio ")
     assert (out / "tables.safetensors").is_file()
+
+
+def test_a_retrain_builds_the_shape_its_checkpoint_records(tmp_path):
+    """`studio train music` reads the released shape from the checkpoint's config.json, not from a copy."""
+    import json
+
+    from studio.music.checkpoint import released_shape
+
+    model = {"vocab_size": 99, "context": 128, "dim": 96, "layers": 3, "heads": 3, "mlp_ratio": 4}
+    (tmp_path / "config.json").write_text(json.dumps({"model": model}))
+    assert released_shape(tmp_path) == {"dim": 96, "layers": 3, "heads": 3, "context": 128}
+    from studio.paths import checkpoint
+
+    released = json.loads((checkpoint("music-gen") / "config.json").read_text())["model"]
+    assert released_shape() == {k: released[k] for k in ("dim", "layers", "heads", "context")}

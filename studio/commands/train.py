@@ -100,9 +100,9 @@ def run(args: argparse.Namespace) -> int:
         tc = TrainConfig(minutes=args.minutes, batch_size=args.batch_size, threads=args.threads, command=command_line())
         if args.lr is not None:
             tc.lr = args.lr
-        tc.model = {"dim": 192, "layers": 4, "heads": 4, "context": 384}
-        if args.tiny:
-            tc.model = {"dim": 64, "layers": 2, "heads": 2, "context": 256}
+        from studio.music.checkpoint import TINY_SHAPE, released_shape
+
+        tc.model = dict(TINY_SHAPE) if args.tiny else released_shape()
         record = train(root, out, tc, resume=args.resume)
         print(f"wrote {out} ({record['steps']} steps)")
         return 0

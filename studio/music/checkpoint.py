@@ -46,3 +46,16 @@ def load_model(folder: Path) -> tuple[MusicTransformer, dict]:
     state["head.weight"] = state["embed.weight"]
     model.load_state_dict(state)
     return model, cfg
+
+
+# The smallest shape `studio train music --tiny` builds (a smoke run, not a release).
+TINY_SHAPE = {"dim": 64, "layers": 2, "heads": 2, "context": 256}
+
+
+def released_shape(folder: Path | None = None) -> dict:
+    """The released checkpoint's model shape (dim, layers, heads, context) as its ``config.json`` records it,
+    so a retrain builds what was released; the vocabulary size comes from the tokenizer at train time."""
+    from studio.paths import checkpoint
+
+    cfg = json.loads(((folder or checkpoint("music-gen")) / CONFIG_FILE).read_text())["model"]
+    return {k: cfg[k] for k in ("dim", "layers", "heads", "context")}
