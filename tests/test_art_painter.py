@@ -101,7 +101,7 @@ def test_candidates_rank_and_record_rounds():
     chosen = next(x for x in r.rounds if x["chosen"])
     assert chosen["distance"] == min(x["distance"] for x in r.rounds)
     assert r.rounds[0]["seed"] == r.seed
-    assert r.reading.critic == "image-critic 2.0"  # critic v2 picks
+    assert r.reading.critic == "image-critic 2.1"  # critic v2 picks
     assert chosen["distance"] == pytest.approx(r.reading.distance("excited"), abs=1e-4)
     # the chosen seed with the chosen (possibly re-aimed) attributes alone reproduces the image
     single = _paint("excited", seed=chosen["seed"], attributes=r.attributes)
