@@ -23,10 +23,6 @@ from studio.seeding import MAX_SEED, resolve_seed
 __all__ = ["paint", "PaintResult", "MIN_SIZE", "MAX_SIZE", "BACKENDS"]
 
 BACKENDS = ("painter", "diffusers")
-AIM_STEP = 0.6  # how far the next candidate's palette/brushwork aim moves against the critic's error
-# Kept at the target's values when re-aiming: the colour statistics the Valdez equations (and the
-# mapping) tie to valence/arousal, so the search moves palette hues, line and brushwork, not B/S.
-FIXED_ON_REAIM = ("brightness", "saturation", "key")
 
 
 def _check_size(size: Any) -> tuple[int, int] | int:
@@ -45,13 +41,6 @@ def _check_size(size: Any) -> tuple[int, int] | int:
 def _candidate_seed(seed: int, i: int) -> int:
     # Candidate 0 is the seed itself, so candidates=1 and a re-run of the chosen seed agree.
     return (seed + 7919 * i) % (MAX_SEED + 1)
-
-
-def _reaimed(target: Emotion, aim: Emotion, base: VisualAttributes) -> VisualAttributes:
-    """Attributes for ``aim`` with the colour statistics of ``FIXED_ON_REAIM`` kept from ``base``."""
-    from studio.mapping.visual import visual_attributes_for
-
-    return visual_attributes_for(aim).replace(**{k: getattr(base, k) for k in FIXED_ON_REAIM})
 
 
 def _critic() -> Callable | None:
@@ -109,9 +98,10 @@ def paint(
             Without a photo, the CPU painting of the same attributes and seed is the img2img source.
         candidates: paint this many (1-16) and keep the one the image critic reads closest to the target.
             Candidate ``i`` uses seed ``seed + 7919 i``; with ``reaim`` each next candidate is aimed
-            against the critic's last error (``aim -= 0.6 (reading - target)``): palette hues, line,
-            brushwork and composition follow the aim while brightness, saturation and key stay the
-            target's (see ``rounds[i]["aim"]``); ``result.attributes`` are the chosen candidate's.
+            against the critic's last error (:mod:`studio.art.search`): palette hues, line and
+            composition follow an aim moved against it (``rounds[i]["aim"]``), and saturation,
+            brightness, contrast, angularity and brushwork move by the critic's measured response;
+            ``result.attributes`` are the chosen candidate's.
         progress: show a tqdm bar (``True``), nothing (``False``), or call ``progress(done, total)``.
         attributes: visual attributes to use instead of (or, as a dict, on top of) the mapping's.
         strength: how far a photo's colours move toward the emotion's palette (0-1); for diffusers, the
@@ -171,7 +161,9 @@ def paint(
 
     render = renderer(attrs)
     reaim = bool(reaim) and attributes is None and backend == "painter"  # diffusers: one pipeline, no re-aim
-    aim, cand_attrs = target, attrs
+    from studio.art.search import Search
+
+    search, aim, cand_attrs = Search(target, attrs), target, attrs
     judge = _critic()
     if judge is None:
         notes.append("image critic not available: candidates ranked by the Valdez brightness/saturation estimate")
@@ -212,12 +204,8 @@ def paint(
             if best is None or dist < best[0]:
                 best = (dist, i, image, measured, reading, painted_with)
             if reaim and reading is not None and reading.confidence > 0 and i + 1 < int(candidates):
-                aim = Emotion(
-                    float(np.clip(aim.valence - AIM_STEP * (reading.valence - target.valence), -1, 1)),
-                    float(np.clip(aim.arousal - AIM_STEP * (reading.arousal - target.arousal), -1, 1)),
-                    target.dominance,
-                )
-                cand_attrs = _reaimed(target, aim, attrs)
+                cand_attrs = search.step((reading.valence, reading.arousal))  # see studio.art.search
+                aim = search.aim
                 render = renderer(cand_attrs)
             step()
     finally:
