@@ -191,6 +191,19 @@ def fit_v2(args: argparse.Namespace) -> int:
     folds = list(GroupKFold(5).split(H[tr], Y[tr], groups[tr]))
     print(f"train {tr.sum()} images / {len(set(groups[tr]))} families; held-out families untouched")
 
+    if getattr(args, "compare", False):  # CV figures of every installed variant with the same views and grid
+        from studio.critics.backbone import VARIANTS
+
+        for v in VARIANTS:
+            try:
+                Bv = backbone_features_for(rows, v, VIEWS, cache)
+            except ImportError as e:
+                print(f"{v}: skipped ({e})")
+                continue
+            bv = block_slices(v, VIEWS)
+            gv = weight_grid(bv)
+            sv = select(cv_predictions(Bv[tr], H[tr], Y[tr], folds, bv, gv, ALPHAS), Y[tr], gv)
+            print(f"{v}: CV r V {sv['cv_r'][0]:.3f} A {sv['cv_r'][1]:.3f}")
     variant = args.variant
     tv = time.time()
     B = backbone_features_for(rows, variant, VIEWS, cache)

@@ -2,8 +2,8 @@
 
     .venv/bin/python tools/fit_paint_response.py            # 240 paintings at 256 px, ~3 min on one core
 
-Paints random attribute sets (the mapping's attributes for a random (v, a), with each knob of
-``studio.art.search.KNOB_RANGE`` and a few brushwork fields redrawn over their range 60 % of the time),
+Paints random attribute sets (the mapping's attributes for a random (v, a), with each field of
+``SAMPLED`` redrawn over its range 60 % of the time),
 reads them with the released critic v2 and fits a ridge of the readings on the attributes (and the
 aim). Prints ``RESPONSE`` rows for :mod:`studio.art.search` (change in valence, arousal per unit)
 and the range the readings covered. Abstained readings are left out.
@@ -19,7 +19,21 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-EXTRA = {"jitter": (0.0, 1.0), "density": (0.1, 0.95), "stroke_length": (2.0, 14.0), "curvature": (0.0, 1.0)}
+# Fields redrawn (each with probability 0.6) and their ranges, in draw order.
+SAMPLED = {
+    "brightness": (0.08, 0.95),
+    "saturation": (0.04, 0.95),
+    "value_contrast": (0.1, 0.95),
+    "jitter": (0.0, 1.0),
+    "density": (0.1, 0.95),
+    "stroke_size": (0.01, 0.08),
+    "stroke_length": (2.0, 14.0),
+    "angularity": (0.0, 1.0),
+    "opacity": (0.3, 1.0),
+    "curvature": (0.0, 1.0),
+    "empty_space": (0.05, 0.8),
+    "diagonal_share": (0.05, 0.95),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.linear_model import Ridge
 
     from studio.art.painter import CPUPainter
-    from studio.art.search import KNOB_RANGE
     from studio.critics.image import default_critic
     from studio.mapping.visual import visual_attributes_for
 
@@ -39,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     rng = np.random.default_rng(args.seed)
     painter, critic = CPUPainter(), default_critic("v2")
-    ranges = {**KNOB_RANGE, **EXTRA}
+    ranges = SAMPLED
     names = list(ranges)
     X, Y = [], []
     for _ in range(args.n):
@@ -55,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         Y.append([r.valence, r.arousal])
     X, Y = np.array(X), np.array(Y)
     m = Ridge(alpha=1e-3).fit(X, Y)
-    print(f"{len(Y)} readings; valence {Y[:, 0].min():+.2f}..{Y[:, 0].max():+.2f}, arousal {Y[:, 1].min():+.2f}..{Y[:, 1].max():+.2f}")
+    print(
+        f"{len(Y)} readings; valence {Y[:, 0].min():+.2f}..{Y[:, 0].max():+.2f}, arousal {Y[:, 1].min():+.2f}..{Y[:, 1].max():+.2f}"
+    )
     for k, c in zip(names + ["aim_valence", "aim_arousal"], m.coef_.T):
         print(f'    "{k}": ({c[0]:+.3f}, {c[1]:+.3f}),')
     return 0

@@ -163,10 +163,24 @@ def view_features(images: Image.Image | list[Image.Image], variant: str, views: 
         for view in views:
             x = torch.from_numpy(np.stack([to_input(im, view.side) for im in batch]))
             taps = TAP_BLOCKS[variant] if view.taps else ()
-            parts = [torch.cat([f, *st], 1) for f, st in (_trunk(model, xx, taps) for xx in ([x, x.flip(3)] if view.flip else [x]))]
+            parts = [
+                torch.cat([f, *st], 1)
+                for f, st in (_trunk(model, xx, taps) for xx in ([x, x.flip(3)] if view.flip else [x]))
+            ]
             blocks.append(sum(parts) / len(parts))
         out = torch.cat(blocks, 1).double().numpy()
     return out[0] if single else out
 
 
-__all__ = ["VARIANTS", "TAP_BLOCKS", "View", "view_dim", "view_features", "FEATURE_DIM", "load_backbone", "pooled_features", "weights_file", "input_side"]
+__all__ = [
+    "VARIANTS",
+    "TAP_BLOCKS",
+    "View",
+    "view_dim",
+    "view_features",
+    "FEATURE_DIM",
+    "load_backbone",
+    "pooled_features",
+    "weights_file",
+    "input_side",
+]
