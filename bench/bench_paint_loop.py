@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/bench_paint_loop.py            # 12 circumplex targets x 3 seeds, 4 candidates, 256 px
     .venv/bin/python bench/bench_paint_loop.py --quick    # 4 targets x 1 seed (smoke run)
+    .venv/bin/python bench/bench_paint_loop.py --seeds 3,4,5 --out /tmp/paint_loop_345.json   # fresh seeds
 
 Per target and seed, at equal compute (N paintings + N critic v2 readings each, except "before"):
 
 * ``before``: one painting (candidate 0, what ``paint(candidates=1)`` makes);
 * ``random_of_n``: N candidates of the target's attributes, one kept at random (the baseline);
 * ``best_of_n``: the same N candidates, the one critic v2 reads closest kept (``paint(reaim=False)``);
-* ``search``: ``studio.paint(candidates=N)`` as released: critic v2 picks, and each next candidate's
-  palette/brushwork is re-aimed against v2's last error.
+* ``search``: ``studio.paint(candidates=N)`` as released: critic v2 picks, and each next candidate is
+  re-aimed against v2's last error (palette, line and composition by the aim; saturation, brightness,
+  contrast, angularity and brushwork by the critic's measured response, ``studio.art.search``).
 
 Each kept painting is read by critic v2 (what the search optimises) and by two independent readings
 it never sees: the Valdez & Mehrabian (1994) formula on the measured brightness/saturation
@@ -112,13 +114,14 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="4 targets x 1 seed")
+    p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     p.add_argument("--candidates", type=int, default=4)
     p.add_argument("--size", type=int, default=256, help="painting side for the grid (the critic reads 240 px)")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "paint_loop.json"))
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     grid = CIRCUMPLEX_GRID[::3] if args.quick else CIRCUMPLEX_GRID
-    seeds = [0] if args.quick else [0, 1, 2]
+    seeds = [int(x) for x in args.seeds.split(",")][: 1 if args.quick else None]
     painter = CPUPainter()
     t0 = time.perf_counter()
     rows, sheet = [], []

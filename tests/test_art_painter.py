@@ -101,7 +101,7 @@ def test_candidates_rank_and_record_rounds():
     chosen = next(x for x in r.rounds if x["chosen"])
     assert chosen["distance"] == min(x["distance"] for x in r.rounds)
     assert r.rounds[0]["seed"] == r.seed
-    assert r.reading.critic == "image-critic 2.0"  # critic v2 picks
+    assert r.reading.critic == "image-critic 2.1"  # critic v2 picks
     assert chosen["distance"] == pytest.approx(r.reading.distance("excited"), abs=1e-4)
     # the chosen seed with the chosen (possibly re-aimed) attributes alone reproduces the image
     single = _paint("excited", seed=chosen["seed"], attributes=r.attributes)
@@ -187,7 +187,7 @@ def test_image_critic_is_used_when_importable(monkeypatch):
     assert r.to_dict()["reading"]["critic"] == "stub"
 
 
-def test_reaim_moves_palette_against_the_error_keeping_brightness(monkeypatch):
+def test_reaim_moves_palette_and_knobs_against_the_error(monkeypatch):
     import sys
     import types
 
@@ -208,7 +208,33 @@ def test_reaim_moves_palette_against_the_error_keeping_brightness(monkeypatch):
     assert aims[1][0] > aims[0][0] and aims[1][1] > aims[0][1] and aims[2][0] >= aims[1][0]
     base = visual_attributes_for("content")
     assert r.rounds[2]["chosen"] and r.attributes.palette_hues != base.palette_hues  # re-aimed palette kept
-    assert r.attributes.brightness == base.brightness and r.attributes.saturation == base.saturation
+    # too unpleasant and too calm: the knobs the critic reads valence and arousal from move up
+    assert r.attributes.saturation > base.saturation and r.attributes.value_contrast > base.value_contrast
     fixed = _paint("content", candidates=3, reaim=False)
     assert all(x["aim"]["valence"] == pytest.approx(target.valence, abs=1e-4) for x in fixed.rounds)
     assert fixed.attributes == base
+
+
+def test_knob_step_moves_the_modelled_reading_toward_the_target():
+    from studio.art.search import KNOB_RANGE, RESPONSE, knob_step
+
+    mid = {k: sum(r) / 2 for k, r in KNOB_RANGE.items()}
+    for err in ([0.3, 0.0], [0.0, -0.4], [-0.2, 0.3]):
+        d = knob_step(np.array(err), mid)
+        moved = np.array([sum(RESPONSE[k][j] * d[k] for k in RESPONSE) for j in range(2)])
+        assert np.dot(moved, err) < 0  # the response model says the reading moves against the error
+        assert np.linalg.norm(moved + np.array(err)) < np.linalg.norm(err)
+    # a knob already at the end it would be pushed past stays put
+    top = dict(mid, saturation=KNOB_RANGE["saturation"][1])
+    assert knob_step(np.array([-0.3, 0.0]), top)["saturation"] == 0.0
+
+
+def test_search_keeps_knobs_in_range_over_many_steps():
+    from studio.art.search import KNOB_RANGE, Search
+    from studio.emotion import Emotion
+
+    s = Search(Emotion(0.0, 0.75), visual_attributes_for((0.0, 0.75)))
+    for _ in range(6):  # a critic that never moves: the search keeps pushing but stays inside the ranges
+        a = s.step((0.0, 0.0))
+    assert all(KNOB_RANGE[k][0] - 1e-9 <= getattr(a, k) <= KNOB_RANGE[k][1] + 1e-9 for k in KNOB_RANGE)
+    assert a.value_contrast > visual_attributes_for((0.0, 0.75)).value_contrast and s.aim.arousal == 1.0

@@ -150,7 +150,7 @@ def test_cli_paint_grid_writes_one_contact_sheet(tmp_path, capsys):
     assert [tuple(p["emotion"][k] for k in ("valence", "arousal")) for p in meta["paintings"]] == [
         pytest.approx(v, abs=1e-3) for v in CIRCUMPLEX_GRID
     ]
-    assert all(p["seed"] == 2 and p["reading"]["critic"] == "image-critic 2.0" for p in meta["paintings"])
+    assert all(p["seed"] == 2 and p["reading"]["critic"] == "image-critic 2.1" for p in meta["paintings"])
     # the sheet shows each painting: thumbnail cells differ from one another
     cells = [
         np.asarray(sheet.crop((8 + i * (THUMB + 16), 8, 8 + i * (THUMB + 16) + THUMB, 8 + THUMB))) for i in range(4)

@@ -44,7 +44,7 @@ def v1():
 
 def test_reading_shape_and_range(critic):
     r = critic(scene())
-    assert isinstance(r, Reading) and r.kind == "image" and r.critic == "image-critic 2.0"
+    assert isinstance(r, Reading) and r.kind == "image" and r.critic == "image-critic 2.1"
     assert -1 <= r.valence <= 1 and -1 <= r.arousal <= 1 and -1 <= r.dominance <= 1
     assert 0.25 <= r.confidence <= 1  # the top quadrant's probability
     assert r.confidence == pytest.approx(max(r.quadrant_probs.values()))
@@ -64,6 +64,23 @@ def test_backbone_comes_from_the_wheel(critic):
     assert f.shape == (2, FEATURE_DIM) and np.all(np.isfinite(f)) and not np.allclose(f[0], f[1])
     with pytest.raises(ValueError, match="lite0"):
         weights_file("lite9")
+
+
+def test_views_add_taps_that_see_brushwork(critic):
+    """The released views: pooled features per look plus stage taps whose spread follows texture."""
+    from studio.critics.backbone import FEATURE_DIM, View, view_dim, view_features
+
+    views = [View(**v) for v in critic.config["backbone"]["views"]]
+    dims = [view_dim(critic.variant, v) for v in views]
+    assert any(v.taps for v in views) and all(d == FEATURE_DIM for v, d in zip(views, dims) if not v.taps)
+    smooth = scene(3).filter(__import__("PIL.ImageFilter").ImageFilter.GaussianBlur(4))
+    f = view_features([scene(3), smooth], critic.variant, views)
+    assert f.shape == (2, sum(dims)) and np.all(np.isfinite(f))
+    first = next(v for v in views if v.taps)
+    at = sum(dims[: views.index(first)]) + FEATURE_DIM
+    stds = f[:, at : at + dims[views.index(first)] - FEATURE_DIM].reshape(2, -1)
+    assert stds[0].mean() != pytest.approx(stds[1].mean(), rel=0.02)  # blurring changes the texture statistics
+    assert critic.tensors["head.weight"].shape == (sum(dims) + len(FEATURE_NAMES), 2)
 
 
 def test_deterministic(critic):
@@ -93,7 +110,7 @@ def test_paintings_are_read_not_abstained(critic):
 def test_v1_is_a_named_alternative(v1):
     r = judge_image(scene(2), critic="v1")
     assert r.critic == "image-critic 1.0" and r.valence == v1(scene(2)).valence
-    assert judge_image(scene(2)).critic == "image-critic 2.0"
+    assert judge_image(scene(2)).critic == "image-critic 2.1"
     with pytest.raises(ValueError, match="v2, v1"):
         judge_image(scene(2), critic="v3")
 

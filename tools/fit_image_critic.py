@@ -1,7 +1,7 @@
 """Fit the image-emotion critic on OASIS and write ``checkpoints/image-critic/`` (v2) or ``image-critic-v1/``.
 
     .venv/bin/python tools/fit_image_critic.py                   # v2: EfficientNet-Lite + features, ridge
-    .venv/bin/python tools/fit_image_critic.py --compare         # v2 CV figures for lite0/lite1/lite2 first
+    .venv/bin/python tools/fit_image_critic.py --compare         # v2 CV figures for each installed lite0/1/2 first
     .venv/bin/python tools/fit_image_critic.py --critic v1       # the v1 feature critic
 
 Split: OASIS themes are grouped into families by stripping the trailing number ("Dog 3" -> "Dog");
@@ -9,8 +9,8 @@ Split: OASIS themes are grouped into families by stripping the trailing number (
 ``bench/bench_image_critic.py`` and never seen here. Hyper-parameters (ridge alpha, MLP width and
 weight decay, and whether to average ridge with the MLP) are chosen per target by 5-fold
 family-grouped cross-validation on the remaining families; the chosen models are refitted on all
-of them (v1). For v2, the ridge alpha (per target) and the weight of the interpretable block
-(shared) are chosen the same way; the backbone variant by CV figures and CPU time (``--compare``).
+of them (v1). For v2, the ridge alpha and the weights of the feature blocks (a second view, stage
+taps, the interpretable features) are chosen per target the same way (``tools/fit_image_critic_v2.py``).
 OASIS images are only read to compute features, never shown or copied.
 """
 
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="checkpoint folder (default checkpoints/image-critic[-v1])")
     ap.add_argument("--cache", default="/tmp/studio-image-critic-cache")
     ap.add_argument("--variant", default=DEFAULT_VARIANT, help=f"v2 backbone (default {DEFAULT_VARIANT})")
-    ap.add_argument("--compare", action="store_true", help="v2: print CV figures of every backbone variant first")
+    ap.add_argument("--compare", action="store_true", help="v2: print CV figures of every installed variant first")
     args = ap.parse_args(argv)
     if args.critic == "v2":
         from fit_image_critic_v2 import fit_v2

@@ -13,9 +13,7 @@ import order (and ``import studio.art.paint as m`` would hand back the function)
 from __future__ import annotations
 
 from studio.art.painting import (  # noqa: F401
-    AIM_STEP,
     BACKENDS,
-    FIXED_ON_REAIM,
     MAX_SIZE,
     MIN_SIZE,
     PaintResult,

@@ -24,10 +24,6 @@ from studio.seeding import candidate_seed, resolve_seed
 __all__ = ["paint", "PaintResult", "MIN_SIZE", "MAX_SIZE", "BACKENDS"]
 
 BACKENDS = ("painter", "diffusers")
-AIM_STEP = 0.6  # how far the next candidate's palette/brushwork aim moves against the critic's error
-# Kept at the target's values when re-aiming: the colour statistics the Valdez equations (and the
-# mapping) tie to valence/arousal, so the search moves palette hues, line and brushwork, not B/S.
-FIXED_ON_REAIM = ("brightness", "saturation", "key")
 
 
 def _check_size(size: Any) -> tuple[int, int] | int:
@@ -41,13 +37,6 @@ def _check_size(size: Any) -> tuple[int, int] | int:
         if not MIN_SIZE <= int(v) <= MAX_SIZE:
             raise ValueError(f"size must be in [{MIN_SIZE}, {MAX_SIZE}] pixels, got {int(v)}")
     return int(vals[0]) if len(vals) == 1 else (int(vals[0]), int(vals[1]))
-
-
-def _reaimed(target: Emotion, aim: Emotion, base: VisualAttributes) -> VisualAttributes:
-    """Attributes for ``aim`` with the colour statistics of ``FIXED_ON_REAIM`` kept from ``base``."""
-    from studio.mapping.visual import visual_attributes_for
-
-    return visual_attributes_for(aim).replace(**{k: getattr(base, k) for k in FIXED_ON_REAIM})
 
 
 def _critic() -> Callable:
@@ -86,10 +75,11 @@ def paint(
         weights: folder of diffusion weights for ``backend="diffusers"`` (default ``$STUDIO_DIFFUSION_WEIGHTS``).
             Without a photo, the CPU painting of the same attributes and seed is the img2img source.
         candidates: paint this many (1-16) and keep the one the image critic reads closest to the target.
-            Candidate ``i`` uses ``studio.seeding.candidate_seed(seed, "painting", i)`` (candidate 0: ``seed``); with ``reaim`` each next candidate is aimed
-            against the critic's last error (``aim -= 0.6 (reading - target)``): palette hues, line,
-            brushwork and composition follow the aim while brightness, saturation and key stay the
-            target's (see ``rounds[i]["aim"]``); ``result.attributes`` are the chosen candidate's.
+            Candidate ``i`` uses ``studio.seeding.candidate_seed(seed, "painting", i)`` (candidate 0:
+            ``seed``); with ``reaim`` each next candidate is aimed against the critic's last error
+            (:mod:`studio.art.search`): palette hues, line and composition follow an aim moved against it
+            (``rounds[i]["aim"]``), and saturation, brightness, contrast, angularity and brushwork move by
+            the critic's measured response; ``result.attributes`` are the chosen candidate's.
         progress: show a tqdm bar (``True``), nothing (``False``), or call ``progress(fraction, message)``
             after each candidate (see :mod:`studio.progress`).
         attributes: visual attributes to use instead of (or, as a dict, on top of) the mapping's.
@@ -196,8 +186,10 @@ def _paint_candidates(
 ):
     """Paint ``candidates`` images; returns ``(rounds, best)`` with ``best = (distance, index, image,
     measured, reading, attributes)`` of the candidate read closest to ``target``."""
+    from studio.art.search import Search
+
     render = renderer(attrs)
-    aim, cand_attrs = target, attrs
+    search, aim, cand_attrs = Search(target, attrs), target, attrs
     judge = _critic()  # set to None below if it fails (no weights): then the Valdez estimate ranks
     bar = Progress(progress, candidates, desc="painting", unit="candidate")
     rounds, best = [], None
@@ -220,8 +212,8 @@ def _paint_candidates(
             if best is None or dist < best[0]:
                 best = (dist, i, image, measured, reading, painted_with)
             if reaim and reading is not None and reading.confidence > 0 and i + 1 < candidates:
-                aim = _next_aim(aim, reading, target)
-                cand_attrs = _reaimed(target, aim, attrs)
+                cand_attrs = search.step((reading.valence, reading.arousal))  # see studio.art.search
+                aim = search.aim
                 render = renderer(cand_attrs)
             bar.update(i + 1, f"candidate {i + 1} of {candidates}: distance {dist:.2f}")
     finally:
@@ -249,15 +241,6 @@ def _judge_candidate(image: Any, target: Emotion, judge: Callable | None, notes:
         v, a = estimate_emotion(measured)
         dist = float(np.hypot(v - target.valence, a - target.arousal))
     return measured, reading, dist, judge
-
-
-def _next_aim(aim: Emotion, reading: Any, target: Emotion) -> Emotion:
-    """The aim moved against the critic's error: ``aim -= AIM_STEP (reading - target)``."""
-    return Emotion(
-        float(np.clip(aim.valence - AIM_STEP * (reading.valence - target.valence), -1, 1)),
-        float(np.clip(aim.arousal - AIM_STEP * (reading.arousal - target.arousal), -1, 1)),
-        target.dominance,
-    )
 
 
 def _choice_note(chosen: dict, candidates: int, reaim: bool) -> str:

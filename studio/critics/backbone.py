@@ -8,11 +8,17 @@ TPU reference models). The weight file sits inside the installed wheel; it is re
 ``pooled_features(image, variant) -> [1280]``: the image is resized to the variant's input size
 (224/240/260 px, aspect ratio squashed so the whole picture is seen), normalised as ImageNet, run
 through the convolutional trunk and averaged over space.
+
+``view_features(image, variant, views) -> [D]``: the critic's inputs, one block per :class:`View`
+(a side, with or without the mirror image, with or without *taps*): taps are the mean and standard
+deviation over space of the last block of each stage from the 40-channel one on (texture and
+brushwork statistics the final, object-level features average away; on OASIS they carry arousal).
 """
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -100,4 +106,81 @@ def pooled_features(images: Image.Image | list[Image.Image], variant: str = "lit
     return f[0] if single else f
 
 
-__all__ = ["VARIANTS", "FEATURE_DIM", "load_backbone", "pooled_features", "weights_file", "input_side"]
+# Last block of each stage from the 40-channel stage on (stage ends: channel count changes next).
+TAP_BLOCKS = {"lite0": (4, 7, 10, 14, 15), "lite1": (6, 10, 14, 19, 20), "lite2": (6, 10, 14, 19, 20)}
+
+
+@dataclass(frozen=True)
+class View:
+    """One look at the picture: ``side`` px square, averaged with its mirror if ``flip``, with stage taps if ``taps``."""
+
+    side: int
+    flip: bool = False
+    taps: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def view_dim(variant: str, view: View) -> int:
+    """Length of one view's block: 1280 pooled + 2 x channels of each tapped block."""
+    if not view.taps:
+        return FEATURE_DIM
+    blocks = load_backbone(variant)._blocks
+    return FEATURE_DIM + 2 * sum(blocks[i]._block_args.output_filters for i in TAP_BLOCKS[variant])
+
+
+def _trunk(model, x, taps: tuple[int, ...]):
+    """``[B, 1280]`` pooled head features and ``[B, T]`` tap statistics (mean and sd over space per tap)."""
+    h = model._swish(model._bn0(model._conv_stem(x)))
+    stats = []
+    for i, block in enumerate(model._blocks):
+        h = block(h)
+        if i in taps:
+            stats += [h.mean((2, 3)), h.std((2, 3))]
+    f = model._swish(model._bn1(model._conv_head(h))).mean((2, 3))
+    return f, stats
+
+
+def view_features(images: Image.Image | list[Image.Image], variant: str, views: list[View]) -> np.ndarray:
+    """The critic's backbone inputs: for each view, pooled features (+ tap statistics), concatenated.
+
+    Args:
+        images: one RGB PIL image or a list of them.
+        variant: ``"lite0"``, ``"lite1"`` or ``"lite2"``.
+        views: the looks to take (see :class:`View`); a flipped view averages image and mirror.
+
+    Returns:
+        ``[D]`` for one image, ``[B, D]`` for a list (float64), ``D = sum(view_dim(variant, v))``.
+    """
+    import torch
+
+    single = isinstance(images, Image.Image)
+    batch = [images] if single else list(images)
+    model = load_backbone(variant)
+    blocks = []
+    with torch.inference_mode():
+        for view in views:
+            x = torch.from_numpy(np.stack([to_input(im, view.side) for im in batch]))
+            taps = TAP_BLOCKS[variant] if view.taps else ()
+            parts = [
+                torch.cat([f, *st], 1)
+                for f, st in (_trunk(model, xx, taps) for xx in ([x, x.flip(3)] if view.flip else [x]))
+            ]
+            blocks.append(sum(parts) / len(parts))
+        out = torch.cat(blocks, 1).double().numpy()
+    return out[0] if single else out
+
+
+__all__ = [
+    "VARIANTS",
+    "TAP_BLOCKS",
+    "View",
+    "view_dim",
+    "view_features",
+    "FEATURE_DIM",
+    "load_backbone",
+    "pooled_features",
+    "weights_file",
+    "input_side",
+]

