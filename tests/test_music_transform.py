@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import symusic
 import torch
-from tiny_models import build_tiny_vqvae
+from tiny_models import build_tiny_vqvae, tiny_midi
 
 from studio.music.transform import transform
 from studio.music.vqvae import STEPS, BarVQVAE, center_register, estimate_key, notes_to_rolls, roll_stats
@@ -16,23 +16,6 @@ TPQ = 480
 
 def tiny_model(seed: int = 0) -> BarVQVAE:
     return build_tiny_vqvae(seed)
-
-
-def tiny_midi(path, bars: int = 4):
-    """C major: a melody track (C E G A ... one note per beat) over block chords (C, F, G, C)."""
-    s = symusic.Score(TPQ)
-    s.tempos.append(symusic.Tempo(0, 100.0))
-    mel, acc = symusic.Track("Melody", 0, False), symusic.Track("Piano", 0, False)
-    line = [72, 76, 79, 81, 77, 76, 74, 72] * bars
-    for i in range(bars * 4):
-        mel.notes.append(symusic.Note(i * TPQ, TPQ // 2, line[i], 80))
-    for b, root in enumerate([48, 53, 55, 48][:bars]):
-        for iv in (0, 4, 7):
-            for beat in range(4):
-                acc.notes.append(symusic.Note((b * 4 + beat) * TPQ, TPQ, root + 12 + iv, 60))
-    s.tracks.extend([mel, acc])
-    s.dump_midi(str(path))
-    return path
 
 
 @pytest.fixture

@@ -78,25 +78,6 @@ def _image_content(image) -> bytes:
     return repr(arr.shape).encode() + arr.tobytes()
 
 
-def _tiny_midi(path: Path, bars: int = 4) -> Path:
-    """C major: a melody (one note per beat) over block chords (C, F, G, C); as in test_music_transform."""
-    import symusic
-
-    s = symusic.Score(TPQ)
-    s.tempos.append(symusic.Tempo(0, 100.0))
-    mel, acc = symusic.Track("Melody", 0, False), symusic.Track("Piano", 0, False)
-    line = [72, 76, 79, 81, 77, 76, 74, 72] * bars
-    for i in range(bars * 4):
-        mel.notes.append(symusic.Note(i * TPQ, TPQ // 2, line[i], 80))
-    for b, root in enumerate([48, 53, 55, 48][:bars]):
-        for iv in (0, 4, 7):
-            for beat in range(4):
-                acc.notes.append(symusic.Note((b * 4 + beat) * TPQ, TPQ, root + 12 + iv, 60))
-    s.tracks.extend([mel, acc])
-    s.dump_midi(str(path))
-    return path
-
-
 def _create_content(result) -> dict:
     d = result.to_dict()
     d.pop("timings_s", None)
@@ -120,7 +101,9 @@ def _compute(name: str, tmp: Path) -> str:
         rounds = [{k: rd[k] for k in ("candidate", "seed", "aim", "chosen")} for rd in r.rounds]
         return _sha({"pixels": _sha(_image_content(r.image)), "rounds": rounds, "style": r.style})
     if name == "transform_sad_seed_3":
-        r = studio.transform(_tiny_midi(tmp / "in.mid"), emotion="sad", seed=3)
+        from tiny_models import tiny_midi
+
+        r = studio.transform(tiny_midi(tmp / "in.mid"), emotion="sad", seed=3)
         return _sha({"score": _score_content(r.score), "notes": r.notes, "asked": _rounded(r.attributes_requested)})
     if name == "create_tender_4_bars_64px_seed_7":
         r = studio.create(emotion="tender", bars=4, seed=7, size=64)
