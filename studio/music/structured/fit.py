@@ -187,6 +187,117 @@ def _acc_pattern(p, chords: list) -> tuple | None:
     return tuple(sorted(notes))
 
 
+class _Counts:
+    """The running counts of :func:`fit` (axes as in :class:`.tables.LeadSheetTables`)."""
+
+    def __init__(self):
+        self.start = np.zeros((2, NUM_CHORDS))
+        self.trans = np.zeros((2, NUM_CHORDS, NUM_CHORDS))
+        self.cad = np.zeros((2, NUM_CHORDS))
+        self.ivl = np.zeros((2 * MAX_INTERVAL + 1, 2 * MAX_INTERVAL + 1))
+        self.pcs = np.zeros((2, 12))
+        self.step = np.zeros((2, 12, 2 * MAX_INTERVAL + 1))
+        self.ct = np.zeros((3, 2))
+        self.end_deg = np.zeros((2, 12))
+        self.rhythms: Counter = Counter()
+        self.cadential: set = set()
+        self.accs: Counter = Counter()
+        self.songs = 0
+
+    def add_song(self, bars: list[dict]) -> None:
+        """One song's bars: chords, the melody's rhythm and pitches, the piano's pattern, bar by bar."""
+        self.songs += 1
+        first = bars[0]["pos"]
+        prev_chord, prev = None, [None, None]  # the melody's previous pitch and interval, across bars
+        for bi, bar in enumerate(bars):
+            phrase_pos = ((bar["pos"] - first) // 4) % 4
+            follows = bi > 0 and bars[bi - 1]["pos"] == bar["pos"] - 4
+            self._chords(bar, phrase_pos, prev_chord if follows else None)
+            prev_chord = bar["chords"][1]
+            self._melody(bar, phrase_pos, prev)
+            acc = _acc_pattern(bar["piano"], bar["chords"])
+            if acc:
+                self.accs[acc] += 1
+
+    def _chords(self, bar: dict, phrase_pos: int, prev_chord: int | None) -> None:
+        m, (c0, c1) = bar["mode"], bar["chords"]
+        if c0 is not None:
+            if phrase_pos == 0:
+                self.start[m, c0] += 1
+            if prev_chord is not None:
+                self.trans[m, prev_chord, c0] += 1
+            if c1 is not None:
+                self.trans[m, c0, c1] += 1
+        if c1 is not None and phrase_pos == 3:
+            self.cad[m, c1] += 1
+
+    def _melody(self, bar: dict, phrase_pos: int, prev: list) -> None:
+        m, (c0, c1), mel = bar["mode"], bar["chords"], bar["melody"]
+        r = _rhythm(mel)
+        if r:
+            self.rhythms[r] += 1
+            if r[-1][0] + r[-1][1] >= 12 and r[-1][1] >= 6:
+                self.cadential.add(r)
+        for j in np.argsort(mel[0], kind="stable"):
+            o, x = int(mel[0][j]), int(mel[2][j])
+            self.pcs[m, x % 12] += 1
+            chord = c0 if o < STEPS // 2 else c1
+            if chord is not None:
+                strength = 0 if o % 8 == 0 else 1 if o % 4 == 0 else 2
+                self.ct[strength, int(x % 12 in chord_pcs(chord))] += 1
+            if prev[0] is not None:
+                iv = int(np.clip(x - prev[0], -MAX_INTERVAL, MAX_INTERVAL)) + MAX_INTERVAL
+                self.step[m, prev[0] % 12, iv] += 1
+                if prev[1] is not None:
+                    self.ivl[prev[1], iv] += 1
+                prev[1] = iv
+            prev[0] = x
+        if phrase_pos == 3 and len(mel[0]):
+            self.end_deg[m, int(mel[2][np.argmax(mel[0])]) % 12] += 1
+
+    def tables(self, seconds: float) -> LeadSheetTables:
+        """The counts as tables: the 4,000 most common rhythm and accompaniment patterns seen twice or more."""
+        r_items = [(r, n) for r, n in self.rhythms.most_common() if n >= 2][:4000]
+        r_on = np.zeros((len(r_items), STEPS), dtype=np.int8)
+        r_du = np.zeros((len(r_items), STEPS), dtype=np.int8)
+        for i, (r, _) in enumerate(r_items):
+            for o, d in r:
+                r_on[i, o], r_du[i, o] = 1, max(1, min(d, STEPS))
+        a_items = [(a, n) for a, n in self.accs.most_common() if n >= 2][:4000]
+        a_arr = -np.ones((len(a_items), MAX_ACC_NOTES, 4), dtype=np.int16)
+        for i, (a, _) in enumerate(a_items):
+            a_arr[i, : len(a)] = np.array(a, dtype=np.int16)
+        meta = {
+            "name": "music-leadsheet",
+            "data": "POP909 training songs (song number not divisible by 20)",
+            "songs": self.songs,
+            "bars_rhythm_patterns": int(sum(self.rhythms.values())),
+            "bars_accompaniment_patterns": int(sum(self.accs.values())),
+            "fit_seconds": round(seconds, 1),
+            "qualities": list(QUALITIES),
+            "num_qualities": len(QUALITIES),
+            "format": TABLES_FORMAT,
+        }
+        f32 = np.float32
+        return LeadSheetTables(
+            chord_start=self.start.astype(f32),
+            chord_trans=self.trans.astype(f32),
+            chord_cadence=self.cad.astype(f32),
+            mel_interval=self.ivl.astype(f32),
+            mel_pc=self.pcs.astype(f32),
+            mel_step=self.step.astype(f32),
+            mel_chordtone=self.ct.astype(f32),
+            mel_degree_end=self.end_deg.astype(f32),
+            rhythm_onsets=r_on,
+            rhythm_durs=r_du,
+            rhythm_count=np.array([n for _, n in r_items], dtype=f32),
+            rhythm_cadential=np.array([r in self.cadential for r, _ in r_items], dtype=np.int8),
+            acc_notes=a_arr,
+            acc_count=np.array([n for _, n in a_items], dtype=f32),
+            meta=meta,
+        )
+
+
 def fit(data_root: Path, progress: bool = True) -> LeadSheetTables:
     """Read every POP909 training song and count the tables."""
     songs = sorted(
@@ -195,19 +306,7 @@ def fit(data_root: Path, progress: bool = True) -> LeadSheetTables:
     if not songs:
         raise FileNotFoundError(f"no POP909 songs under {data_root / 'pop909' / 'POP909'}")
     t0 = time.time()
-    Q = len(QUALITIES)
-    start = np.zeros((2, NUM_CHORDS))
-    trans = np.zeros((2, NUM_CHORDS, NUM_CHORDS))
-    cad = np.zeros((2, NUM_CHORDS))
-    ivl = np.zeros((2 * MAX_INTERVAL + 1, 2 * MAX_INTERVAL + 1))
-    pcs = np.zeros((2, 12))
-    step = np.zeros((2, 12, 2 * MAX_INTERVAL + 1))
-    ct = np.zeros((3, 2))
-    end_deg = np.zeros((2, 12))
-    rhythms: Counter = Counter()
-    cadential: set = set()
-    accs: Counter = Counter()
-    used = 0
+    counts = _Counts()
     it = songs
     if progress:
         from tqdm import tqdm
@@ -218,89 +317,9 @@ def fit(data_root: Path, progress: bool = True) -> LeadSheetTables:
             bars = song_bars(folder)
         except (OSError, ValueError):
             continue
-        if not bars:
-            continue
-        used += 1
-        first = bars[0]["pos"]
-        prev_chord, prev_pitch, prev_ivl = None, None, None
-        for bi, bar in enumerate(bars):
-            m = bar["mode"]
-            phrase_pos = ((bar["pos"] - first) // 4) % 4
-            c0, c1 = bar["chords"]
-            if c0 is not None:
-                if phrase_pos == 0:
-                    start[m, c0] += 1
-                if prev_chord is not None and bi > 0 and bars[bi - 1]["pos"] == bar["pos"] - 4:
-                    trans[m, prev_chord, c0] += 1
-                if c1 is not None:
-                    trans[m, c0, c1] += 1
-            if c1 is not None and phrase_pos == 3:
-                cad[m, c1] += 1
-            prev_chord = c1
-            mel = bar["melody"]
-            r = _rhythm(mel)
-            if r:
-                rhythms[r] += 1
-                if r[-1][0] + r[-1][1] >= 12 and r[-1][1] >= 6:
-                    cadential.add(r)
-            order = np.argsort(mel[0], kind="stable")
-            for j in order:
-                o, x = int(mel[0][j]), int(mel[2][j])
-                pcs[m, x % 12] += 1
-                chord = c0 if o < STEPS // 2 else c1
-                if chord is not None:
-                    strength = 0 if o % 8 == 0 else 1 if o % 4 == 0 else 2
-                    ct[strength, int(x % 12 in chord_pcs(chord))] += 1
-                if prev_pitch is not None:
-                    iv = int(np.clip(x - prev_pitch, -MAX_INTERVAL, MAX_INTERVAL)) + MAX_INTERVAL
-                    step[m, prev_pitch % 12, iv] += 1
-                    if prev_ivl is not None:
-                        ivl[prev_ivl, iv] += 1
-                    prev_ivl = iv
-                prev_pitch = x
-            if phrase_pos == 3 and len(mel[0]):
-                end_deg[m, int(mel[2][np.argmax(mel[0])]) % 12] += 1
-            acc = _acc_pattern(bar["piano"], bar["chords"])
-            if acc:
-                accs[acc] += 1
-    r_items = [(r, n) for r, n in rhythms.most_common() if n >= 2][:4000]
-    r_on = np.zeros((len(r_items), STEPS), dtype=np.int8)
-    r_du = np.zeros((len(r_items), STEPS), dtype=np.int8)
-    for i, (r, _) in enumerate(r_items):
-        for o, d in r:
-            r_on[i, o], r_du[i, o] = 1, max(1, min(d, STEPS))
-    a_items = [(a, n) for a, n in accs.most_common() if n >= 2][:4000]
-    a_arr = -np.ones((len(a_items), MAX_ACC_NOTES, 4), dtype=np.int16)
-    for i, (a, _) in enumerate(a_items):
-        a_arr[i, : len(a)] = np.array(a, dtype=np.int16)
-    meta = {
-        "name": "music-leadsheet",
-        "data": "POP909 training songs (song number not divisible by 20)",
-        "songs": used,
-        "bars_rhythm_patterns": int(sum(rhythms.values())),
-        "bars_accompaniment_patterns": int(sum(accs.values())),
-        "fit_seconds": round(time.time() - t0, 1),
-        "qualities": list(QUALITIES),
-        "num_qualities": Q,
-        "format": TABLES_FORMAT,
-    }
-    return LeadSheetTables(
-        chord_start=start.astype(np.float32),
-        chord_trans=trans.astype(np.float32),
-        chord_cadence=cad.astype(np.float32),
-        mel_interval=ivl.astype(np.float32),
-        mel_pc=pcs.astype(np.float32),
-        mel_step=step.astype(np.float32),
-        mel_chordtone=ct.astype(np.float32),
-        mel_degree_end=end_deg.astype(np.float32),
-        rhythm_onsets=r_on,
-        rhythm_durs=r_du,
-        rhythm_count=np.array([n for _, n in r_items], dtype=np.float32),
-        rhythm_cadential=np.array([r in cadential for r, _ in r_items], dtype=np.int8),
-        acc_notes=a_arr,
-        acc_count=np.array([n for _, n in a_items], dtype=np.float32),
-        meta=meta,
-    )
+        if bars:
+            counts.add_song(bars)
+    return counts.tables(time.time() - t0)
 
 
 def main(data_root: Path, out: Path, version: str = "1.2.0", command: str = "") -> dict:
