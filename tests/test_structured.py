@@ -201,7 +201,7 @@ def test_phrases_sit_on_the_tonic_about_as_often_as_pop909(pipe):
         drawn = np.array(
             [
                 writer.chords(PhraseSpec(mode, None, 4, 72, final=p % 2 == 1), rng, contrast=p % 4 == 2)
-                for p in range(400)
+                for p in range(160)
             ]
         )
         assert abs((drawn == tonic).mean() - corpus) < 0.08, (mode, (drawn == tonic).mean(), corpus)
