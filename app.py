@@ -22,6 +22,7 @@ import threading  # noqa: E402
 import uuid  # noqa: E402
 from functools import lru_cache  # noqa: E402
 from pathlib import Path  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
 
 import gradio as gr  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
@@ -828,346 +829,385 @@ def paint_photo(photo, valence, arousal, dominance, label, size, style, seed, ra
 
 # --- layout ----------------------------------------------------------------------------------------
 def build_demo(concurrency: int = 2) -> gr.Blocks:
-    """The studio as ``gr.Blocks`` (queued, not launched)."""
+    """The studio as ``gr.Blocks`` (queued, not launched): the layout, then the events wired to it. Every
+    component lives on one namespace, ``ui``, that the steps share."""
     out_root()
     start = named_emotions()["tender"]
     first = mapped_values(start.valence, start.arousal, start.dominance) or {}
+    ui = SimpleNamespace()
     with gr.Blocks(title="Emotion Studio") as demo:
         gr.Markdown(
             "# Emotion Studio\nOne emotion in: music and a painting out, each read back by a critic. "
             "Click the circle, choose a word, describe a feeling, or start from an example."
         )
-        label = gr.State(start.label)
-        touched = gr.State([])
-        history = gr.State([])
-        shown = gr.State(None)
-        arc_pts = gr.State(None)  # None: one emotion; a list: arc mode, the points clicked so far
+        ui.label = gr.State(start.label)
+        ui.touched = gr.State([])
+        ui.history = gr.State([])
+        ui.shown = gr.State(None)
+        ui.arc_pts = gr.State(None)  # None: one emotion; a list: arc mode, the points clicked so far
         with gr.Row(elem_id="examples"):
-            example_btns = [gr.Button(ex[0], size="sm", min_width=120) for ex in EXAMPLES]
+            ui.example_btns = [gr.Button(ex[0], size="sm", min_width=120) for ex in EXAMPLES]
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
-                gr.Markdown("**Emotion**: click the circle (→ pleasant, ↑ excited)")
-                picker = gr.Image(
-                    value=draw_picker(start.valence, start.arousal),
-                    show_label=False,
-                    interactive=False,
-                    type="pil",
-                    elem_id="picker",
-                    buttons=[],
-                )
-                arc_on = gr.Checkbox(
-                    False,
-                    label="arc: two clicks (from -> to)",
-                    info=f"the music moves from the first point to the second ({ARC_MIN_BARS}+ bars recommended)",
-                    elem_id="arc-mode",
-                )
-                arc_md = gr.Markdown(elem_id="arc-note")
-                with gr.Row():
-                    word = gr.Dropdown(
-                        sorted(named_emotions()),
-                        label="or a word",
-                        value=start.label,
-                        allow_custom_value=True,
-                        elem_id="word",
-                        min_width=140,
-                    )
-                    text = gr.Textbox(
-                        label="or describe it", placeholder="a rainy farewell at dusk", elem_id="text", min_width=160
-                    )
-                    read_btn = gr.Button("Read text", size="sm", min_width=90, scale=0, elem_id="read-text")
-                emotion_md = gr.Markdown(
-                    describe(start.valence, start.arousal, start.dominance, start.label), elem_id="emotion-md"
-                )
-                with gr.Accordion("Fine-tune valence / arousal / dominance", open=False):
-                    valence = gr.Slider(-1, 1, start.valence, step=0.01, label="valence", elem_id="valence")
-                    arousal = gr.Slider(-1, 1, start.arousal, step=0.01, label="arousal", elem_id="arousal")
-                    dominance = gr.Slider(
-                        -1,
-                        1,
-                        start.dominance,
-                        step=0.01,
-                        label="dominance (feeling controlled .. in control)",
-                        info="set by a word or text; a click on the circle resets it to neutral (0)",
-                        elem_id="dominance",
-                    )
+                _emotion_controls(ui, start)
             with gr.Column(scale=1, min_width=320):
-                # Generate first: on a phone it sits right under the emotion controls
-                with gr.Row():
-                    go = gr.Button("Generate", variant="primary", elem_id="generate", scale=3)
-                    variations = gr.Number(
-                        1,
-                        precision=0,
-                        label="variations",
-                        elem_id="variations",
-                        min_width=90,
-                        scale=1,
-                    )
-                kept_md = gr.Markdown(elem_id="kept-note")
-                status = gr.Markdown(elem_id="status")
-                with gr.Row():
-                    what = gr.Radio(["both", "music", "art"], value="both", label="make", elem_id="what", min_width=160)
-                    instrument = gr.Dropdown(
-                        list(INSTRUMENTS), value=next(iter(INSTRUMENTS)), label="instrument", elem_id="instrument"
-                    )
-                with gr.Row():
-                    bars = gr.Slider(*BARS_RANGE, 8, step=1, label="length (bars)", elem_id="bars", min_width=160)
-                    seconds = gr.Number(
-                        seconds_for(8, first.get("tempo", 120)),
-                        label="≈ seconds at this tempo",
-                        elem_id="seconds",
-                        minimum=1,
-                        min_width=110,
-                    )
-                sliders: dict[str, gr.Slider] = {}
-                resets: dict[str, gr.Button] = {}
-
-                def fader_rows(faders):
-                    for name, lab, lo, hi, step in faders:
-                        with gr.Row(equal_height=True):
-                            sliders[name] = gr.Slider(
-                                lo,
-                                hi,
-                                first.get(name, lo),
-                                step=step,
-                                label=lab,
-                                scale=6,
-                                elem_id=f"fader-{name}",
-                                buttons=[],  # Gradio's own reset goes to the first emotion's value: ours is ↺
-                            )
-                            resets[name] = gr.Button("↺", size="sm", scale=0, min_width=44, elem_id=f"reset-{name}")
-
-                with gr.Accordion("Music: key and attributes (follow the emotion until you move one)", open=False):
-                    key = gr.Dropdown(KEYS, value=KEYS[0], label="key", elem_id="key")
-                    fader_rows(MUSIC_FADERS)
-                with gr.Accordion("Painting: style, size and attributes", open=False):
-                    with gr.Row():
-                        style = gr.Dropdown(STYLES, value="auto", label="painting style", elem_id="style")
-                        size = gr.Dropdown([256, 384, 512, 768], value=512, label="painting size (px)", elem_id="size")
-                    fader_rows(VISUAL_FADERS)
-                with gr.Accordion("Loop, randomness and seed", open=False):
-                    with gr.Row():
-                        candidates = gr.Slider(
-                            1, 8, 1, step=1, label="candidates per round (1: no loop)", elem_id="candidates"
-                        )
-                        rounds = gr.Slider(1, 4, 1, step=1, label="rounds", elem_id="rounds")
-                    temperature = gr.Slider(
-                        0.5,
-                        1.5,
-                        1.0,
-                        step=0.05,
-                        label="randomness (temperature)",
-                        info="lower: safer, more repetitive; higher: more surprising",
-                        elem_id="temperature",
-                    )
-                    with gr.Row():
-                        seed = gr.Number(0, precision=0, label="seed", minimum=0, elem_id="seed")
-                        randomise = gr.Checkbox(True, label="randomise seed", elem_id="randomise")
-        gr.Markdown("## Result")
-        with gr.Row():
-            audio = gr.Audio(label="music", type="filepath", elem_id="audio")
-            with gr.Column():
-                midi = gr.File(label="MIDI download", elem_id="midi")
-                sidecar = gr.File(label="JSON sidecar (everything used)", elem_id="sidecar")
-                with gr.Row():
-                    used_seed = gr.Number(label="seed used", interactive=False, precision=0, elem_id="used-seed")
-                    more = gr.Button("More like this", elem_id="more-like-this")
-        readout = gr.Markdown(elem_id="readout")
-        with gr.Accordion("What do these numbers mean?", open=False):
-            gr.Markdown(HELP_MD)
-        with gr.Row():
-            with gr.Column():
-                gr.Markdown("**Target and readings**")
-                circ = gr.Image(show_label=False, type="filepath", elem_id="circumplex", buttons=["fullscreen"])
-            with gr.Column():
-                gr.Markdown("**Painting**")
-                painting = gr.Image(show_label=False, type="filepath", elem_id="painting", buttons=["download"])
-        gr.Markdown("**Piano roll** (bars across, pitch up)")
-        roll = gr.Image(show_label=False, type="filepath", elem_id="roll", buttons=["fullscreen"])
-        with gr.Accordion("History of this visit (A/B listening)", open=False, elem_id="history"):
-            table = gr.Dataframe(
-                headers=["#", "emotion", "instrument", "bars", "seed", "distance"],
-                interactive=False,
-                elem_id="history-table",
-            )
-            with gr.Row():
-                with gr.Column():
-                    pick_a = gr.Dropdown([], label="A", elem_id="pick-a")
-                    audio_a = gr.Audio(label="A", type="filepath", elem_id="audio-a")
-                with gr.Column():
-                    pick_b = gr.Dropdown([], label="B", elem_id="pick-b")
-                    audio_b = gr.Audio(label="B", type="filepath", elem_id="audio-b")
-        with gr.Tab("Re-aim a MIDI"):
-            gr.Markdown("Upload a MIDI: its melody is kept and the rest is re-aimed toward the target emotion above.")
-            with gr.Row():
-                midi_in = gr.File(label="your MIDI", file_types=[".mid", ".midi"], type="filepath", elem_id="midi-in")
-                with gr.Column():
-                    strength = gr.Slider(0, 1, 0.6, step=0.05, label="strength (0 keeps it, 1 aims fully)")
-                    reaim_btn = gr.Button("Re-aim toward the target", variant="primary", elem_id="reaim")
-            re_status = gr.Markdown(elem_id="re-status")
-            with gr.Row():
-                orig_audio = gr.Audio(label="original", type="filepath", elem_id="orig-audio")
-                re_audio = gr.Audio(label="re-aimed", type="filepath", elem_id="re-audio")
-            re_text = gr.Markdown(elem_id="re-text")
-            with gr.Row():
-                re_midi = gr.File(label="re-aimed MIDI", elem_id="re-midi")
-                re_json = gr.File(label="re-aim sidecar", elem_id="re-json")
-            re_roll = gr.Image(label="re-aimed piano roll", type="filepath", elem_id="re-roll")
-        with gr.Tab("Paint a photo"):
-            with gr.Row():
-                photo_in = gr.Image(label="your photo", type="filepath")
-                photo_out = gr.Image(label="painted in the target emotion")
-            photo_btn = gr.Button("Paint it")
-            photo_text = gr.Markdown()
-
-        # --- events: every emotion change refreshes the description, untouched faders and seconds
-        vad = [valence, arousal, dominance]
-        fader_list = [sliders[n] for n in FADER_NAMES]
-        refresh = dict(fn=describe, inputs=[*vad, label], outputs=emotion_md, queue=False)
-        refill = dict(fn=prefill, inputs=[*vad, touched, *fader_list], outputs=[*fader_list, kept_md], queue=False)
-        length = dict(fn=seconds_for, inputs=[bars, sliders["tempo"]], outputs=seconds, queue=False)
-
-        def chain(ev):
-            ev.then(**refresh).then(**refill).then(**length)
-
-        quiet = dict(show_progress="hidden")  # a bad word or text is one message, not badges over the picker
-
-        def arc_step(arc_mode, points, v, a):  # the picker's own select stays as for one emotion
-            img, points, note = arc_click(arc_mode, points, v, a)
-            return gr.update() if img is None else img, points, note
-
-        chain(
-            picker.select(on_pick, None, [*vad, picker, label, word], queue=False, **quiet).then(
-                arc_step, [arc_on, arc_pts, valence, arousal], [picker, arc_pts, arc_md], queue=False
-            )
-        )
-        arc_on.change(on_arc_toggle, [arc_on, valence, arousal], [arc_pts, picker, arc_md], queue=False)
-        chain(word.input(on_word, word, [*vad, picker, label, word], queue=False, **quiet))
-        for ev in (read_btn.click, text.submit):
-            chain(ev(on_text, text, [*vad, picker, label, word], **quiet))
-        for s in (valence, arousal):
-            chain(s.release(on_va, [valence, arousal], [picker, label, word], queue=False))
-        chain(dominance.release(lambda: "", None, label, queue=False))
-        for i in range(len(EXAMPLES)):
-            chain(
-                example_btns[i].click(
-                    lambda i=i: (*on_word(EXAMPLES[i][1]), *EXAMPLES[i][2:]),
-                    None,
-                    [*vad, picker, label, word, bars, instrument, style],
-                    queue=False,
-                )
-            )
-        for name in FADER_NAMES:
-            sliders[name].input(
-                lambda t, name=name: mark_touched(name, t),
-                touched,
-                [touched, sliders[name], kept_md],
-                queue=False,
-                trigger_mode="always_last",
-            )
-            resets[name].click(
-                lambda v, a, d, t, name=name: reset_fader(name, v, a, d, t),
-                [*vad, touched],
-                [sliders[name], touched, kept_md],
-                queue=False,
-            )
-        sliders["tempo"].change(**length)
-        bars.input(**length)
-        seconds.input(bars_for, [seconds, sliders["tempo"]], bars, queue=False)
-
-        def run_generate(hist, arc_points, *args, progress=gr.Progress()):
-            outputs, entries = generate(*args, arc=arc_points, progress=progress)
-            hist = list(hist or [])
-            for e in entries:
-                e["n"] = len(hist) + 1
-                hist.append(e)
-            now = next(e for e in entries if e["sidecar"] == outputs[2])
-            choices = [_choice(e) for e in hist]
-            a = _choice(hist[-len(entries) - 1]) if len(hist) > len(entries) else choices[0]
-            return (
-                *outputs,
-                hist,
-                now,
-                [_history_row(e) for e in hist],
-                gr.update(choices=choices, value=a),
-                gr.update(choices=choices, value=_choice(now)),
-                "",
-                pick_audio(a, hist),  # A: the result before this one, B: this one, ready to compare
-                now["audio"],
-            )
-
-        def pick_audio(choice, hist):
-            return next((e["audio"] for e in hist or [] if _choice(e) == choice), None)
-
-        lock = dict(fn=lambda: [gr.update(interactive=False)] * 2, inputs=None, outputs=[go, more], queue=False)
-        unlock = dict(fn=lambda: [gr.update(interactive=True)] * 2, inputs=None, outputs=[go, more], queue=False)
-        gen = dict(
-            fn=run_generate,
-            inputs=[
-                history,
-                arc_pts,  # a State, like history: the API's positional inputs are unchanged
-                *vad,
-                label,
-                what,
-                bars,
-                candidates,
-                rounds,
-                size,
-                style,
-                seed,
-                randomise,
-                temperature,
-                instrument,
-                key,
-                variations,
-                touched,
-                *fader_list,
-            ],
-            outputs=[
-                audio,
-                midi,
-                sidecar,
-                roll,
-                painting,
-                circ,
-                readout,
-                used_seed,
-                history,
-                shown,
-                table,
-                pick_a,
-                pick_b,
-                status,
-                audio_a,
-                audio_b,
-            ],
-            concurrency_id="generate",
-            show_progress="full",
-            show_progress_on=[status],
-        )
-        run = go.click(**lock).then(api_name="generate", **gen)
-        run.then(**unlock)
-        run.failure(**unlock)  # after an error too: Generate never stays locked
-        more_run = more.click(more_like_this, shown, [*fader_list, touched, kept_md, seed, randomise], queue=False)
-        again = more_run.success(**lock).then(**gen)
-        again.then(**unlock)
-        again.failure(**unlock)
-        pick_a.input(pick_audio, [pick_a, history], audio_a, queue=False)
-        pick_b.input(pick_audio, [pick_b, history], audio_b, queue=False)
-        reaim_btn.click(
-            reaim_midi,
-            inputs=[midi_in, *vad, label, strength, seed, randomise],
-            outputs=[orig_audio, re_audio, re_midi, re_roll, re_json, re_text],
-            concurrency_id="generate",
-            show_progress_on=[re_status],
-        )
-        photo_btn.click(
-            paint_photo,
-            inputs=[photo_in, *vad, label, size, style, seed, randomise],
-            outputs=[photo_out, photo_text],
-            concurrency_id="generate",
-        )
+                _making_controls(ui, first)
+        _result_panel(ui)
+        _tabs(ui)
+        ui.vad = [ui.valence, ui.arousal, ui.dominance]
+        ui.fader_list = [ui.sliders[n] for n in FADER_NAMES]
+        _wire_emotion_events(ui)
+        _wire_generate_events(ui)
+        _wire_tab_events(ui)
     demo.queue(default_concurrency_limit=concurrency, max_size=64)
     return demo
+
+
+def _emotion_controls(ui: SimpleNamespace, start: Emotion) -> None:
+    """The left column: the circumplex picker, arc mode, word, text and the VAD sliders."""
+    gr.Markdown("**Emotion**: click the circle (→ pleasant, ↑ excited)")
+    ui.picker = gr.Image(
+        value=draw_picker(start.valence, start.arousal),
+        show_label=False,
+        interactive=False,
+        type="pil",
+        elem_id="picker",
+        buttons=[],
+    )
+    ui.arc_on = gr.Checkbox(
+        False,
+        label="arc: two clicks (from -> to)",
+        info=f"the music moves from the first point to the second ({ARC_MIN_BARS}+ bars recommended)",
+        elem_id="arc-mode",
+    )
+    ui.arc_md = gr.Markdown(elem_id="arc-note")
+    with gr.Row():
+        ui.word = gr.Dropdown(
+            sorted(named_emotions()),
+            label="or a word",
+            value=start.label,
+            allow_custom_value=True,
+            elem_id="word",
+            min_width=140,
+        )
+        ui.text = gr.Textbox(
+            label="or describe it", placeholder="a rainy farewell at dusk", elem_id="text", min_width=160
+        )
+        ui.read_btn = gr.Button("Read text", size="sm", min_width=90, scale=0, elem_id="read-text")
+    ui.emotion_md = gr.Markdown(
+        describe(start.valence, start.arousal, start.dominance, start.label), elem_id="emotion-md"
+    )
+    with gr.Accordion("Fine-tune valence / arousal / dominance", open=False):
+        ui.valence = gr.Slider(-1, 1, start.valence, step=0.01, label="valence", elem_id="valence")
+        ui.arousal = gr.Slider(-1, 1, start.arousal, step=0.01, label="arousal", elem_id="arousal")
+        ui.dominance = gr.Slider(
+            -1,
+            1,
+            start.dominance,
+            step=0.01,
+            label="dominance (feeling controlled .. in control)",
+            info="set by a word or text; a click on the circle resets it to neutral (0)",
+            elem_id="dominance",
+        )
+
+
+def _making_controls(ui: SimpleNamespace, first: dict) -> None:
+    """The right column: Generate, what to make, length, the music and painting faders, loop and seed."""
+    # Generate first: on a phone it sits right under the emotion controls
+    with gr.Row():
+        ui.go = gr.Button("Generate", variant="primary", elem_id="generate", scale=3)
+        ui.variations = gr.Number(
+            1,
+            precision=0,
+            label="variations",
+            elem_id="variations",
+            min_width=90,
+            scale=1,
+        )
+    ui.kept_md = gr.Markdown(elem_id="kept-note")
+    ui.status = gr.Markdown(elem_id="status")
+    with gr.Row():
+        ui.what = gr.Radio(["both", "music", "art"], value="both", label="make", elem_id="what", min_width=160)
+        ui.instrument = gr.Dropdown(
+            list(INSTRUMENTS), value=next(iter(INSTRUMENTS)), label="instrument", elem_id="instrument"
+        )
+    with gr.Row():
+        ui.bars = gr.Slider(*BARS_RANGE, 8, step=1, label="length (bars)", elem_id="bars", min_width=160)
+        ui.seconds = gr.Number(
+            seconds_for(8, first.get("tempo", 120)),
+            label="≈ seconds at this tempo",
+            elem_id="seconds",
+            minimum=1,
+            min_width=110,
+        )
+    ui.sliders: dict[str, gr.Slider] = {}
+    ui.resets: dict[str, gr.Button] = {}
+
+    def fader_rows(faders):
+        for name, lab, lo, hi, step in faders:
+            with gr.Row(equal_height=True):
+                ui.sliders[name] = gr.Slider(
+                    lo,
+                    hi,
+                    first.get(name, lo),
+                    step=step,
+                    label=lab,
+                    scale=6,
+                    elem_id=f"fader-{name}",
+                    buttons=[],  # Gradio's own reset goes to the first emotion's value: ours is ↺
+                )
+                ui.resets[name] = gr.Button("↺", size="sm", scale=0, min_width=44, elem_id=f"reset-{name}")
+
+    with gr.Accordion("Music: key and attributes (follow the emotion until you move one)", open=False):
+        ui.key = gr.Dropdown(KEYS, value=KEYS[0], label="key", elem_id="key")
+        fader_rows(MUSIC_FADERS)
+    with gr.Accordion("Painting: style, size and attributes", open=False):
+        with gr.Row():
+            ui.style = gr.Dropdown(STYLES, value="auto", label="painting style", elem_id="style")
+            ui.size = gr.Dropdown([256, 384, 512, 768], value=512, label="painting size (px)", elem_id="size")
+        fader_rows(VISUAL_FADERS)
+    with gr.Accordion("Loop, randomness and seed", open=False):
+        with gr.Row():
+            ui.candidates = gr.Slider(1, 8, 1, step=1, label="candidates per round (1: no loop)", elem_id="candidates")
+            ui.rounds = gr.Slider(1, 4, 1, step=1, label="rounds", elem_id="rounds")
+        ui.temperature = gr.Slider(
+            0.5,
+            1.5,
+            1.0,
+            step=0.05,
+            label="randomness (temperature)",
+            info="lower: safer, more repetitive; higher: more surprising",
+            elem_id="temperature",
+        )
+        with gr.Row():
+            ui.seed = gr.Number(0, precision=0, label="seed", minimum=0, elem_id="seed")
+            ui.randomise = gr.Checkbox(True, label="randomise seed", elem_id="randomise")
+
+
+def _result_panel(ui: SimpleNamespace) -> None:
+    """The result: audio, files, readout, circumplex, painting, piano roll and the A/B history."""
+    gr.Markdown("## Result")
+    with gr.Row():
+        ui.audio = gr.Audio(label="music", type="filepath", elem_id="audio")
+        with gr.Column():
+            ui.midi = gr.File(label="MIDI download", elem_id="midi")
+            ui.sidecar = gr.File(label="JSON sidecar (everything used)", elem_id="sidecar")
+            with gr.Row():
+                ui.used_seed = gr.Number(label="seed used", interactive=False, precision=0, elem_id="used-seed")
+                ui.more = gr.Button("More like this", elem_id="more-like-this")
+    ui.readout = gr.Markdown(elem_id="readout")
+    with gr.Accordion("What do these numbers mean?", open=False):
+        gr.Markdown(HELP_MD)
+    with gr.Row():
+        with gr.Column():
+            gr.Markdown("**Target and readings**")
+            ui.circ = gr.Image(show_label=False, type="filepath", elem_id="circumplex", buttons=["fullscreen"])
+        with gr.Column():
+            gr.Markdown("**Painting**")
+            ui.painting = gr.Image(show_label=False, type="filepath", elem_id="painting", buttons=["download"])
+    gr.Markdown("**Piano roll** (bars across, pitch up)")
+    ui.roll = gr.Image(show_label=False, type="filepath", elem_id="roll", buttons=["fullscreen"])
+    with gr.Accordion("History of this visit (A/B listening)", open=False, elem_id="history"):
+        ui.table = gr.Dataframe(
+            headers=["#", "emotion", "instrument", "bars", "seed", "distance"],
+            interactive=False,
+            elem_id="history-table",
+        )
+        with gr.Row():
+            with gr.Column():
+                ui.pick_a = gr.Dropdown([], label="A", elem_id="pick-a")
+                ui.audio_a = gr.Audio(label="A", type="filepath", elem_id="audio-a")
+            with gr.Column():
+                ui.pick_b = gr.Dropdown([], label="B", elem_id="pick-b")
+                ui.audio_b = gr.Audio(label="B", type="filepath", elem_id="audio-b")
+
+
+def _tabs(ui: SimpleNamespace) -> None:
+    """The re-aim-a-MIDI and paint-a-photo tabs."""
+    with gr.Tab("Re-aim a MIDI"):
+        gr.Markdown("Upload a MIDI: its melody is kept and the rest is re-aimed toward the target emotion above.")
+        with gr.Row():
+            ui.midi_in = gr.File(label="your MIDI", file_types=[".mid", ".midi"], type="filepath", elem_id="midi-in")
+            with gr.Column():
+                ui.strength = gr.Slider(0, 1, 0.6, step=0.05, label="strength (0 keeps it, 1 aims fully)")
+                ui.reaim_btn = gr.Button("Re-aim toward the target", variant="primary", elem_id="reaim")
+        ui.re_status = gr.Markdown(elem_id="re-status")
+        with gr.Row():
+            ui.orig_audio = gr.Audio(label="original", type="filepath", elem_id="orig-audio")
+            ui.re_audio = gr.Audio(label="re-aimed", type="filepath", elem_id="re-audio")
+        ui.re_text = gr.Markdown(elem_id="re-text")
+        with gr.Row():
+            ui.re_midi = gr.File(label="re-aimed MIDI", elem_id="re-midi")
+            ui.re_json = gr.File(label="re-aim sidecar", elem_id="re-json")
+        ui.re_roll = gr.Image(label="re-aimed piano roll", type="filepath", elem_id="re-roll")
+    with gr.Tab("Paint a photo"):
+        with gr.Row():
+            ui.photo_in = gr.Image(label="your photo", type="filepath")
+            ui.photo_out = gr.Image(label="painted in the target emotion")
+        ui.photo_btn = gr.Button("Paint it")
+        ui.photo_text = gr.Markdown()
+
+
+def _wire_emotion_events(ui: SimpleNamespace) -> None:
+    """Every emotion change refreshes the description, the untouched faders and the seconds."""
+    refresh = dict(fn=describe, inputs=[*ui.vad, ui.label], outputs=ui.emotion_md, queue=False)
+    refill = dict(
+        fn=prefill, inputs=[*ui.vad, ui.touched, *ui.fader_list], outputs=[*ui.fader_list, ui.kept_md], queue=False
+    )
+    length = dict(fn=seconds_for, inputs=[ui.bars, ui.sliders["tempo"]], outputs=ui.seconds, queue=False)
+
+    def chain(ev):
+        ev.then(**refresh).then(**refill).then(**length)
+
+    quiet = dict(show_progress="hidden")  # a bad word or text is one message, not badges over the picker
+
+    def arc_step(arc_mode, points, v, a):  # the picker's own select stays as for one emotion
+        img, points, note = arc_click(arc_mode, points, v, a)
+        return gr.update() if img is None else img, points, note
+
+    chain(
+        ui.picker.select(on_pick, None, [*ui.vad, ui.picker, ui.label, ui.word], queue=False, **quiet).then(
+            arc_step, [ui.arc_on, ui.arc_pts, ui.valence, ui.arousal], [ui.picker, ui.arc_pts, ui.arc_md], queue=False
+        )
+    )
+    ui.arc_on.change(
+        on_arc_toggle, [ui.arc_on, ui.valence, ui.arousal], [ui.arc_pts, ui.picker, ui.arc_md], queue=False
+    )
+    chain(ui.word.input(on_word, ui.word, [*ui.vad, ui.picker, ui.label, ui.word], queue=False, **quiet))
+    for ev in (ui.read_btn.click, ui.text.submit):
+        chain(ev(on_text, ui.text, [*ui.vad, ui.picker, ui.label, ui.word], **quiet))
+    for s in (ui.valence, ui.arousal):
+        chain(s.release(on_va, [ui.valence, ui.arousal], [ui.picker, ui.label, ui.word], queue=False))
+    chain(ui.dominance.release(lambda: "", None, ui.label, queue=False))
+    for i in range(len(EXAMPLES)):
+        chain(
+            ui.example_btns[i].click(
+                lambda i=i: (*on_word(EXAMPLES[i][1]), *EXAMPLES[i][2:]),
+                None,
+                [*ui.vad, ui.picker, ui.label, ui.word, ui.bars, ui.instrument, ui.style],
+                queue=False,
+            )
+        )
+    for name in FADER_NAMES:
+        ui.sliders[name].input(
+            lambda t, name=name: mark_touched(name, t),
+            ui.touched,
+            [ui.touched, ui.sliders[name], ui.kept_md],
+            queue=False,
+            trigger_mode="always_last",
+        )
+        ui.resets[name].click(
+            lambda v, a, d, t, name=name: reset_fader(name, v, a, d, t),
+            [*ui.vad, ui.touched],
+            [ui.sliders[name], ui.touched, ui.kept_md],
+            queue=False,
+        )
+    ui.sliders["tempo"].change(**length)
+    ui.bars.input(**length)
+    ui.seconds.input(bars_for, [ui.seconds, ui.sliders["tempo"]], ui.bars, queue=False)
+
+
+def _wire_generate_events(ui: SimpleNamespace) -> None:
+    """Generate and More like this (locked while running), the history and its A/B players."""
+
+    def run_generate(hist, arc_points, *args, progress=gr.Progress()):
+        outputs, entries = generate(*args, arc=arc_points, progress=progress)
+        hist = list(hist or [])
+        for e in entries:
+            e["n"] = len(hist) + 1
+            hist.append(e)
+        now = next(e for e in entries if e["sidecar"] == outputs[2])
+        choices = [_choice(e) for e in hist]
+        a = _choice(hist[-len(entries) - 1]) if len(hist) > len(entries) else choices[0]
+        return (
+            *outputs,
+            hist,
+            now,
+            [_history_row(e) for e in hist],
+            gr.update(choices=choices, value=a),
+            gr.update(choices=choices, value=_choice(now)),
+            "",
+            pick_audio(a, hist),  # A: the result before this one, B: this one, ready to compare
+            now["audio"],
+        )
+
+    def pick_audio(choice, hist):
+        return next((e["audio"] for e in hist or [] if _choice(e) == choice), None)
+
+    lock = dict(fn=lambda: [gr.update(interactive=False)] * 2, inputs=None, outputs=[ui.go, ui.more], queue=False)
+    unlock = dict(fn=lambda: [gr.update(interactive=True)] * 2, inputs=None, outputs=[ui.go, ui.more], queue=False)
+    gen = dict(
+        fn=run_generate,
+        inputs=[
+            ui.history,
+            ui.arc_pts,  # a State, like history: the API's positional inputs are unchanged
+            *ui.vad,
+            ui.label,
+            ui.what,
+            ui.bars,
+            ui.candidates,
+            ui.rounds,
+            ui.size,
+            ui.style,
+            ui.seed,
+            ui.randomise,
+            ui.temperature,
+            ui.instrument,
+            ui.key,
+            ui.variations,
+            ui.touched,
+            *ui.fader_list,
+        ],
+        outputs=[
+            ui.audio,
+            ui.midi,
+            ui.sidecar,
+            ui.roll,
+            ui.painting,
+            ui.circ,
+            ui.readout,
+            ui.used_seed,
+            ui.history,
+            ui.shown,
+            ui.table,
+            ui.pick_a,
+            ui.pick_b,
+            ui.status,
+            ui.audio_a,
+            ui.audio_b,
+        ],
+        concurrency_id="generate",
+        show_progress="full",
+        show_progress_on=[ui.status],
+    )
+    run = ui.go.click(**lock).then(api_name="generate", **gen)
+    run.then(**unlock)
+    run.failure(**unlock)  # after an error too: Generate never stays locked
+    more_run = ui.more.click(
+        more_like_this, ui.shown, [*ui.fader_list, ui.touched, ui.kept_md, ui.seed, ui.randomise], queue=False
+    )
+    again = more_run.success(**lock).then(**gen)
+    again.then(**unlock)
+    again.failure(**unlock)
+    ui.pick_a.input(pick_audio, [ui.pick_a, ui.history], ui.audio_a, queue=False)
+    ui.pick_b.input(pick_audio, [ui.pick_b, ui.history], ui.audio_b, queue=False)
+
+
+def _wire_tab_events(ui: SimpleNamespace) -> None:
+    """The tabs' buttons."""
+    ui.reaim_btn.click(
+        reaim_midi,
+        inputs=[ui.midi_in, *ui.vad, ui.label, ui.strength, ui.seed, ui.randomise],
+        outputs=[ui.orig_audio, ui.re_audio, ui.re_midi, ui.re_roll, ui.re_json, ui.re_text],
+        concurrency_id="generate",
+        show_progress_on=[ui.re_status],
+    )
+    ui.photo_btn.click(
+        paint_photo,
+        inputs=[ui.photo_in, *ui.vad, ui.label, ui.size, ui.style, ui.seed, ui.randomise],
+        outputs=[ui.photo_out, ui.photo_text],
+        concurrency_id="generate",
+    )
 
 
 def launch(host: str = "127.0.0.1", port: int | None = None, concurrency: int = 2, **kw):
