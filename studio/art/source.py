@@ -62,7 +62,9 @@ def _mass_polygon(rng, cx, cy, r, angular: bool, tilt: float, elong: float) -> l
 
 
 def build_source(attrs: VisualAttributes, size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    """Compose the source image the brushes will copy.
+    """Compose the source image the brushes will copy: sky and ground, the horizon's silhouette, a light,
+    the masses, splinters for threatening pictures, then tonal and hue variation (in that order: the
+    generator's draws follow it).
 
     Args:
         attrs: the target visual attributes.
@@ -76,25 +78,42 @@ def build_source(attrs: VisualAttributes, size: tuple[int, int], rng: np.random.
     # Layout is smooth, so draw it at half size and upsample.
     sw, sh = max(32, w // 2), max(32, h // 2)
     pal = palette_rgb(attrs)
-    main, second = pal[0], pal[1 % len(pal)]
-    third = pal[2 % len(pal)]
     dv = 0.3 * attrs.value_contrast  # modest here; match_statistics stretches to the target contrast
-
     img = Image.new("RGB", (sw, sh))
     draw = ImageDraw.Draw(img)
     hz = attrs.horizon * sh
+    _sky_and_ground(draw, pal, dv, hz, sw, sh)
+    angular = _horizon(draw, attrs, pal, dv, hz, sw, sh, rng)
+    if attrs.key > -0.1:
+        _light(draw, attrs, pal, hz, sw, rng)
+    _masses(draw, attrs, pal, dv, hz, sw, sh, angular, rng)
+    _splinters(draw, attrs, pal, dv, hz, sw, sh, rng)
+    arr = np.asarray(img.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
+    return match_statistics(_tonal_variation(arr, attrs, rng), attrs)
+
+
+def _fill(c: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(255 * x) for x in np.clip(c, 0, 1))
+
+
+def _sky_and_ground(draw, pal, dv: float, hz: float, sw: int, sh: int) -> None:
+    """Vertical gradients: the sky from the main to the second colour, the ground from the third down."""
+    main, second, third = pal[0], pal[1 % len(pal)], pal[2 % len(pal)]
     sky_top, sky_low = _shade(main, 0.25 * dv), _shade(second, 0.5 * dv)
     ground_top, ground_low = _shade(third, -0.3 * dv), _shade(main, -0.8 * dv)
-    for y in range(sh):  # sky and ground gradients
+    for y in range(sh):
         if y < hz:
             t = y / max(hz, 1)
             c = sky_top * (1 - t) + sky_low * t
         else:
             t = (y - hz) / max(sh - hz, 1)
             c = ground_top * (1 - t) + ground_low * t
-        draw.line([(0, y), (sw, y)], fill=tuple(int(255 * x) for x in np.clip(c, 0, 1)))
+        draw.line([(0, y), (sw, y)], fill=_fill(c))
 
-    # The horizon's silhouette: jagged ridges when angular, rolling hills when curved.
+
+def _horizon(draw, attrs: VisualAttributes, pal, dv: float, hz: float, sw: int, sh: int, rng) -> np.ndarray:
+    """The horizon's silhouette: jagged ridges when angular, rolling hills when curved. Returns the per-mass
+    angular flags (drawn first, so the masses keep their draws)."""
     angular = rng.random(64) < attrs.angularity
     xs = np.linspace(0, sw, 9 if attrs.angularity > 0.5 else 64)
     amp = sh * (0.04 + 0.1 * attrs.value_contrast)
@@ -102,19 +121,22 @@ def build_source(attrs: VisualAttributes, size: tuple[int, int], rng: np.random.
         ys = hz - amp * rng.uniform(0.0, 1.5, len(xs))
     else:
         ys = hz - amp * (0.6 + 0.6 * smooth_noise(rng, (1, len(xs)), 3)[0])
-    draw.polygon(
-        [(0, sh)] + list(zip(xs, ys)) + [(sw, sh)], fill=tuple(int(255 * x) for x in _shade(third, -0.45 * dv))
-    )
+    third = pal[2 % len(pal)]
+    draw.polygon([(0, sh)] + list(zip(xs, ys)) + [(sw, sh)], fill=_fill(_shade(third, -0.45 * dv)))
+    return angular
 
-    # A light source in the sky for pleasant, high-key pictures: reads as sun or moon, lifts the key.
-    if attrs.key > -0.1:
-        sx = sw * (1.0 - attrs.center_of_mass[0]) + rng.normal(0, 0.1 * sw)
-        sy = hz * rng.uniform(0.25, 0.6)
-        sr = sw * (0.04 + 0.05 * rng.random())
-        glow = np.clip(_shade(pal[-1] if attrs.saturation > 0.5 else main, 0.6), 0, 1) * 0.5 + 0.5
-        draw.ellipse([sx - sr, sy - sr, sx + sr, sy + sr], fill=tuple(int(255 * x) for x in glow))
 
-    # Masses around the centre of mass; dominance (via stroke_size) scales them.
+def _light(draw, attrs: VisualAttributes, pal, hz: float, sw: int, rng) -> None:
+    """A light source in the sky for pleasant, high-key pictures: reads as sun or moon, lifts the key."""
+    sx = sw * (1.0 - attrs.center_of_mass[0]) + rng.normal(0, 0.1 * sw)
+    sy = hz * rng.uniform(0.25, 0.6)
+    sr = sw * (0.04 + 0.05 * rng.random())
+    glow = np.clip(_shade(pal[-1] if attrs.saturation > 0.5 else pal[0], 0.6), 0, 1) * 0.5 + 0.5
+    draw.ellipse([sx - sr, sy - sr, sx + sr, sy + sr], fill=_fill(glow))
+
+
+def _masses(draw, attrs: VisualAttributes, pal, dv: float, hz: float, sw: int, sh: int, angular, rng) -> None:
+    """Masses around the centre of mass; dominance (via stroke_size) scales them."""
     n_mass = int(round(2 + 14 * attrs.density * (1 - 0.5 * attrs.empty_space)))
     cx, cy = attrs.center_of_mass[0] * sw, attrs.center_of_mass[1] * sh
     spread = (0.15 + 0.35 * (1 - attrs.empty_space)) * sw
@@ -133,9 +155,11 @@ def build_source(attrs: VisualAttributes, size: tuple[int, int], rng: np.random.
         col = _shade(pal[int(rng.integers(0, len(pal)))], (-1 if dark else 1) * dv * rng.uniform(0.5, 1.2))
         col = col + (col.mean() - col) * rng.uniform(0.0, 0.4)  # vary chroma so masses are not all full-strength
         poly = _mass_polygon(rng, px, py, r, bool(angular[i % 64]), tilt, elong)
-        draw.polygon(poly, fill=tuple(int(255 * x) for x in np.clip(col, 0, 1)))
+        draw.polygon(poly, fill=_fill(col))
 
-    # Threatening pictures get splinters: thin diagonal shards across the frame (Aronoff's pointed forms).
+
+def _splinters(draw, attrs: VisualAttributes, pal, dv: float, hz: float, sw: int, sh: int, rng) -> None:
+    """Threatening pictures get splinters: thin diagonal shards across the frame (Aronoff's pointed forms)."""
     for _ in range(int(round(10 * max(attrs.angularity - 0.5, 0.0)))):
         px, py = rng.uniform(0.05, 0.95) * sw, rng.uniform(0.1, 0.95) * sh
         length, width = sw * rng.uniform(0.08, 0.2), sw * rng.uniform(0.01, 0.03)
@@ -143,20 +167,19 @@ def build_source(attrs: VisualAttributes, size: tuple[int, int], rng: np.random.
         dx, dy = math.cos(ang), math.sin(ang)
         tip = (px + dx * length, py + dy * length)
         base = [(px - dy * width, py + dx * width), (px + dy * width, py - dx * width)]
-        dark = py < hz
-        col = _shade(pal[int(rng.integers(0, len(pal)))], (-1 if dark else 1) * dv * 1.2)
-        draw.polygon([tip, *base], fill=tuple(int(255 * x) for x in np.clip(col, 0, 1)))
+        col = _shade(pal[int(rng.integers(0, len(pal)))], (-1 if py < hz else 1) * dv * 1.2)
+        draw.polygon([tip, *base], fill=_fill(col))
 
-    arr = np.asarray(img.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
-    # Low-frequency tonal and hue variation: the sky is never one flat colour in a painting.
+
+def _tonal_variation(arr: np.ndarray, attrs: VisualAttributes, rng) -> np.ndarray:
+    """Low-frequency tonal and hue variation, softened: the sky is never one flat colour in a painting."""
+    h, w = arr.shape[:2]
     n1 = smooth_noise(rng, (h, w), 5)
     n2 = smooth_noise(rng, (h, w), 9)
     hsv = rgb_to_hsv(arr)
     hsv[..., 0] = (hsv[..., 0] + 12.0 * (0.5 + attrs.jitter) * n2) % 360.0
     hsv[..., 2] = np.clip(hsv[..., 2] * (1.0 + 0.12 * n1), 0, 1)
-    arr = hsv_to_rgb(hsv)
-    arr = ndimage.gaussian_filter(arr, (1.5, 1.5, 0))
-    return match_statistics(arr, attrs)
+    return ndimage.gaussian_filter(hsv_to_rgb(hsv), (1.5, 1.5, 0))
 
 
 def _soft_clip(x: np.ndarray, knee: float = 0.1) -> np.ndarray:
