@@ -145,11 +145,16 @@ def test_desktop_faders_word_box_kept_round_and_reaim(server, browser):
     _open(page, "Fine-tune valence")
     picker.scroll_into_view_if_needed()  # opening the accordion may scroll the picker partly off screen
     box = picker.bounding_box()
+    described = page.locator("#emotion-md").inner_text()
     page.mouse.click(box["x"] + box["width"] * 0.78, box["y"] + box["height"] * 0.72)
     page.wait_for_function(
         "() => parseFloat(document.querySelector('#arousal input[type=number]')?.value) < -0.2", timeout=20_000
     )
     page.wait_for_function("() => document.querySelector('#word input')?.value?.startsWith('≈')", timeout=20_000)
+    # the click's chain (description, then the faders that follow the emotion) settles before a fader is
+    # typed into, as it does for a person: a fader typed into mid-chain could be refilled under the typing
+    page.wait_for_function("(b) => document.querySelector('#emotion-md').innerText !== b", arg=described)
+    page.wait_for_timeout(1000)
     assert "furious" not in word.input_value()
     assert float(page.locator("#valence input[type=number]").input_value()) > 0.3
     assert float(page.locator("#dominance input[type=number]").input_value()) == 0.0  # no carry-over
