@@ -16,6 +16,7 @@ if not os.environ.get("GRADIO_TEMP_DIR"):  # Gradio's upload cache is served too
 
     os.environ["GRADIO_TEMP_DIR"] = _tempfile.mkdtemp(prefix="studio-gradio-")
 
+import json  # noqa: E402
 import logging  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -385,16 +386,28 @@ def kept_note(touched) -> str:
     return f"Your fader values are used for: **{names}** (↺ beside a fader returns it to the emotion's value)."
 
 
-def prefill(valence: float, arousal: float, dominance: float, touched, *values):
-    """Faders follow the emotion; a fader the user moved keeps its value (and says so)."""
+def prefill(valence: float, arousal: float, dominance: float, touched, *values) -> dict | None:
+    """Faders follow the emotion; a fader the user moved keeps its value. The plan the browser applies
+    (``FOLLOW_JS``): ``to``, the emotion's values for the faders that follow it, and ``sent``, what those
+    faders showed when the change was sent. The browser applies a value only where the fader still shows
+    what was sent, so one typed into while the refill was on its way keeps the typed value."""
     touched = set(touched or ())
     mapped = mapped_values(valence, arousal, dominance)
     if mapped is None:  # the mapping is not available: leave the faders alone
-        return [gr.update() for _ in FADERS] + [kept_note(touched)]
-    out = []
-    for (name, *_), val in zip(FADERS, values):
-        out.append(val if name in touched or name not in mapped else mapped[name])
-    return out + [kept_note(touched)]
+        return None
+    to = {n: mapped[n] for n in FADER_NAMES if n in mapped and n not in touched}
+    return {"to": to, "sent": {n: v for n, v in zip(FADER_NAMES, values) if n in to}}
+
+
+# In the browser, as the refill lands: each fader takes the emotion's value unless it changed since the
+# refill was sent (the user typed into it meanwhile) or the user had moved it before.
+FOLLOW_JS = f"""(plan, ...shown) => {{
+  const names = {json.dumps(FADER_NAMES)};
+  shown = shown.slice(0, names.length);
+  if (!plan || !plan.to) return shown;
+  return names.map((n, i) =>
+    n in plan.to && Number(shown[i]) === Number(plan.sent[n]) ? plan.to[n] : shown[i]);
+}}"""
 
 
 def mark_touched(name: str, touched):
@@ -845,6 +858,7 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
         ui.history = gr.State([])
         ui.shown = gr.State(None)
         ui.arc_pts = gr.State(None)  # None: one emotion; a list: arc mode, the points clicked so far
+        ui.plan = gr.JSON(visible=False)  # the faders' refill for a new emotion, applied in the browser
         with gr.Row(elem_id="examples"):
             ui.example_btns = [gr.Button(ex[0], size="sm", min_width=120) for ex in EXAMPLES]
         with gr.Row():
@@ -1051,13 +1065,12 @@ def _tabs(ui: SimpleNamespace) -> None:
 def _wire_emotion_events(ui: SimpleNamespace) -> None:
     """Every emotion change refreshes the description, the untouched faders and the seconds."""
     refresh = dict(fn=describe, inputs=[*ui.vad, ui.label], outputs=ui.emotion_md, queue=False)
-    refill = dict(
-        fn=prefill, inputs=[*ui.vad, ui.touched, *ui.fader_list], outputs=[*ui.fader_list, ui.kept_md], queue=False
-    )
+    refill = dict(fn=prefill, inputs=[*ui.vad, ui.touched, *ui.fader_list], outputs=ui.plan, queue=False)
+    follow = dict(fn=None, js=FOLLOW_JS, inputs=[ui.plan, *ui.fader_list], outputs=ui.fader_list, queue=False)
     length = dict(fn=seconds_for, inputs=[ui.bars, ui.sliders["tempo"]], outputs=ui.seconds, queue=False)
 
     def chain(ev):
-        ev.then(**refresh).then(**refill).then(**length)
+        ev.then(**refresh).then(**refill).then(**follow).then(**length)
 
     quiet = dict(show_progress="hidden")  # a bad word or text is one message, not badges over the picker
 

@@ -78,23 +78,24 @@ def test_free_text_shows_its_confidence_and_the_word_box_follows():
 
 def test_faders_follow_the_emotion_until_moved_and_reset_to_the_current_emotion():
     _needs_mapping()
-    calm = app.prefill(0.6, -0.6, 0.0, [], *BLANK)
-    angry = app.prefill(-0.8, 0.8, 0.3, [], *BLANK)
-    t = NAMES.index("tempo")
-    assert angry[t] > calm[t] and angry[-1] == ""  # nothing touched: no note
-    for (name, _lab, lo, hi, step), val in zip(app.FADERS, angry[:N]):  # shown at the fader's step
+    calm = app.prefill(0.6, -0.6, 0.0, [], *BLANK)["to"]
+    angry_plan = app.prefill(-0.8, 0.8, 0.3, [], *BLANK)
+    angry = angry_plan["to"]
+    assert angry["tempo"] > calm["tempo"] and set(angry) == set(NAMES)  # nothing touched: all follow
+    assert angry_plan["sent"] == dict(zip(NAMES, BLANK))  # what the faders showed, for the browser's check
+    for name, _lab, lo, hi, step in app.FADERS:  # shown at the fader's step
+        val = angry[name]
         assert lo <= val <= hi and abs(round((val - lo) / step) * step + lo - val) < 1e-9, name
     # the user moves tempo: it is marked, kept when the emotion changes, and said so above Generate
     touched, upd, note = app.mark_touched("tempo", [])
     assert touched == ["tempo"] and "your value" in upd["label"] and "tempo" in note
-    values = list(calm[:N])
-    values[t] = 186
-    kept = app.prefill(-0.8, 0.8, 0.3, touched, *values)
-    assert kept[t] == 186 and kept[NAMES.index("brightness")] == angry[NAMES.index("brightness")]
-    assert "tempo" in kept[-1]
+    values = [calm[n] for n in NAMES]
+    values[NAMES.index("tempo")] = 186
+    kept = app.prefill(-0.8, 0.8, 0.3, touched, *values)["to"]
+    assert "tempo" not in kept and kept["brightness"] == angry["brightness"]
     # ↺ restores the *current* emotion's value (not an earlier one) and the fader follows again
     upd, touched, note = app.reset_fader("tempo", -0.8, 0.8, 0.3, touched)
-    assert upd["value"] == angry[t] and touched == [] and note == ""
+    assert upd["value"] == angry["tempo"] and touched == [] and note == ""
     assert "your value" not in upd["label"]
 
 

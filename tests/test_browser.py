@@ -145,16 +145,11 @@ def test_desktop_faders_word_box_kept_round_and_reaim(server, browser):
     _open(page, "Fine-tune valence")
     picker.scroll_into_view_if_needed()  # opening the accordion may scroll the picker partly off screen
     box = picker.bounding_box()
-    described = page.locator("#emotion-md").inner_text()
     page.mouse.click(box["x"] + box["width"] * 0.78, box["y"] + box["height"] * 0.72)
     page.wait_for_function(
         "() => parseFloat(document.querySelector('#arousal input[type=number]')?.value) < -0.2", timeout=20_000
     )
     page.wait_for_function("() => document.querySelector('#word input')?.value?.startsWith('≈')", timeout=20_000)
-    # the click's chain (description, then the faders that follow the emotion) settles before a fader is
-    # typed into, as it does for a person: a fader typed into mid-chain could be refilled under the typing
-    page.wait_for_function("(b) => document.querySelector('#emotion-md').innerText !== b", arg=described)
-    page.wait_for_timeout(1000)
     assert "furious" not in word.input_value()
     assert float(page.locator("#valence input[type=number]").input_value()) > 0.3
     assert float(page.locator("#dominance input[type=number]").input_value()) == 0.0  # no carry-over
@@ -224,6 +219,51 @@ def test_desktop_faders_word_box_kept_round_and_reaim(server, browser):
         page.screenshot(path=str(out / "desktop-reaim.png"))
     page.close()
     print(f"screenshots in {out}")
+
+
+def test_a_fader_typed_while_the_faders_refill_keeps_its_value(server, browser, monkeypatch):
+    """A slow server: the faders' refill for a new emotion lands after the user typed into one. The typed
+    value stays (on screen and as the value used); the faders the user did not touch follow the emotion."""
+    import time
+
+    import app
+
+    fast = app.mapped_values
+
+    def slow(*vad):
+        time.sleep(2.5)
+        return fast(*vad)
+
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(server, wait_until="domcontentloaded")
+    picker = page.locator("#picker img")
+    picker.wait_for(timeout=30_000)
+    _open(page, "Music: key and attributes")
+    tempo = page.locator("#fader-tempo input[type=number]")
+    tempo.wait_for(timeout=20_000)
+    before = float(tempo.input_value())
+    monkeypatch.setattr(app, "mapped_values", slow)
+    picker.scroll_into_view_if_needed()
+    box = picker.bounding_box()
+    described = page.locator("#emotion-md").inner_text()
+    page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.1)  # pleasant, excited
+    page.wait_for_function("(b) => document.querySelector('#emotion-md').innerText !== b", arg=described)
+    typed = 61 if before > 100 else 163
+    _set_number(page, "fader-tempo", typed)  # while the refill is still on its way
+    page.wait_for_function("() => document.querySelector('#fader-tempo').innerText.includes('your value')")
+    page.wait_for_timeout(4000)  # the refill has landed
+    assert float(tempo.input_value()) == typed
+    _open(page, "Fine-tune valence")
+    _open(page, "Painting: style, size")
+    v, a, d = (
+        float(page.locator(f"#{n} input[type=number]").input_value()) for n in ("valence", "arousal", "dominance")
+    )
+    mapped = fast(v, a, d)
+    assert page.locator("#kept-note").inner_text().count("tempo") == 1
+    untouched = [n for n in app.FADER_NAMES if n != "tempo" and n in mapped]
+    shown = {n: float(page.locator(f"#fader-{n} input[type=number]").input_value()) for n in untouched}
+    assert shown == pytest.approx({n: mapped[n] for n in untouched}, abs=1e-6)
+    page.close()
 
 
 def test_phone_generate_within_one_screen_of_the_emotion_controls(server, browser):
