@@ -633,70 +633,71 @@ def generate(
         ``(outputs, entries)``: the shown result's audio, MIDI, sidecar, piano roll, painting,
         circumplex, readout and seed used; and one history entry per variation.
     """
-    from studio.seeding import resolve_seed
-
-    target = _emotion(valence, arousal, dominance, label)
-    asked = target
-    if arc is not None:
-        asked = arc_arg(arc)
-        target = _emotion(*arc[1], Emotion.coerce(tuple(arc[1])).dominance)
+    target, asked = _targets(valence, arousal, dominance, label, arc)
     music_ov, visual_ov = fader_overrides(values, touched)
     program, n = _check_choices(music_ov, key, instrument, variations)
-    try:
-        base = resolve_seed(None if randomise or seed is None or seed == "" else int(seed))
-    except USER_ERRORS as e:
-        raise _user_error(e) from None
+    base = _base_seed(seed, randomise)
+    request = {
+        "emotion": asked,
+        "bars": int(bars),
+        "size": int(size),
+        "style": None if style in (None, "", "auto") else style,
+        "candidates": int(candidates),
+        "rounds": int(rounds),
+        "what": what or "both",
+        "music_overrides": music_ov,
+        "visual_overrides": visual_ov,
+        "temperature": None if temperature in (None, "") else float(temperature),
+        "program": program,
+    }
     progress(0.01, desc="loading the models")
-    made = []
-    for i in range(n):
-        out = out_root() / uuid.uuid4().hex[:12]
-        part = f"variation {i + 1}/{n}: " if n > 1 else ""
-        try:
-            result = studio.create(
-                emotion=asked,
-                bars=int(bars),
-                seed=base + i,
-                size=int(size),
-                style=None if style in (None, "", "auto") else style,
-                candidates=int(candidates),
-                rounds=int(rounds),
-                what=what or "both",
-                music_overrides=music_ov,
-                visual_overrides=visual_ov,
-                temperature=None if temperature in (None, "") else float(temperature),
-                program=program,
-                progress=lambda f, m, i=i, part=part: progress((i + 0.95 * f) / n, desc=part + m),
-            )
-            progress((i + 0.95) / n, desc=part + "saving")
-            with _DRAW_LOCK:
-                files = result.save(out)
-        except USER_ERRORS as e:
-            raise _user_error(e) from None
-        except ImportError as e:
-            raise _user_error(f"part of the studio is not available: {e}") from None
-        made.append((result, files))
-    best = min(
-        range(n),
-        key=lambda k: music_distance(target, made[k][0].music) if made[k][0].music is not None else 0.0,
-    )
+    made = [_variation(request, base + i, i, n, progress) for i in range(n)]
     name = f"arc {asked}" if arc is not None else label or f"V {target.valence:+.2f} A {target.arousal:+.2f}"
     entries = [_history_entry(name, instrument, bars, target, result, files) for result, files in made]
+    distances = [0.0 if r.music is None else music_distance(target, r.music) for r, _ in made]
+    best = min(range(n), key=distances.__getitem__)  # the closest variation is shown
     result, shown = made[best][0], entries[best]
     text, circ = readout(target, result)
     if n > 1:
         text += f"  \nshowing variation {best + 1} of {n} (the closest); all {n} are in the history below."
     progress(1.0, desc="done")
-    outputs = (
-        shown["audio"],
-        shown["midi"],
-        shown["sidecar"],
-        shown["roll"],
-        shown["painting"],
-        circ,
-        text,
-        result.seed,
-    )
-    return outputs, entries
+    keys = ("audio", "midi", "sidecar", "roll", "painting")
+    return (*(shown[k] for k in keys), circ, text, result.seed), entries
+
+
+def _targets(valence, arousal, dominance, label, arc) -> tuple[Emotion, Emotion | str]:
+    """``(target, asked)``: the emotion the result is read against and what ``studio.create`` is asked for
+    (an arc's text, whose target is its end point)."""
+    target = _emotion(valence, arousal, dominance, label)
+    if arc is None:
+        return target, target
+    asked = arc_arg(arc)  # checks the arc first: one click is not an arc yet
+    return _emotion(*arc[1], Emotion.coerce(tuple(arc[1])).dominance), asked
+
+
+def _base_seed(seed, randomise) -> int:
+    """The first variation's seed: the seed box's, or a fresh one when "randomise" is ticked or the box is empty."""
+    from studio.seeding import resolve_seed
+
+    try:
+        return resolve_seed(None if randomise or seed is None or seed == "" else int(seed))
+    except USER_ERRORS as e:
+        raise _user_error(e) from None
+
+
+def _variation(request: dict, seed: int, i: int, n: int, progress) -> tuple:
+    """Variation ``i`` of ``n``: ``studio.create`` with ``seed``, saved in a fresh folder: ``(result, files)``."""
+    part = f"variation {i + 1}/{n}: " if n > 1 else ""
+    try:
+        result = studio.create(**request, seed=seed, progress=lambda f, m: progress((i + 0.95 * f) / n, desc=part + m))
+        progress((i + 0.95) / n, desc=part + "saving")
+        with _DRAW_LOCK:
+            files = result.save(out_root() / uuid.uuid4().hex[:12])
+    except USER_ERRORS as e:
+        raise _user_error(e) from None
+    except ImportError as e:
+        raise _user_error(f"part of the studio is not available: {e}") from None
+    return result, files
 
 
 def _check_choices(music_ov: dict, key, instrument, variations) -> tuple[int | None, int]:
@@ -1120,32 +1121,37 @@ def _wire_emotion_events(ui: SimpleNamespace) -> None:
     ui.seconds.input(bars_for, [ui.seconds, ui.sliders["tempo"]], ui.bars, queue=False)
 
 
+def run_generate(hist, arc_points, *args, progress=gr.Progress()):
+    """Generate, then add the new entries to this visit's history with A (the result before) and B (this one)
+    ready to compare."""
+    outputs, entries = generate(*args, arc=arc_points, progress=progress)
+    hist = list(hist or [])
+    for e in entries:
+        e["n"] = len(hist) + 1
+        hist.append(e)
+    now = next(e for e in entries if e["sidecar"] == outputs[2])
+    choices = [_choice(e) for e in hist]
+    a = _choice(hist[-len(entries) - 1]) if len(hist) > len(entries) else choices[0]
+    return (
+        *outputs,
+        hist,
+        now,
+        [_history_row(e) for e in hist],
+        gr.update(choices=choices, value=a),
+        gr.update(choices=choices, value=_choice(now)),
+        "",
+        pick_audio(a, hist),  # A: the result before this one, B: this one, ready to compare
+        now["audio"],
+    )
+
+
+def pick_audio(choice, hist):
+    """The audio of the history entry chosen in an A/B picker."""
+    return next((e["audio"] for e in hist or [] if _choice(e) == choice), None)
+
+
 def _wire_generate_events(ui: SimpleNamespace) -> None:
     """Generate and More like this (locked while running), the history and its A/B players."""
-
-    def run_generate(hist, arc_points, *args, progress=gr.Progress()):
-        outputs, entries = generate(*args, arc=arc_points, progress=progress)
-        hist = list(hist or [])
-        for e in entries:
-            e["n"] = len(hist) + 1
-            hist.append(e)
-        now = next(e for e in entries if e["sidecar"] == outputs[2])
-        choices = [_choice(e) for e in hist]
-        a = _choice(hist[-len(entries) - 1]) if len(hist) > len(entries) else choices[0]
-        return (
-            *outputs,
-            hist,
-            now,
-            [_history_row(e) for e in hist],
-            gr.update(choices=choices, value=a),
-            gr.update(choices=choices, value=_choice(now)),
-            "",
-            pick_audio(a, hist),  # A: the result before this one, B: this one, ready to compare
-            now["audio"],
-        )
-
-    def pick_audio(choice, hist):
-        return next((e["audio"] for e in hist or [] if _choice(e) == choice), None)
 
     lock = dict(fn=lambda: [gr.update(interactive=False)] * 2, inputs=None, outputs=[ui.go, ui.more], queue=False)
     unlock = dict(fn=lambda: [gr.update(interactive=True)] * 2, inputs=None, outputs=[ui.go, ui.more], queue=False)

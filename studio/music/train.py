@@ -81,38 +81,23 @@ def evaluate(model, sampler: WindowSampler, batches: int, batch_size: int, seed:
 def train(data_root: Path, out: Path, tc: TrainConfig, resume: bool = False, cache_dir: Path | None = None) -> dict:
     """Train (or continue) the generator within ``tc.minutes`` and save to ``out``.
 
+    Steps: (1) the token cache and window samplers; (2) the model and optimiser, resumed from the training
+    state if asked; (3) optimiser steps until the time is up, with a val loss every ``tc.eval_every`` steps and
+    a checkpoint every ``tc.save_every_s`` seconds; (4) a last val loss and checkpoint.
+
     Returns:
         the training record written into ``config.json``.
     """
     torch.set_num_threads(tc.threads)
     cache_dir = cache_dir or PROJECT_ROOT / "cache" / "music"
-    npz = cache_dir / "music_tokens.npz"
-    if not npz.is_file():
-        prepare_cache(Path(data_root), cache_dir)
-    tok = MusicTokenizer()
-    bins = ConditionBins.from_dict(json.loads((cache_dir / "bins.json").read_text()))
-    pieces = load_cache(npz, tok)
+    tok, bins, pieces = _data(Path(data_root), cache_dir)
     mcfg = MusicGenConfig(vocab_size=len(tok), **tc.model)
     train_s = WindowSampler(pieces["train"], tok, bins, ctx=mcfg.context, cond_dropout=tc.cond_dropout)
     val_s = WindowSampler(pieces["val"], tok, bins, ctx=mcfg.context, cond_dropout=tc.cond_dropout)
     state_path = cache_dir / "train_state.pt"
-
     model = MusicTransformer(mcfg)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": tc.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=tc.lr,
-        betas=(0.9, 0.95),
-    )
-    record = {"steps": 0, "tokens_seen": 0, "wall_s": 0.0, "history": []}
-    if resume:
-        if not state_path.is_file():
-            raise FileNotFoundError(f"--resume: no training state at {state_path}")
-        st = torch.load(state_path, weights_only=False)
-        model.load_state_dict(st["model"])
-        opt.load_state_dict(st["opt"])
-        record = st["record"]
+    opt = _optimiser(model, tc)
+    record = _resume(state_path, model, opt) if resume else {"steps": 0, "tokens_seen": 0, "wall_s": 0.0, "history": []}
     rng = np.random.default_rng(tc.seed + record["steps"])
     print(
         f"model {model.num_params() / 1e6:.2f}M params; train pieces {len(pieces['train'])}, val {len(pieces['val'])}"
@@ -129,41 +114,83 @@ def train(data_root: Path, out: Path, tc: TrainConfig, resume: bool = False, cac
         with atomic_path(state_path) as tmp:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "record": record}, tmp)
 
-    t0, last_save = time.time(), time.time()
-    wall0 = record["wall_s"]
-    ema = None
+    t0, last_save, wall0 = time.time(), time.time(), record["wall_s"]
     val_loss = record.get("final_val_loss")
     model.train()
     while time.time() - t0 < tc.minutes * 60:
-        step = record["steps"]
         frac = (time.time() - t0) / (tc.minutes * 60)
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, tc, frac)
-        x, y = train_s.sample(tc.batch_size, rng)
-        loss = model.loss(torch.from_numpy(x), torch.from_numpy(y))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
-        opt.step()
-        record["steps"] += 1
-        record["tokens_seen"] += int((y != -100).sum())
+        _step(model, opt, train_s, tc, rng, record, frac)
         record["wall_s"] = wall0 + time.time() - t0
-        ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
-        record["final_train_loss"] = ema
-        if record["steps"] % 10 == 0:
-            tps = record["tokens_seen"] / max(record["wall_s"], 1e-6)
-            print(f"step {record['steps']} loss {ema:.3f} lr {lr_at(step, tc, frac):.2e} {tps:.0f} tok/s", flush=True)
         if record["steps"] % tc.eval_every == 0:
-            val_loss = evaluate(model, val_s, tc.eval_batches, tc.batch_size)
-            record["history"].append(
-                {"step": record["steps"], "train": ema, "val": val_loss, "wall_s": record["wall_s"]}
-            )
-            print(f"  val loss {val_loss:.3f}", flush=True)
+            val_loss = _eval_into(record, model, val_s, tc)
         if time.time() - last_save > tc.save_every_s:
             snapshot(val_loss)
             last_save = time.time()
-    val_loss = evaluate(model, val_s, tc.eval_batches, tc.batch_size)
-    record["history"].append({"step": record["steps"], "train": ema, "val": val_loss, "wall_s": record["wall_s"]})
+    val_loss = _eval_into(record, model, val_s, tc)
     snapshot(val_loss)
     print(f"done: {record['steps']} steps, {record['tokens_seen']} tokens, val loss {val_loss:.3f}")
     return record
+
+
+def _data(data_root: Path, cache_dir: Path) -> tuple[MusicTokenizer, ConditionBins, dict]:
+    """The tokenizer, the condition bins and the token cache's pieces (the cache is built on first use)."""
+    npz = cache_dir / "music_tokens.npz"
+    if not npz.is_file():
+        prepare_cache(data_root, cache_dir)
+    tok = MusicTokenizer()
+    bins = ConditionBins.from_dict(json.loads((cache_dir / "bins.json").read_text()))
+    return tok, bins, load_cache(npz, tok)
+
+
+def _optimiser(model: MusicTransformer, tc: TrainConfig) -> torch.optim.AdamW:
+    """AdamW with weight decay on matrices only (not on norms and biases)."""
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": tc.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=tc.lr,
+        betas=(0.9, 0.95),
+    )
+
+
+def _resume(state_path: Path, model: MusicTransformer, opt: torch.optim.Optimizer) -> dict:
+    """Model and optimiser state loaded from ``state_path``; returns the training record so far."""
+    if not state_path.is_file():
+        raise FileNotFoundError(f"--resume: no training state at {state_path}")
+    st = torch.load(state_path, weights_only=False)
+    model.load_state_dict(st["model"])
+    opt.load_state_dict(st["opt"])
+    return st["record"]
+
+
+def _step(model, opt, sampler: WindowSampler, tc: TrainConfig, rng, record: dict, frac: float) -> None:
+    """One optimiser step on a sampled batch at the scheduled learning rate; the record counts it."""
+    step = record["steps"]
+    for g in opt.param_groups:
+        g["lr"] = lr_at(step, tc, frac)
+    x, y = sampler.sample(tc.batch_size, rng)
+    loss = model.loss(torch.from_numpy(x), torch.from_numpy(y))
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+    opt.step()
+    record["steps"] += 1
+    record["tokens_seen"] += int((y != -100).sum())
+    ema = record.get("final_train_loss") if step > 0 else None
+    record["final_train_loss"] = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
+    if record["steps"] % 10 == 0:
+        tps = record["tokens_seen"] / max(record["wall_s"], 1e-6)
+        print(
+            f"step {record['steps']} loss {record['final_train_loss']:.3f} lr {lr_at(step, tc, frac):.2e} {tps:.0f} tok/s",
+            flush=True,
+        )
+
+
+def _eval_into(record: dict, model, sampler: WindowSampler, tc: TrainConfig) -> float:
+    """The val loss now, appended to the record's history."""
+    val_loss = evaluate(model, sampler, tc.eval_batches, tc.batch_size)
+    record["history"].append(
+        {"step": record["steps"], "train": record.get("final_train_loss"), "val": val_loss, "wall_s": record["wall_s"]}
+    )
+    print(f"  val loss {val_loss:.3f}", flush=True)
+    return val_loss
