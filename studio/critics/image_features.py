@@ -104,12 +104,19 @@ def extract_features(image: Image.Image | np.ndarray) -> np.ndarray:
         ``[len(FEATURE_NAMES)]`` float64, in the order of :data:`FEATURE_NAMES`.
     """
     rgb = prepare(image) if isinstance(image, Image.Image) else np.asarray(image, dtype=np.float32)
-    h_, w_ = rgb.shape[:2]
     hue, sat, val = _hsv(rgb)
     light = _lightness(rgb)
-    f: dict[str, float] = {}
+    gy, gx = ndimage.sobel(light, 0) / 8.0, ndimage.sobel(light, 1) / 8.0
+    mag = np.hypot(gx, gy)
+    block = max(4, min(light.shape) // 16)
+    f = _colour(rgb, hue, sat, val, light) | _texture(light, mag, block) | _line(gx, gy, mag)
+    f |= _composition(light, sat, mag, block)
+    return np.array([f[n] for n in FEATURE_NAMES], dtype=np.float64)
 
-    # colour
+
+def _colour(rgb, hue, sat, val, light) -> dict[str, float]:
+    """Brightness, saturation, colourfulness, warmth, the hue histogram, greys, lightness and its extremes."""
+    f: dict[str, float] = {}
     f["brightness_mean"], f["brightness_std"] = float(val.mean()), float(val.std())
     f["saturation_mean"], f["saturation_std"] = float(sat.mean()), float(sat.std())
     rg = rgb[..., 0] - rgb[..., 1]
@@ -126,20 +133,28 @@ def extract_features(image: Image.Image | np.ndarray) -> np.ndarray:
     f["lightness_p05"], f["lightness_p95"] = (float(x) for x in np.percentile(light, [5, 95]))
     f["dark_share"], f["light_share"] = float((light < 0.25).mean()), float((light > 0.75).mean())
     f["rg_mean"], f["yb_mean"] = float(rg.mean()), float(yb.mean())
+    return f
 
-    # texture
-    gy, gx = ndimage.sobel(light, 0) / 8.0, ndimage.sobel(light, 1) / 8.0
-    mag = np.hypot(gx, gy)
+
+def _texture(light, mag, bs: int) -> dict[str, float]:
+    """Gradient energy, fine detail, local contrast over ``bs``-pixel blocks, edges and lightness entropy."""
+    h_, w_ = light.shape
+    f: dict[str, float] = {}
     f["gradient_mean"], f["gradient_std"] = float(mag.mean()), float(mag.std())
     f["fine_detail"] = float(np.abs(light - ndimage.gaussian_filter(light, 1.5)).mean())
-    bs = max(4, min(h_, w_) // 16)
     hb, wb = h_ // bs, w_ // bs
     blocks = light[: hb * bs, : wb * bs].reshape(hb, bs, wb, bs).std(axis=(1, 3))
     f["local_contrast_mean"], f["local_contrast_std"] = float(blocks.mean()), float(blocks.std())
     f["edge_density"] = float((mag > 0.08).mean())
     f["lightness_entropy"] = _entropy(np.histogram(light, 32, (0.0, 1.0))[0] / light.size)
+    return f
 
-    # line: orientation of edges (doubled angle so 0 and 180 coincide), weighted by energy
+
+def _line(gx, gy, mag) -> dict[str, float]:
+    """Line: orientation of edges (doubled angle so 0 and 180 coincide) weighted by energy, coherence of the
+    structure tensor, and corners."""
+    h_, w_ = mag.shape
+    f: dict[str, float] = {}
     theta = np.mod(np.arctan2(gy, gx), np.pi)
     e = mag**2
     esum = float(e.sum()) + 1e-9
@@ -159,8 +174,14 @@ def extract_features(image: Image.Image | np.ndarray) -> np.ndarray:
     thr = 0.01 * float(harris.max()) if harris.max() > 1e-10 else np.inf
     corners = (harris == peak) & (harris > thr)
     f["corner_density"] = float(corners.sum() / (h_ * w_) * 1000.0)
+    return f
 
-    # composition: visual weight = edge energy + saturation
+
+def _composition(light, sat, mag, bs: int) -> dict[str, float]:
+    """Composition, with visual weight = edge energy + saturation: centre of mass, symmetry, balance, empty
+    space, detail in the centre, light above against below."""
+    h_, w_ = light.shape
+    f: dict[str, float] = {}
     weight = mag / (mag.mean() + 1e-6) + sat / (sat.mean() + 1e-6)
     ys, xs = np.mgrid[0:h_, 0:w_]
     wt = float(weight.sum()) + 1e-9
@@ -177,7 +198,7 @@ def extract_features(image: Image.Image | np.ndarray) -> np.ndarray:
     inner = mag[h_ // 3 : 2 * h_ // 3, w_ // 3 : 2 * w_ // 3].mean()
     f["centre_detail"] = float(inner / (mag.mean() + 1e-6))
     f["top_bottom_lightness"] = float(light[: h_ // 2].mean() - light[h_ - h_ // 2 :].mean())
-    return np.array([f[n] for n in FEATURE_NAMES], dtype=np.float64)
+    return f
 
 
 def spectral_slope(image: Image.Image, side: int = 128) -> float:
