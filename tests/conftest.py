@@ -13,6 +13,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # test_render.py checks the .sf3 default itself.
 if os.path.isfile("/usr/share/sounds/sf2/FluidR3_GM.sf2"):
     os.environ.setdefault("STUDIO_SOUNDFONT", "/usr/share/sounds/sf2/FluidR3_GM.sf2")
+# One intra-op thread for torch (and BLAS), here and in the CLI subprocesses tests start, as the studio's
+# surfaces use (studio.api.configure_threads): on the shared 2-core host two threads made an image-critic read
+# take 0.06-4.5 s depending on the neighbour's load, one thread takes 0.11 s every time. Read when torch is
+# first imported, which is after this file; an OMP_NUM_THREADS set by the caller is kept.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture(scope="session")
