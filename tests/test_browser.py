@@ -188,16 +188,16 @@ def test_desktop_faders_word_box_kept_round_and_reaim(server, browser):
 
     # arc mode: two clicks set the start and the end, drawn with an arrow; a word leaves arc mode
     page.locator("#arc-mode input").check()
-    page.wait_for_function("() => document.querySelector('#arc-note').innerText.includes('starts')", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#arc-note').innerText.includes('starts')", timeout=60_000)
     picker.scroll_into_view_if_needed()
     box = picker.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.78, box["y"] + box["height"] * 0.72)
-    page.wait_for_function("() => document.querySelector('#arc-note').innerText.includes('ends')", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#arc-note').innerText.includes('ends')", timeout=60_000)
     page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
-    page.wait_for_function("() => document.querySelector('#arc-note').innerText.includes('→')", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#arc-note').innerText.includes('→')", timeout=60_000)
     page.screenshot(path=str(out / "desktop-arc.png"))
     page.locator("#arc-mode input").uncheck()
-    page.wait_for_function("() => !document.querySelector('#arc-note').innerText.includes('Arc')", timeout=20_000)
+    page.wait_for_function("() => !document.querySelector('#arc-note').innerText.includes('Arc')", timeout=60_000)
 
     # re-aim the generated piece: the critic's reading before and after, and the original beside it
     from studio.paths import checkpoint
