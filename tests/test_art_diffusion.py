@@ -145,9 +145,11 @@ def test_sd_family_loads_from_local_folder(painter, sd_folder):
 
 
 def test_text2img_size_and_seed_reproducible(painter):
-    a = painter("tender", seed=3, num_inference_steps=2, height=32, width=48)
-    b = painter("tender", seed=3, num_inference_steps=2, height=32, width=48)
-    c = painter("tender", seed=4, num_inference_steps=2, height=32, width=48)
+    seen = []
+    a = painter("tender", seed=3, steps=2, height=32, width=48)
+    b = painter("tender", seed=3, steps=2, height=32, width=48, progress=lambda f, m: seen.append((f, m)))
+    assert seen == [(0.5, "denoising step 1 of 2"), (1.0, "denoising step 2 of 2")]  # as every generator reports
+    c = painter("tender", seed=4, steps=2, height=32, width=48)
     assert isinstance(a, DiffusionResult) and a.mode == "text2img" and a.seed == 3 and a.family == "sd"
     assert a.image.size == (48, 32) and a.images[0] is a.image
     assert np.array_equal(np.asarray(a.image), np.asarray(b.image))
@@ -158,14 +160,14 @@ def test_text2img_size_and_seed_reproducible(painter):
 
 def test_img2img_from_canvas(painter):
     canvas = Image.fromarray(np.tile(np.linspace(0, 255, 64, dtype=np.uint8)[None, :, None], (64, 1, 3)))
-    kw = dict(image=canvas, strength=0.5, seed=1, num_inference_steps=2, height=32, width=32)
+    kw = dict(photo=canvas, strength=0.5, seed=1, steps=2, height=32, width=32)
     a, b = painter((-0.7, 0.6), **kw), painter((-0.7, 0.6), **kw)
     assert a.mode == "img2img" and a.strength == 0.5 and a.image.size == (32, 32)
     assert np.array_equal(np.asarray(a.image), np.asarray(b.image))
-    text_only = painter((-0.7, 0.6), seed=1, num_inference_steps=2, height=32, width=32)
+    text_only = painter((-0.7, 0.6), seed=1, steps=2, height=32, width=32)
     assert not np.array_equal(np.asarray(a.image), np.asarray(text_only.image))  # the canvas mattered
     with pytest.raises(ValueError, match="strength"):
-        painter("calm", image=canvas, strength=0.0, num_inference_steps=2, height=32, width=32)
+        painter("calm", photo=canvas, strength=0.0, steps=2, height=32, width=32)
 
 
 def test_output_size():
@@ -180,12 +182,12 @@ def test_save_pretrained_round_trip(painter, tmp_path):
     painter.save_pretrained(tmp_path / "again")
     again = DiffusionPainter.from_pretrained(tmp_path / "again", device="cpu")
     again.set_progress_bar_config(disable=True)
-    kw = dict(seed=2, num_inference_steps=2, height=32, width=32)
+    kw = dict(seed=2, steps=2, height=32, width=32)
     assert np.array_equal(np.asarray(again("calm", **kw).image), np.asarray(painter("calm", **kw).image))
 
 
 def test_seed_recorded_when_drawn(painter):
-    r = painter("calm", num_inference_steps=1, height=32, width=32)
+    r = painter("calm", steps=1, height=32, width=32)
     assert isinstance(r.seed, int) and r.seed >= 0
 
 
@@ -294,9 +296,9 @@ def test_sdxl_family_end_to_end(tmp_path):
     p = DiffusionPainter.from_pretrained(tmp_path / "sdxl", device="cpu")
     p.set_progress_bar_config(disable=True)
     assert p.family == "sdxl" and type(p.img2img).__name__ == "StableDiffusionXLImg2ImgPipeline"
-    a = p("excited", seed=5, num_inference_steps=2, height=32, width=32)
+    a = p("excited", seed=5, steps=2, height=32, width=32)
     assert a.image.size == (32, 32) and a.family == "sdxl"
-    c = p("excited", image=a.image, strength=0.5, seed=5, num_inference_steps=2, height=32, width=32)
+    c = p("excited", photo=a.image, strength=0.5, seed=5, steps=2, height=32, width=32)
     assert c.mode == "img2img" and c.image.size == (32, 32)
 
 
@@ -401,10 +403,10 @@ def test_flow_families_end_to_end(tmp_path, family, cls_name):
     p = DiffusionPainter.from_pretrained(tmp_path / family, device="cpu")
     p.set_progress_bar_config(disable=True)
     assert p.family == family and type(p.img2img).__name__.endswith("Img2ImgPipeline")
-    a = p("excited", seed=5, num_inference_steps=2, height=32, width=32)
+    a = p("excited", seed=5, steps=2, height=32, width=32)
     assert a.image.size == (32, 32) and a.family == family
     assert (a.negative_prompt == "") == (family == "flux")  # FLUX is guidance-distilled: no negative prompt
-    c = p("excited", image=a.image, strength=0.5, seed=5, num_inference_steps=2, height=32, width=32)
+    c = p("excited", photo=a.image, strength=0.5, seed=5, steps=2, height=32, width=32)
     assert c.mode == "img2img" and c.image.size == (32, 32)
 
 

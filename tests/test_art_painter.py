@@ -76,13 +76,15 @@ def test_styles_differ_and_aliases_resolve():
         resolve_style("cubist")
 
 
-def test_painter_direct_call_and_callback():
+def test_painter_direct_call_reports_progress_as_every_generator_does():
     calls = []
     img = CPUPainter()(
-        visual_attributes_for("tender"), seed=1, size=(80, 64), callback=lambda i, n: calls.append((i, n))
+        visual_attributes_for("tender"), seed=1, size=(80, 64), progress=lambda f, m: calls.append((f, m))
     )
     assert img.shape == (64, 80, 3) and img.dtype == np.uint8
-    assert calls and calls[-1][0] == calls[-1][1]
+    fractions = [f for f, _ in calls]
+    assert len(calls) >= 2 and fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert calls[-1][1] == f"layer {len(calls)} of {len(calls)}"
 
 
 def test_photo_keeps_aspect_and_moves_toward_the_palette():

@@ -24,6 +24,7 @@ from typing import Any
 
 from studio.art.diffusion_prompt import prompt_from_attributes
 from studio.emotion import Emotion
+from studio.progress import ProgressFn
 from studio.seeding import resolve_seed, torch_generator
 
 WEIGHTS_ENV = "STUDIO_DIFFUSION_WEIGHTS"
@@ -125,6 +126,16 @@ def output_size(init_size: tuple[int, int] | None, height: int | None, width: in
     return width, height
 
 
+def _step_progress(progress: ProgressFn, steps: int):
+    """diffusers' ``callback_on_step_end`` reporting ``progress(fraction, message)`` after each step."""
+
+    def on_step_end(pipe: Any, step: int, timestep: Any, kwargs: dict) -> dict:
+        progress(min((step + 1) / max(steps, 1), 1.0), f"denoising step {step + 1} of {steps}")
+        return kwargs
+
+    return on_step_end
+
+
 def _call_kwargs(pipe: Any, **kwargs: Any) -> dict:
     """Keep only the arguments this pipeline's ``__call__`` names (they differ between families)."""
     params = inspect.signature(pipe.__call__).parameters
@@ -213,16 +224,17 @@ class DiffusionPainter:
         self,
         emotion: Any,
         attributes: Any = None,
-        image: Any = None,
+        photo: Any = None,
         strength: float = 0.6,
         seed: int | None = None,
-        num_inference_steps: int = 30,
+        steps: int = 30,
         guidance_scale: float | None = None,
         height: int | None = None,
         width: int | None = None,
         prompt: str | None = None,
         negative_prompt: str | None = None,
         output_type: str = "pil",
+        progress: ProgressFn | None = None,
     ) -> DiffusionResult:
         """Paint ``emotion``.
 
@@ -230,14 +242,15 @@ class DiffusionPainter:
             emotion: anything ``Emotion.coerce`` accepts (label, ``(v, a[, d])``, text, ``Emotion``).
             attributes: ``VisualAttributes`` or a dict of some of its fields; None maps the emotion
                 with ``studio.mapping.visual.visual_attributes_for``.
-            image: init image (path, PIL, array) for image-to-image, e.g. the CPU painter's canvas.
-            strength: img2img noise strength in (0, 1]; higher departs further from ``image``.
+            photo: init image (path, PIL, array) for image-to-image, e.g. the CPU painter's canvas.
+            strength: img2img noise strength in (0, 1]; higher departs further from ``photo``.
             seed: recorded in the result; None draws one.
-            num_inference_steps: denoising steps.
+            steps: denoising steps (diffusers' ``num_inference_steps``).
             guidance_scale: classifier-free guidance; None uses 7.5 (3.5 for FLUX, 7.0 for SD3).
             height, width: output size, multiples of 8; None means 512, or the init image's size.
             prompt, negative_prompt: override the composed text.
             output_type: ``"pil"`` (default), ``"np"`` or ``"pt"``, as in diffusers.
+            progress: called as ``progress(fraction, message)`` after each denoising step.
 
         Returns:
             a :class:`DiffusionResult`.
@@ -256,18 +269,19 @@ class DiffusionPainter:
         if guidance_scale is None:
             guidance_scale = {"flux": 3.5, "sd3": 7.0}.get(self.family, 7.5)
         init = None
-        if image is not None:
+        if photo is not None:
             from studio.art.imageio import load_image
 
-            init = load_image(image)
+            init = load_image(photo)
         width, height = output_size(init.size if init is not None else None, height, width)
         common = dict(
             prompt=prompt,
             negative_prompt=negative or None,
-            num_inference_steps=int(num_inference_steps),
+            num_inference_steps=int(steps),
             guidance_scale=float(guidance_scale),
             generator=generator,
             output_type=output_type,
+            callback_on_step_end=None if progress is None else _step_progress(progress, int(steps)),
         )
         if init is None:
             pipe, mode = self.text2img, "text2img"
@@ -285,7 +299,7 @@ class DiffusionPainter:
             negative_prompt=negative,
             seed=seed,
             family=self.family,
-            steps=int(num_inference_steps),
+            steps=int(steps),
             mode=mode,
             strength=float(strength) if init is not None else None,
             details={"guidance_scale": float(guidance_scale), "size": [width, height], "weights": self.source},

@@ -16,7 +16,6 @@ Two stages:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -25,6 +24,7 @@ from scipy import ndimage
 from studio.art.brush import render_strokes, trace_strokes
 from studio.art.source import build_source, flow_field, match_statistics, recolour_photo, smooth_noise
 from studio.attributes.visual import VisualAttributes, hsv_to_rgb, luminance, rgb_to_hsv
+from studio.progress import ProgressFn
 
 
 @dataclass(frozen=True)
@@ -144,8 +144,8 @@ class CPUPainter:
         size: tuple[int, int] = (512, 512),
         photo: np.ndarray | None = None,
         style: str | None = None,
-        photo_strength: float = 0.6,
-        callback: Callable[[int, int], None] | None = None,
+        strength: float = 0.6,
+        progress: ProgressFn | None = None,
     ) -> np.ndarray:
         """Paint one image.
 
@@ -155,8 +155,8 @@ class CPUPainter:
             size: ``(width, height)``.
             photo: optional ``[h, w, 3]`` float photo already at ``size``; it becomes the source.
             style: a key of :data:`STYLES` (or alias) or ``None`` for ``"auto"``.
-            photo_strength: how far the photo's colours move toward the palette (0-1).
-            callback: called as ``callback(layer_index, n_layers)`` after each layer.
+            strength: how far the photo's colours move toward the palette (0-1).
+            progress: called as ``progress(fraction, message)`` after each layer.
 
         Returns:
             ``[h, w, 3]`` uint8 RGB.
@@ -167,7 +167,7 @@ class CPUPainter:
         if photo is not None:
             if photo.shape[:2] != (h, w):
                 raise ValueError(f"photo must already be {w}x{h}, got {photo.shape[1]}x{photo.shape[0]}")
-            source = recolour_photo(photo, attributes, strength=photo_strength)
+            source = recolour_photo(photo, attributes, strength=strength)
         else:
             source = build_source(attributes, (w, h), rng)
         theta = flow_field(source, attributes, rng)
@@ -201,8 +201,8 @@ class CPUPainter:
                 rng=rng,
             )
             render_strokes(canvas, pts, valid, colours, plan.radius, opacity, preset.bristle, preset.softness, rng)
-            if callback is not None:
-                callback(li + 1, len(plans))
+            if progress is not None:
+                progress((li + 1) / len(plans), f"layer {li + 1} of {len(plans)}")
         canvas = self._quiet(canvas, source, attributes.empty_space, plans[0].radius)
         if preset.final_blur > 0:
             canvas = ndimage.gaussian_filter(canvas, (preset.final_blur, preset.final_blur, 0))

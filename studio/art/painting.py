@@ -260,9 +260,7 @@ def _renderer(backend, weights, target, attrs, style_name, wh, photo_img, streng
         arr = None if photo_img is None else np.asarray(photo_img, dtype=np.float32) / 255.0
 
         def render(s: int) -> Image.Image:
-            return Image.fromarray(
-                painter(attrs, seed=s, size=wh, photo=arr, style=style_name, photo_strength=strength)
-            )
+            return Image.fromarray(painter(attrs, seed=s, size=wh, photo=arr, style=style_name, strength=strength))
 
         return render
 
@@ -291,10 +289,10 @@ def _renderer(backend, weights, target, attrs, style_name, wh, photo_img, streng
         out = pipe(
             target,
             attributes=attrs,
-            image=init,
+            photo=init,
             strength=strength,
             seed=s,
-            num_inference_steps=steps,
+            steps=steps,
             width=wh[0],
             height=wh[1],
         )
