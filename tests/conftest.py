@@ -81,6 +81,19 @@ def tiny_vqvae():
 
 
 @pytest.fixture(scope="session")
+def tiny_sd_folder(tmp_path_factory):
+    """A tiny random Stable Diffusion 1.x folder (``save_pretrained`` layout) for the diffusion painter."""
+    pytest.importorskip("diffusers", reason="diffusers is the 'art' extra (pip install 'emotion-studio[art]')")
+    from diffusers import StableDiffusionPipeline
+    from tiny_models import tiny_sd_components
+
+    tmp = tmp_path_factory.mktemp("tiny-sd")
+    out = tmp / "weights"
+    StableDiffusionPipeline(**tiny_sd_components(tmp)).save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def leadsheet_pipeline():
     """The released lead-sheet generator (small JSON/safetensors tables: loads in well under a second)."""
     from studio.music.generators import default_pipeline

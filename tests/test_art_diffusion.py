@@ -13,130 +13,21 @@ pytest.importorskip("transformers", reason="transformers is the 'art' extra")
 
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
+from tiny_models import text_encoder_config, tiny_tokenizer, tiny_vae  # noqa: E402
 
 from studio.art.diffusion import DiffusionPainter, DiffusionResult, detect_family, output_size  # noqa: E402
 from studio.art.diffusion_prompt import hue_word, prompt_from_attributes  # noqa: E402
 
 
-def _bytes_to_unicode() -> list[str]:
-    """GPT-2/CLIP's printable stand-ins for the 256 byte values."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs, n = bs[:], 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return [chr(c) for c in cs]
-
-
-def tiny_tokenizer(tmp_path):
-    """A CLIPTokenizer from a byte-level vocab.json (one token per byte, with and without '</w>') and an
-    empty merges.txt written here: no hub."""
-    import inspect
-
-    from transformers import CLIPTokenizer
-
-    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
-    for c in _bytes_to_unicode():
-        vocab.setdefault(c, len(vocab))
-        vocab.setdefault(c + "</w>", len(vocab))
-    (tmp_path / "vocab.json").write_text(json.dumps(vocab))
-    (tmp_path / "merges.txt").write_text("#version: 0.2\n")
-    if "vocab_file" in inspect.signature(CLIPTokenizer.__init__).parameters:  # transformers 4.x: file paths
-        tok = CLIPTokenizer(str(tmp_path / "vocab.json"), str(tmp_path / "merges.txt"))
-    else:  # transformers 5.x: the vocab and merges themselves
-        tok = CLIPTokenizer(vocab=json.loads((tmp_path / "vocab.json").read_text()), merges=[])
-    tok.model_max_length = 32
-    return tok
-
-
-def text_encoder_config(vocab_size: int, **kw):
-    from transformers import CLIPTextConfig
-
-    return CLIPTextConfig(
-        bos_token_id=0,
-        eos_token_id=1,
-        pad_token_id=1,
-        hidden_size=32,
-        intermediate_size=37,
-        num_attention_heads=4,
-        num_hidden_layers=2,
-        vocab_size=vocab_size,
-        max_position_embeddings=32,
-        **kw,
-    )
-
-
-def tiny_vae():
-    from diffusers import AutoencoderKL
-
-    return AutoencoderKL(
-        block_out_channels=[4, 8],
-        in_channels=3,
-        out_channels=3,
-        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
-        up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"],
-        latent_channels=4,
-        norm_num_groups=2,
-    )
-
-
-def get_dummy_components(tmp_path):
-    """Tiny SD 1.x components (after diffusers' tests/pipelines/stable_diffusion get_dummy_components)."""
-    from diffusers import DDIMScheduler, UNet2DConditionModel
-    from transformers import CLIPTextModel
-
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        block_out_channels=(4, 8),
-        layers_per_block=1,
-        sample_size=16,
-        in_channels=4,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32,
-        norm_num_groups=2,
-    )
-    scheduler = DDIMScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False
-    )
-    tokenizer = tiny_tokenizer(tmp_path)
-    text_encoder = CLIPTextModel(text_encoder_config(len(tokenizer)))
-    return {
-        "unet": unet,
-        "scheduler": scheduler,
-        "vae": tiny_vae(),
-        "text_encoder": text_encoder,
-        "tokenizer": tokenizer,
-        "safety_checker": None,
-        "feature_extractor": None,
-        "image_encoder": None,
-        "requires_safety_checker": False,
-    }
-
-
 @pytest.fixture(scope="module")
-def sd_folder(tmp_path_factory):
-    from diffusers import StableDiffusionPipeline
-
-    tmp = tmp_path_factory.mktemp("tiny-sd")
-    pipe = StableDiffusionPipeline(**get_dummy_components(tmp))
-    out = tmp / "weights"
-    pipe.save_pretrained(out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def painter(sd_folder):
+def painter(tiny_sd_folder):
     torch.set_num_threads(1)
-    p = DiffusionPainter.from_pretrained(sd_folder, device="cpu")
+    p = DiffusionPainter.from_pretrained(tiny_sd_folder, device="cpu")
     p.set_progress_bar_config(disable=True)
     return p
 
 
-def test_sd_family_loads_from_local_folder(painter, sd_folder):
+def test_sd_family_loads_from_local_folder(painter, tiny_sd_folder):
     assert painter.family == "sd"
     assert type(painter.text2img).__name__ == "StableDiffusionPipeline"
     assert type(painter.img2img).__name__ == "StableDiffusionImg2ImgPipeline"
@@ -191,7 +82,7 @@ def test_seed_recorded_when_drawn(painter):
     assert isinstance(r.seed, int) and r.seed >= 0
 
 
-def test_errors_for_wrong_folders(tmp_path, sd_folder, monkeypatch):
+def test_errors_for_wrong_folders(tmp_path, tiny_sd_folder, monkeypatch):
     with pytest.raises(FileNotFoundError, match="not found"):
         DiffusionPainter.from_pretrained(tmp_path / "nope")
     with pytest.raises(FileNotFoundError, match="model_index.json"):
@@ -199,7 +90,7 @@ def test_errors_for_wrong_folders(tmp_path, sd_folder, monkeypatch):
     (tmp_path / "model_index.json").write_text(json.dumps({"_class_name": "KandinskyPipeline"}))
     with pytest.raises(ValueError, match="unknown diffusion family"):
         DiffusionPainter.from_pretrained(tmp_path)
-    index = json.loads((sd_folder / "model_index.json").read_text())
+    index = json.loads((tiny_sd_folder / "model_index.json").read_text())
     (tmp_path / "model_index.json").write_text(json.dumps(index))
     with pytest.raises(ValueError, match="missing component folders.*unet"):
         DiffusionPainter.from_pretrained(tmp_path)
@@ -410,19 +301,19 @@ def test_flow_families_end_to_end(tmp_path, family, cls_name):
     assert c.mode == "img2img" and c.image.size == (32, 32)
 
 
-def test_missing_diffusers_is_a_clear_error(sd_folder, monkeypatch):
+def test_missing_diffusers_is_a_clear_error(tiny_sd_folder, monkeypatch):
     import sys
 
     monkeypatch.setitem(sys.modules, "diffusers", None)  # as if the 'art' extra were not installed
     with pytest.raises(ImportError, match="art"):
-        DiffusionPainter.from_pretrained(sd_folder, device="cpu")
+        DiffusionPainter.from_pretrained(tiny_sd_folder, device="cpu")
 
 
-def test_paint_diffusers_backend_reads_env_weights_and_seeds_from_the_painter(sd_folder, monkeypatch, tmp_path):
+def test_paint_diffusers_backend_reads_env_weights_and_seeds_from_the_painter(tiny_sd_folder, monkeypatch, tmp_path):
     import studio
     from studio.art.diffusion import WEIGHTS_ENV
 
-    monkeypatch.setenv(WEIGHTS_ENV, str(sd_folder))
+    monkeypatch.setenv(WEIGHTS_ENV, str(tiny_sd_folder))
     a = studio.paint("serene", seed=4, size=64, backend="diffusers", strength=0.5, steps=2, progress=False)
     b = studio.paint("serene", seed=4, size=64, backend="diffusers", strength=0.5, steps=2, progress=False)
     c = studio.paint("furious", seed=4, size=64, backend="diffusers", strength=0.5, steps=2, progress=False)
