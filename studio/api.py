@@ -20,7 +20,7 @@ from typing import Any
 from studio.emotion import Emotion
 from studio.errors import user_errors
 from studio.io import write_json_atomic
-from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS, MAX_SIZE, MIN_SIZE
+from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS, MAX_SIZE, MIN_SIZE, check_int
 from studio.loop import DEFAULT_CANDIDATES, DEFAULT_ROUNDS
 from studio.progress import ProgressFn
 from studio.seeding import derive_seed, resolve_seed
@@ -294,8 +294,4 @@ def _check_request(what: str, **ints: Any) -> None:
     limits = {"bars": (1, MAX_BARS), "size": (MIN_SIZE, MAX_SIZE), "candidates": (1, MAX_CANDIDATES)}
     limits["rounds"] = (1, MAX_ROUNDS)
     for name, val in ints.items():
-        lo, hi = limits[name]
-        if isinstance(val, bool) or not isinstance(val, int):
-            raise TypeError(f"{name} must be an integer in [{lo}, {hi}], got {val!r}")
-        if not lo <= val <= hi:
-            raise ValueError(f"{name} must be in [{lo}, {hi}], got {val}")
+        check_int(name, val, *limits[name])

@@ -37,7 +37,7 @@ from typing import Any
 from studio.emotion import MAX_TEXT_CHARS, parse_emotion_arg
 from studio.errors import StudioError, user_errors
 from studio.io import check_output_dir, write_json_atomic
-from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS, MAX_SIZE, MIN_SIZE
+from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS, MAX_SIZE, MIN_SIZE, check_int
 from studio.loop import DEFAULT_CANDIDATES, DEFAULT_ROUNDS
 from studio.seeding import MAX_SEED
 
@@ -148,10 +148,9 @@ def parse_row(row: dict, line: int) -> Job:
         rounds=_int(row, "rounds", Job.rounds),
     )
     for key, (lo, hi) in LIMITS.items():
-        if not lo <= getattr(job, key) <= hi:
-            raise ValueError(f"{key} must be in [{lo}, {hi}], got {getattr(job, key)}")
-    if job.seed is not None and not 0 <= job.seed <= MAX_SEED:
-        raise ValueError(f"seed must be in [0, {MAX_SEED}], got {job.seed}")
+        check_int(key, getattr(job, key), lo, hi)
+    if job.seed is not None:
+        check_int("seed", job.seed, 0, MAX_SEED)
     return job
 
 
@@ -573,8 +572,7 @@ def run_batch(
     """
     if backend not in ("local", "ray"):
         raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
-        raise ValueError(f"workers must be an integer in [1, 64], got {workers!r}")
+    check_int("workers", workers, 1, 64)
     out_p, manifest, done = _open_output(out, resume)
     todo = [j for j in jobs if j.name not in done]
     payloads = [j.to_dict() | {"_tmp": str(out_p / f"{PARTIAL}{j.name}-{uuid.uuid4().hex[:8]}")} for j in todo]

@@ -29,7 +29,7 @@ from typing import Any
 
 from studio.emotion import Emotion
 from studio.errors import user_errors
-from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS  # one definition each, shared with help texts
+from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS, check_int  # one definition each, shared with help texts
 from studio.music.result import check_program, set_program
 from studio.progress import Progress
 from studio.seeding import candidate_seed, resolve_seed
@@ -40,14 +40,6 @@ QUALITY_WEIGHT = 0.15
 AIM_STEP = 0.8
 DEFAULT_CANDIDATES = 1  # the loop is opt-in: see the module docstring and bench/bench_loop.py
 DEFAULT_ROUNDS = 1
-
-
-def _check_int(name: str, x: Any, lo: int, hi: int) -> int:
-    if isinstance(x, bool) or not isinstance(x, int):
-        raise TypeError(f"{name} must be an integer in [{lo}, {hi}], got {x!r}")
-    if not lo <= x <= hi:
-        raise ValueError(f"{name} must be in [{lo}, {hi}], got {x}")
-    return x
 
 
 def _clip(x: float) -> float:
@@ -275,9 +267,9 @@ def _compose_arc(emotion, bars, seed, candidates, progress, pipeline, critic, te
 
 
 def _check_request(bars: Any, candidates: Any, rounds: Any, max_seconds: Any, tolerance: Any) -> tuple[int, int, int]:
-    bars = _check_int("bars", bars, 1, MAX_BARS)
-    candidates = _check_int("candidates", candidates, 1, MAX_CANDIDATES)
-    rounds = _check_int("rounds", rounds, 1, MAX_ROUNDS)
+    bars = check_int("bars", bars, 1, MAX_BARS)
+    candidates = check_int("candidates", candidates, 1, MAX_CANDIDATES)
+    rounds = check_int("rounds", rounds, 1, MAX_ROUNDS)
     if max_seconds is not None and not (isinstance(max_seconds, (int, float)) and max_seconds > 0):
         raise ValueError(f"max_seconds must be a positive number or None, got {max_seconds!r}")
     if not (isinstance(tolerance, (int, float)) and 0 <= tolerance <= 2.9):

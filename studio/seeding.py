@@ -6,6 +6,8 @@ import secrets
 
 import numpy as np
 
+from studio.limits import check_int
+
 MAX_SEED = 2**31 - 1
 
 
@@ -13,11 +15,7 @@ def resolve_seed(seed: int | None) -> int:
     """Return a concrete seed: ``seed`` itself (validated) or a fresh random one."""
     if seed is None:
         return secrets.randbelow(MAX_SEED)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer in [0, {MAX_SEED}] or None, got {seed!r}")
-    if not 0 <= int(seed) <= MAX_SEED:
-        raise ValueError(f"seed must be in [0, {MAX_SEED}], got {seed}")
-    return int(seed)
+    return check_int("seed", seed, 0, MAX_SEED, " or None")
 
 
 def numpy_rng(seed: int) -> np.random.Generator:

@@ -124,7 +124,7 @@ def test_cli_paint_writes_png_and_json(tmp_path, capsys):
     assert (out / "painting.png").exists() and (out / "painting.json").exists()
     assert "seed=4" in capsys.readouterr().out
     assert main(["paint", "--emotion", "serene", "--size", "10", "-o", str(out), "--quiet"]) == 2
-    assert "size must be in [64, 2048]" in capsys.readouterr().err
+    assert "size must be an integer in [64, 2048] pixels, got 10" in capsys.readouterr().err
 
 
 def test_paint_from_photo_file_notes_conversion(tmp_path, rgb):

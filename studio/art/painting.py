@@ -17,7 +17,7 @@ from studio.attributes.visual import VisualAttributes
 from studio.emotion import Emotion
 from studio.errors import user_errors
 from studio.limits import MAX_ART_CANDIDATES as MAX_CANDIDATES  # one definition each, shared with help texts
-from studio.limits import MAX_SIZE, MAX_STEPS, MIN_SIZE
+from studio.limits import MAX_SIZE, MAX_STEPS, MIN_SIZE, check_int
 from studio.progress import Progress, ProgressFn
 from studio.seeding import candidate_seed, resolve_seed
 
@@ -31,12 +31,8 @@ def _check_size(size: Any) -> tuple[int, int] | int:
     vals = size if isinstance(size, (tuple, list)) else [size]
     if len(vals) not in (1, 2):
         raise ValueError(f"size must be an int or a (width, height) pair, got {size!r}")
-    for v in vals:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"size must be an integer number of pixels in [{MIN_SIZE}, {MAX_SIZE}], got {v!r}")
-        if not MIN_SIZE <= int(v) <= MAX_SIZE:
-            raise ValueError(f"size must be in [{MIN_SIZE}, {MAX_SIZE}] pixels, got {int(v)}")
-    return int(vals[0]) if len(vals) == 1 else (int(vals[0]), int(vals[1]))
+    vals = [check_int("size", v, MIN_SIZE, MAX_SIZE, " pixels") for v in vals]
+    return vals[0] if len(vals) == 1 else (vals[0], vals[1])
 
 
 def _critic() -> Callable:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import symusic
 
-from studio.limits import MAX_BARS, MAX_PIECES  # one definition each, shared with help texts
+from studio.limits import MAX_BARS, MAX_PIECES, check_int  # one definition each, shared with help texts
 
 from .conditions import CONTINUOUS, RANGES
 
@@ -49,9 +49,7 @@ class Piece:
 
 
 def check_bars(bars: Any) -> int:
-    if isinstance(bars, bool) or not isinstance(bars, (int, np.integer)) or not 1 <= int(bars) <= MAX_BARS:
-        raise ValueError(f"bars must be an integer in [1, {MAX_BARS}], got {bars!r}")
-    return int(bars)
+    return check_int("bars", bars, 1, MAX_BARS)
 
 
 def normalise_attributes(attributes: Any) -> tuple[dict[str, Any], list[str]]:
@@ -115,10 +113,4 @@ def normalise_attributes(attributes: Any) -> tuple[dict[str, Any], list[str]]:
 
 
 def check_num_pieces(num_pieces: Any) -> int:
-    if (
-        isinstance(num_pieces, bool)
-        or not isinstance(num_pieces, (int, np.integer))
-        or not 1 <= num_pieces <= MAX_PIECES
-    ):
-        raise ValueError(f"num_pieces must be an integer in [1, {MAX_PIECES}], got {num_pieces!r}")
-    return int(num_pieces)
+    return check_int("num_pieces", num_pieces, 1, MAX_PIECES)
