@@ -303,6 +303,24 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _stop_signals_held():
+    """Ctrl-C and SIGTERM wait while the driver spawns worker processes. A process spawned meanwhile starts
+    with them blocked (:func:`_init_worker` then ignores them), so a Ctrl-C at start no longer kills a worker
+    mid-start with "Fatal Python error" on the user's terminal; the driver receives them on leaving."""
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: nothing to hold
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _init_worker(job_fn: str | Callable, threads: int | None, child: bool = False) -> None:
     """Per-process set-up: thread count, the job function, and warm models (loaded once).
 
@@ -313,6 +331,8 @@ def _init_worker(job_fn: str | Callable, threads: int | None, child: bool = Fals
         _die_with_parent()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if hasattr(signal, "pthread_sigmask"):  # spawned with them held (_stop_signals_held): ignored now
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         from tqdm import tqdm  # its default lock is a multiprocessing semaphore, which a discarded worker would leak
 
         tqdm.set_lock(threading.RLock())
@@ -477,7 +497,8 @@ def _run_pool(payloads: list[dict], workers: int, job_fn: str, stop: _StopFlag, 
     # One torch thread per worker: measured 2.1 s vs 12.5 s per item with 2 intra-op threads on a
     # shared 2-core host (bench/bench_batch.py); processes, not threads, are the parallelism here.
     ctx = mp.get_context("spawn")  # no forked torch/OpenMP state
-    ex = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(job_fn, 1, True))
+    with _stop_signals_held():
+        ex = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(job_fn, 1, True))
     queue, inflight = list(reversed(payloads)), set()
     grace_end = None
     try:
@@ -485,7 +506,8 @@ def _run_pool(payloads: list[dict], workers: int, job_fn: str, stop: _StopFlag, 
             # only `workers` items are ever handed to the pool, so a stop leaves nothing queued there
             while queue and len(inflight) < workers and stop.signum is None:
                 job = queue.pop()
-                inflight.add(ex.submit(run_job, job, job["_tmp"]))
+                with _stop_signals_held():  # a submit may spawn a worker
+                    inflight.add(ex.submit(run_job, job, job["_tmp"]))
             if stop.signum is not None:
                 queue.clear()
                 grace_end = grace_end or time.monotonic() + STOP_GRACE_SECONDS
@@ -496,8 +518,8 @@ def _run_pool(payloads: list[dict], workers: int, job_fn: str, stop: _StopFlag, 
                 try:
                     rec = f.result()
                 except BrokenProcessPool:
-                    # a Ctrl-C can reach a worker still starting up (before it ignores SIGINT)
-                    time.sleep(0.2)  # ... and the driver's own handler a moment later
+                    # a signal from outside the group can still reach a worker; the driver's handler runs a moment later
+                    time.sleep(0.2)
                     if stop.signum is not None:
                         break
                     raise StudioError(

@@ -78,8 +78,8 @@ def test_a_killed_two_worker_batch_leaves_no_process_and_resume_completes(tmp_pa
     if sig == signal.SIGINT:
         assert proc.returncode == 128 + signal.SIGINT, err
         assert err.strip().splitlines()[-1].startswith("interrupted by SIGINT"), err
-        # a worker still starting up can print its KeyboardInterrupt; the driver itself never does
-        assert "Traceback" not in err or moment == 0, err
+        # nothing but the driver's line: no worker (not even one still starting up) prints a traceback
+        assert "Traceback" not in err and "Fatal Python error" not in err and "KeyboardInterrupt" not in err, err
     done = _ok_lines(out) if manifest.is_file() else []
     assert len(done) == len(set(done)), "an item is in the manifest twice"
     assert set(done) == _items(out), "a finished folder without its manifest line (or the reverse)"
