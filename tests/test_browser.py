@@ -193,6 +193,8 @@ def test_desktop_faders_word_box_kept_round_and_reaim(server, browser):
     box = picker.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.78, box["y"] + box["height"] * 0.72)
     page.wait_for_function("() => document.querySelector('#arc-note').innerText.includes('ends')", timeout=60_000)
+    picker.scroll_into_view_if_needed()  # the redrawn picker and the longer note may have moved it: aim again
+    box = picker.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
     page.wait_for_function("() => document.querySelector('#arc-note').innerText.includes('→')", timeout=60_000)
     page.screenshot(path=str(out / "desktop-arc.png"))
