@@ -62,6 +62,33 @@ def load_oasis(root: Path) -> list[dict]:
     return rows
 
 
+def valdez_block(b_mean: float, b_sd: float, s_mean: float, s_sd: float) -> dict:
+    """The critic config's Valdez & Mehrabian block: how OASIS standardises mean brightness and saturation,
+    and the formula's weights (``studio.mapping.visual``'s one definition)."""
+    from studio.mapping.visual import VALDEZ_A, VALDEZ_D, VALDEZ_P
+
+    return {
+        "brightness_mean": float(b_mean),
+        "brightness_sd": float(b_sd),
+        "saturation_mean": float(s_mean),
+        "saturation_sd": float(s_sd),
+        "pleasure": list(VALDEZ_P),
+        "arousal": list(VALDEZ_A),
+        "dominance": list(VALDEZ_D),
+    }
+
+
+def data_block(train: np.ndarray, test: np.ndarray, groups: np.ndarray) -> dict:
+    """The critic config's data block: OASIS, the theme-family split and its sizes."""
+    return {
+        "dataset": "OASIS (Kurdi, Lozano & Banaji 2017), 900 images, V/A 1-7 -> (x-4)/3",
+        "split": "families = Theme minus trailing number; sha1(family) % 1000 < 200 held out",
+        "train_images": int(train.sum()),
+        "test_images": int(test.sum()),
+        "test_families": sorted(set(groups[test])),
+    }
+
+
 def features_for(rows: list[dict], cache: Path | None = None) -> np.ndarray:
     """Feature matrix ``[n, F]`` (cached under /tmp by default: derived numbers, not images)."""
     from studio.critics.image import read_image
@@ -179,22 +206,8 @@ def fit_v1(args: argparse.Namespace) -> int:
         "version": "1.0",
         "feature_names": list(FEATURE_NAMES),
         "targets": targets,
-        "valdez": {
-            "brightness_mean": float(mu[bi]),
-            "brightness_sd": float(sd[bi]),
-            "saturation_mean": float(mu[si]),
-            "saturation_sd": float(sd[si]),
-            "pleasure": [0.69, 0.22],
-            "arousal": [-0.31, 0.60],
-            "dominance": [-0.76, 0.32],
-        },
-        "data": {
-            "dataset": "OASIS (Kurdi, Lozano & Banaji 2017), 900 images, V/A 1-7 -> (x-4)/3",
-            "split": "families = Theme minus trailing number; sha1(family) % 1000 < 200 held out",
-            "train_images": int(tr.sum()),
-            "test_images": int(test.sum()),
-            "test_families": sorted(set(groups[test])),
-        },
+        "valdez": valdez_block(mu[bi], sd[bi], mu[si], sd[si]),
+        "data": data_block(tr, test, groups),
         "model_selection": f"per target: ridge unless MLP or ridge+MLP mean gains >= {MIN_GAIN} CV r",
         "fit_seconds": round(time.time() - t0, 1),
     }

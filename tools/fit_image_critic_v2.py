@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from fit_image_critic import features_for, is_test_family, load_oasis
+from fit_image_critic import data_block, features_for, is_test_family, load_oasis, valdez_block
 
 ALPHAS = (1000.0, 2000.0, 3000.0, 6000.0, 10000.0)
 # The looks the critic takes (see studio.critics.backbone.View): the whole picture at the variant's side
@@ -259,22 +259,8 @@ def fit_v2(args: argparse.Namespace) -> int:
         },
         "calibration": cal,
         "unusual": unusual,
-        "valdez": {
-            "brightness_mean": float(mh[bi]),
-            "brightness_sd": float(sh[bi]),
-            "saturation_mean": float(mh[si]),
-            "saturation_sd": float(sh[si]),
-            "pleasure": [0.69, 0.22],
-            "arousal": [-0.31, 0.60],
-            "dominance": [-0.76, 0.32],
-        },
-        "data": {
-            "dataset": "OASIS (Kurdi, Lozano & Banaji 2017), 900 images, V/A 1-7 -> (x-4)/3",
-            "split": "families = Theme minus trailing number; sha1(family) % 1000 < 200 held out",
-            "train_images": int(tr.sum()),
-            "test_images": int(test.sum()),
-            "test_families": sorted(set(groups[test])),
-        },
+        "valdez": valdez_block(mh[bi], sh[bi], mh[si], sh[si]),
+        "data": data_block(tr, test, groups),
         "fit_seconds": round(time.time() - t0, 1),
     }
     out = Path(args.out) if args.out else checkpoint("image-critic")

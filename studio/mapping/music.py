@@ -107,22 +107,7 @@ def emopia_split(split: str) -> list[tuple[Path, int]]:
 
 def features(a: MusicAttributes) -> dict[str, float]:
     """Attributes plus tempo-free rates: ``note_rate``/``onset_rate`` = density x tempo / 60 (per second)."""
-    d = {
-        k: getattr(a, k)
-        for k in (
-            "tempo",
-            "mode",
-            "note_density",
-            "onset_density",
-            "pitch_mean",
-            "pitch_range",
-            "velocity_mean",
-            "velocity_std",
-            "articulation",
-            "polyphony",
-            "chord_valence",
-        )
-    }
+    d = {k: getattr(a, k) for k in MAPPED}
     if all(d[k] is not None for k in ("tempo", "note_density", "onset_density")):
         d["note_rate"] = d["note_density"] * d["tempo"] / 60.0
         d["onset_rate"] = d["onset_density"] * d["tempo"] / 60.0
