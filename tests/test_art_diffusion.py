@@ -13,7 +13,7 @@ pytest.importorskip("transformers", reason="transformers is the 'art' extra")
 
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
-from tiny_models import text_encoder_config, tiny_tokenizer, tiny_vae  # noqa: E402
+from tiny_models import text_encoder_config, tiny_tokenizer, tiny_unet, tiny_vae  # noqa: E402
 
 from studio.art.diffusion import DiffusionPainter, DiffusionResult, detect_family, output_size  # noqa: E402
 from studio.art.diffusion_prompt import hue_word, prompt_from_attributes  # noqa: E402
@@ -141,18 +141,12 @@ def test_prompt_accepts_visual_attributes_dataclass():
 
 def get_dummy_sdxl_components(tmp_path):
     """Tiny SDXL components (after diffusers' tests/pipelines/stable_diffusion_xl get_dummy_components)."""
-    from diffusers import EulerDiscreteScheduler, UNet2DConditionModel
+    from diffusers import EulerDiscreteScheduler
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     torch.manual_seed(0)
-    unet = UNet2DConditionModel(
+    unet = tiny_unet(
         block_out_channels=(2, 4),
-        layers_per_block=1,
-        sample_size=16,
-        in_channels=4,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         attention_head_dim=(2, 4),
         use_linear_projection=True,
         addition_embed_type="text_time",

@@ -124,24 +124,30 @@ def tiny_vae():
     )
 
 
+def tiny_unet(**family):
+    """A tiny ``UNet2DConditionModel`` (one plain and one cross-attention block, 16-pixel latents); ``family``: the
+    SD 1.x or SDXL specifics (widths, attention, text conditioning)."""
+    from diffusers import UNet2DConditionModel
+
+    common = {
+        "layers_per_block": 1,
+        "sample_size": 16,
+        "in_channels": 4,
+        "out_channels": 4,
+        "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D"),
+        "up_block_types": ("CrossAttnUpBlock2D", "UpBlock2D"),
+    }
+    return UNet2DConditionModel(**common, **family)
+
+
 def tiny_sd_components(tmp_path):
     """Tiny SD 1.x components (after diffusers' tests/pipelines/stable_diffusion get_dummy_components)."""
     import torch
-    from diffusers import DDIMScheduler, UNet2DConditionModel
+    from diffusers import DDIMScheduler
     from transformers import CLIPTextModel
 
     torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        block_out_channels=(4, 8),
-        layers_per_block=1,
-        sample_size=16,
-        in_channels=4,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32,
-        norm_num_groups=2,
-    )
+    unet = tiny_unet(block_out_channels=(4, 8), cross_attention_dim=32, norm_num_groups=2)
     scheduler = DDIMScheduler(
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False
     )
