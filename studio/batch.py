@@ -39,7 +39,7 @@ from studio.errors import StudioError, user_errors
 from studio.io import check_output_dir, write_json_atomic
 from studio.limits import MAX_BARS, MAX_CANDIDATES, MAX_ROUNDS, MAX_SIZE, MIN_SIZE, check_int
 from studio.loop import DEFAULT_CANDIDATES, DEFAULT_ROUNDS
-from studio.seeding import MAX_SEED
+from studio.seeding import resolve_seed
 
 COLUMNS = ("emotion", "bars", "seed", "what", "style", "size", "name", "candidates", "rounds")
 WHAT = ("both", "music", "art")
@@ -150,7 +150,7 @@ def parse_row(row: dict, line: int) -> Job:
     for key, (lo, hi) in LIMITS.items():
         check_int(key, getattr(job, key), lo, hi)
     if job.seed is not None:
-        check_int("seed", job.seed, 0, MAX_SEED)
+        resolve_seed(job.seed)  # the one seed check
     return job
 
 
