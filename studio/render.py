@@ -1,8 +1,10 @@
 """Rendering: MIDI -> audio (FluidSynth, offline), piano-roll and circumplex pictures.
 
-Audio is rendered offline: the note events drive ``Synth.noteon/noteoff`` and ``get_samples``
-pulls exactly the samples between events, so no audio driver or real-time clock is involved and
-the same MIDI always gives the same samples. The result is loudness-normalised to an RMS target,
+Audio is rendered offline: the note events drive ``Synth.noteon/noteoff``, the file's control changes
+(sustain, sostenuto and soft pedals, volume, expression, pan, ...) ``Synth.cc`` and its pitch bends
+``Synth.pitch_bend``, and ``get_samples`` pulls exactly the samples between events, so no audio driver or
+real-time clock is involved and the same MIDI always gives the same samples. A performed piano file is
+heard with its pedalling: its notes are often written short and held by the sustain pedal. The result is loudness-normalised to an RMS target,
 peak-limited so nothing clips, and keeps a release tail after the last note.
 
 Soundfonts: ``$STUDIO_SOUNDFONT``, then Debian's ``MuseScore_General.sf3`` (package
@@ -35,6 +37,8 @@ PEAK_CEILING = 0.95
 MAX_RENDER_SECONDS = 1200.0
 AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
 BLOCK_FRAMES = 1 << 16  # frames synthesised/written at a time: 256 KB of int16 stereo
+NOTE_OFF, CONTROL, NOTE_ON = 0, 1, 2  # event kinds, in the order they apply at one instant
+PITCH_BEND = -1  # a CONTROL event's controller number for a pitch bend
 
 
 def find_soundfont() -> Path:
@@ -60,7 +64,12 @@ def find_soundfont() -> Path:
 def _events(
     score, max_seconds: float
 ) -> tuple[list[tuple[float, int, int, int, int]], list[tuple[int, int, int]], float]:
-    """Note events in seconds: ``(time, order, channel, pitch, velocity)``, channel programs, end."""
+    """Events in seconds: ``(time, kind, channel, a, b)``, channel programs, end.
+
+    ``kind`` orders events at the same time: ``NOTE_OFF`` (a = pitch), then ``CONTROL`` (a = controller,
+    b = value; a = ``PITCH_BEND`` for a bend of b), then ``NOTE_ON`` (a = pitch, b = velocity). Tracks that
+    share a program share a channel, so a pedal in one piano track holds the other hand's notes too, as on a
+    piano."""
     s = score.to("second") if str(score.ttype).lower() != "second" else score
     end = float(s.end()) if s.tracks else 0.0
     if end > max_seconds:
@@ -88,8 +97,14 @@ def _events(
         for t, du, p, v in zip(d["time"], d["duration"], d["pitch"], d["velocity"]):
             if v <= 0:
                 continue
-            events.append((float(t), 1, ch, int(p), int(v)))
-            events.append((float(t) + max(float(du), 0.01), 0, ch, int(p), 0))  # offs sort before ons
+            events.append((float(t), NOTE_ON, ch, int(p), int(v)))
+            events.append((float(t) + max(float(du), 0.01), NOTE_OFF, ch, int(p), 0))
+        if len(tr.controls):
+            c = tr.controls.numpy()
+            events += [(float(t), CONTROL, ch, int(n), int(v)) for t, n, v in zip(c["time"], c["number"], c["value"])]
+        if len(tr.pitch_bends):
+            b = tr.pitch_bends.numpy()
+            events += [(float(t), CONTROL, ch, PITCH_BEND, int(v)) for t, v in zip(b["time"], b["value"])]
     events.sort()
     last = max((e[0] for e in events), default=0.0)
     return events, programs, last
@@ -129,15 +144,19 @@ def _synth_blocks(
                 yield synth.get_samples(k)
                 n -= k
 
-        for t, on, ch, pitch, vel in events:
+        for t, kind, ch, a, b in events:
             n = int(round(t * sample_rate)) - pos
             if n > 0:
                 yield from pull(n)
                 pos += n
-            if on:
-                synth.noteon(ch, pitch, vel)
+            if kind == NOTE_ON:
+                synth.noteon(ch, a, b)
+            elif kind == NOTE_OFF:
+                synth.noteoff(ch, a)
+            elif a == PITCH_BEND:
+                synth.pitch_bend(ch, b)  # symusic's bend is centred on 0, as pyfluidsynth takes it
             else:
-                synth.noteoff(ch, pitch)
+                synth.cc(ch, a, b)
         total = int(round((last + tail) * sample_rate))
         if total > pos:
             yield from pull(total - pos)

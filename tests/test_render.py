@@ -236,3 +236,46 @@ def test_circumplex_marks_the_kept_round_and_extra_readings(tmp_path):
     kept = circumplex_png("tender", pts, tmp_path / "kept.png", kept=1, marks={"image critic": (0.5, -0.5)})
     assert count(kept, (0x1B, 0x8A, 0x3A)) > 50 and count(plain, (0x1B, 0x8A, 0x3A)) == 0  # the green ring
     assert count(kept, (0xD0, 0x8C, 0x2C)) > 30 and count(plain, (0xD0, 0x8C, 0x2C)) == 0  # the orange square
+
+
+def _pedal_score(pedal: bool) -> symusic.Score:
+    """A chord struck short (0.1 s) at 0 s, a soft closing note at 2.5 s; optionally the sustain pedal held 0-2 s."""
+    s = symusic.Score(480)  # 960 ticks per second
+    tr = symusic.Track(program=0)
+    for p in (48, 55, 60, 64, 67):
+        tr.notes.append(symusic.Note(0, 96, p, 100))
+    tr.notes.append(symusic.Note(2400, 480, 72, 40))
+    if pedal:
+        tr.controls.append(symusic.ControlChange(0, 64, 127))
+        tr.controls.append(symusic.ControlChange(1920, 64, 0))
+    s.tracks.append(tr)
+    return s
+
+
+def test_the_sustain_pedal_holds_notes_written_short():
+    """A performed piano file writes its notes short and holds them with the pedal; the render must too."""
+    rms = lambda x, a, b: float(np.sqrt(np.mean(x[int(a * SR) : int(b * SR)] ** 2)))  # noqa: E731
+    dry, held = (render_audio(_pedal_score(p), sample_rate=SR) for p in (False, True))
+    # relative to each render's own attack, the chord still sounds a second later only with the pedal down
+    assert rms(held, 1.0, 1.8) / rms(held, 0.0, 0.1) > 5 * rms(dry, 1.0, 1.8) / rms(dry, 0.0, 0.1)
+    # and stops when the pedal comes up (the closing note at 2.5 s is soft)
+    assert rms(held, 2.2, 2.4) < 0.2 * rms(held, 1.0, 1.8)
+
+
+def test_pitch_bends_are_played():
+    s = symusic.Score(480)
+    tr = symusic.Track(program=19)  # church organ: a steady pitch
+    tr.notes.append(symusic.Note(0, 1920, 69, 90))  # A4 for 2 s
+    tr.pitch_bends.append(symusic.PitchBend(960, 8191))  # full bend up (2 semitones by default) from 1 s
+    s.tracks.append(tr)
+    audio = render_audio(s, sample_rate=SR).mean(1)
+
+    def peak_hz(a: float, b: float) -> float:
+        x = audio[int(a * SR) : int(b * SR)] * np.hanning(int(b * SR) - int(a * SR))
+        spec = np.abs(np.fft.rfft(x, 8 * len(x)))
+        hz = np.fft.rfftfreq(8 * len(x), 1 / SR)
+        band = (hz > 380) & (hz < 560)
+        return float(hz[band][np.argmax(spec[band])])
+
+    assert peak_hz(0.3, 0.9) == pytest.approx(440.0, rel=0.02)
+    assert peak_hz(1.3, 1.9) == pytest.approx(493.9, rel=0.02)
