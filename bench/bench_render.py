@@ -1,7 +1,9 @@
 """Benchmark of offline FluidSynth rendering: wall time to render a 60 s piece to 44.1 kHz stereo.
 
 The piece is built in-process (four voices, ~8 notes/s, 60 s) so the figure does not depend on the
-data folder. Reports the median of ``--repeats`` runs, the real-time factor, the loudness and peak.
+data folder. Reports the median of ``--repeats`` runs, the real-time factor, the loudness and peak, and
+the fixed cost of a render (a 1 s piece: loading the soundfont's piano, which every render pays: a
+``.sf3`` bank decodes its Vorbis samples then), for the default soundfont and for FluidR3 where installed.
 
 Run: ``.venv/bin/python bench/bench_render.py``; writes ``bench/results/render.json``.
 """
@@ -12,13 +14,16 @@ import argparse
 import platform
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 import symusic
 
 from studio.io import write_json_atomic
 from studio.paths import PROJECT_ROOT
-from studio.render import find_soundfont, render_audio
+from studio.render import SOUNDFONTS, find_soundfont, render_audio
+
+FLUIDR3 = Path(next(f for f in SOUNDFONTS if f.endswith("FluidR3_GM.sf2")))
 
 
 def test_piece(seconds: float = 60.0, seed: int = 0) -> symusic.Score:
@@ -35,36 +40,52 @@ def test_piece(seconds: float = 60.0, seed: int = 0) -> symusic.Score:
     return s
 
 
+def _median_seconds(score: symusic.Score, soundfont: Path, repeats: int) -> tuple[float, list[float], np.ndarray]:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        audio = render_audio(score, soundfont=soundfont)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times, audio
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--out", default=str(PROJECT_ROOT / "bench" / "results" / "render.json"))
     args = ap.parse_args()
-    score = test_piece()
-    render_audio(score)  # warm the soundfont cache of the OS
-    times = []
-    for _ in range(args.repeats):
-        t0 = time.perf_counter()
-        audio = render_audio(score)
-        times.append(time.perf_counter() - t0)
-    med = statistics.median(times)
-    seconds = len(audio) / 44100
-    out = {
-        "piece_seconds": 60.0,
-        "audio_seconds": round(seconds, 2),
-        "notes": int(len(score.tracks[0].notes)),
-        "render_seconds_median": round(med, 3),
-        "render_seconds_all": [round(t, 3) for t in times],
-        "realtime_factor": round(seconds / med, 1),
-        "rms": round(float(np.sqrt(np.mean(audio**2))), 4),
-        "peak": round(float(np.abs(audio).max()), 4),
-        "soundfont": find_soundfont().name,
+    score, short = test_piece(), test_piece(1.0)
+    banks = [find_soundfont()]
+    if FLUIDR3.is_file() and FLUIDR3 != banks[0]:
+        banks.append(FLUIDR3)
+    out = {"piece_seconds": 60.0, "notes": int(len(score.tracks[0].notes)), "soundfonts": {}}
+    for bank in banks:
+        render_audio(score, soundfont=bank)  # warm the OS file cache
+        med, times, audio = _median_seconds(score, bank, args.repeats)
+        fixed, _, _ = _median_seconds(short, bank, args.repeats)
+        seconds = len(audio) / 44100
+        out["soundfonts"][bank.name] = {
+            "default": bank == banks[0],
+            "audio_seconds": round(seconds, 2),
+            "render_seconds_median": round(med, 3),
+            "render_seconds_all": [round(t, 3) for t in times],
+            "realtime_factor": round(seconds / med, 1),
+            "render_1s_piece_seconds": round(fixed, 3),
+            "rms": round(float(np.sqrt(np.mean(audio**2))), 4),
+            "peak": round(float(np.abs(audio).max()), 4),
+        }
+        print(
+            f"{bank.name}{' (default)' if bank == banks[0] else ''}: 60 s piece ({out['notes']} notes) -> "
+            f"{seconds:.1f} s audio in {med:.3f} s median ({out['soundfonts'][bank.name]['realtime_factor']}x real "
+            f"time); a 1 s piece {fixed:.3f} s (the piano's loading); RMS {out['soundfonts'][bank.name]['rms']}"
+        )
+    default = out["soundfonts"][banks[0].name]
+    out |= {
+        "soundfont": banks[0].name,
+        "render_seconds_median": default["render_seconds_median"],
+        "render_1s_piece_seconds": default["render_1s_piece_seconds"],
         "machine": f"{platform.machine()}, shared 2-core CPU",
     }
-    print(
-        f"60 s piece ({out['notes']} notes) -> {seconds:.1f} s audio in {med:.3f} s median "
-        f"({out['realtime_factor']}x real time); RMS {out['rms']}, peak {out['peak']}, {out['soundfont']}"
-    )
     write_json_atomic(args.out, out)
     print("->", args.out)
     return 0
