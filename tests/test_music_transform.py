@@ -199,3 +199,19 @@ def test_result_carries_the_critic_reading_before_and_after(midi, tmp_path, tiny
     meta = __import__("json").loads(open(out.save(tmp_path, audio=False)["json"]).read())
     assert meta["reading_before"]["valence"] == pytest.approx(out.reading_before.valence, abs=1e-3)
     assert meta["reading"]["arousal"] == pytest.approx(out.reading.arousal, abs=1e-3)
+
+
+def test_the_sources_pedalling_is_kept(tmp_path, tiny_vqvae):
+    """A performed melody is written short and held by the sustain pedal: the re-aimed piece keeps the pedal
+    (it is played, see studio.render), so the before/after comparison is heard on the same terms."""
+    src = symusic.Score(str(tiny_midi(tmp_path / "plain.mid")))
+    down_up = [(0, 64, 127), (4 * TPQ - 10, 64, 0), (4 * TPQ, 64, 127), (8 * TPQ - 10, 64, 0), (0, 67, 100)]
+    for t, number, value in down_up:
+        src.tracks[1].controls.append(symusic.ControlChange(t, number, value))
+    src.tracks[1].controls.append(symusic.ControlChange(0, 7, 90))  # volume: not a pedal, not carried
+    src.dump_midi(str(tmp_path / "pedal.mid"))
+    out = transform(tmp_path / "pedal.mid", emotion="sad", seed=2, model=tiny_vqvae)
+    kept = sorted((c.time, c.number, c.value) for tr in out.score.tracks for c in tr.controls)
+    assert kept == sorted(down_up)
+    again = symusic.Score.from_midi(out.score.dumps_midi())  # and it survives the MIDI file
+    assert sorted((c.time, c.number, c.value) for tr in again.tracks for c in tr.controls) == sorted(down_up)

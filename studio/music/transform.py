@@ -334,9 +334,14 @@ def _kept_accompaniment(mel, raw):
     return accomp
 
 
+PEDALS = (64, 66, 67)  # sustain, sostenuto, soft: how the player held the notes, kept with the melody
+
+
 def _assemble(score, melody, accomp, want: dict, src, s: float, log: list[str]):
     """The output score: the source's tempo map scaled toward the target tempo, time signatures, the two
-    tracks; a single tempo that disagrees with the measured beat is re-timed (noted in ``log``)."""
+    tracks, and the source's pedalling (a performed melody is written short and held by the sustain pedal;
+    both tracks play on one piano, so the melody track carries it); a single tempo that disagrees with the
+    measured beat is re-timed (noted in ``log``)."""
     import symusic
 
     result = symusic.Score(score.ticks_per_quarter)
@@ -347,6 +352,17 @@ def _assemble(score, melody, accomp, want: dict, src, s: float, log: list[str]):
         result.tempos.append(symusic.Tempo(0, 120.0 * ratio))
     for ts in score.time_signatures:
         result.time_signatures.append(symusic.TimeSignature(ts.time, ts.numerator, ts.denominator))
+    pedals = sorted(
+        {
+            (c.time, c.number, c.value)
+            for tr in score.tracks
+            if not tr.is_drum
+            for c in tr.controls
+            if c.number in PEDALS
+        }
+    )
+    for t, number, value in pedals:
+        melody.controls.append(symusic.ControlChange(t, number, value))
     result.tracks.append(melody)
     if len(accomp.notes):
         result.tracks.append(accomp)
@@ -362,6 +378,8 @@ def _assemble(score, melody, accomp, want: dict, src, s: float, log: list[str]):
             for tr in result.tracks:
                 for n in tr.notes:
                     n.start, n.duration = int(round(n.start * g)), max(1, int(round(n.duration * g)))
+                for c in tr.controls:
+                    c.time = int(round(c.time * g))
             result.tempos[0].qpm = want["tempo"]
             log.append(f"re-timed: written tempo {qpm:.0f} but measured beat {src.tempo:.0f} BPM")
     return result
