@@ -224,6 +224,39 @@ def test_the_sf3_default_renders_the_program_asked():
     assert np.abs(piano[:n] - flute[:n]).mean() > 0.01
 
 
+_FRESH_RENDER = """
+import hashlib, sys
+sys.path.insert(0, "tests")
+from test_render import SR, small_score
+from studio.render import render_audio
+print(hashlib.sha1(render_audio(small_score(1.0), sample_rate=SR, soundfont=sys.argv[1]).tobytes()).hexdigest())
+"""
+
+
+def test_presets_kept_decoded_between_renders_give_the_same_samples():
+    """The process keeps the presets it played decoded (the .sf3 piano takes ~1.3 s to decode); a render that
+    finds them so is sample for sample the render of a fresh process, whatever was rendered between."""
+    import hashlib
+    import subprocess
+    import sys
+
+    from studio.paths import PROJECT_ROOT
+
+    sf = "/usr/share/sounds/sf3/MuseScore_General.sf3"
+    first = render_audio(small_score(1.0), sample_rate=SR, soundfont=sf)
+    for program in (73, 19, 0):  # other presets, and a pedalled piano with bends, in between
+        other = _pedal_score(True)
+        other.tracks[0].program = program
+        other.tracks[0].pitch_bends.append(symusic.PitchBend(100, 3000))
+        render_audio(other, sample_rate=SR, soundfont=sf)
+    again = render_audio(small_score(1.0), sample_rate=SR, soundfont=sf)
+    np.testing.assert_array_equal(first, again)
+    fresh = subprocess.run(
+        [sys.executable, "-c", _FRESH_RENDER, sf], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
+    assert fresh.stdout.strip() == hashlib.sha1(again.tobytes()).hexdigest()
+
+
 def test_circumplex_marks_the_kept_round_and_extra_readings(tmp_path):
     from PIL import Image
 
