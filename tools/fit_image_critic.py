@@ -165,11 +165,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def fit_v1(args: argparse.Namespace) -> int:
-    from safetensors.numpy import save_file
     from sklearn.linear_model import Ridge
 
+    from studio.critics.image import save_head
     from studio.critics.image_features import FEATURE_NAMES
-    from studio.io import atomic_path, write_json_atomic
     from studio.paths import checkpoint, data_root
 
     t0 = time.time()
@@ -212,10 +211,7 @@ def fit_v1(args: argparse.Namespace) -> int:
         "fit_seconds": round(time.time() - t0, 1),
     }
     out = Path(args.out) if args.out else checkpoint("image-critic-v1")
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / "model.safetensors") as p:
-        save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}, str(p))
-    write_json_atomic(out / "config.json", config)
+    save_head(out, config, tensors)
     print(f"wrote {out} in {time.time() - t0:.1f}s")
     return 0
 

@@ -172,12 +172,11 @@ def unusual_limits(rows: list[dict], H: np.ndarray) -> dict:
 
 
 def fit_v2(args: argparse.Namespace) -> int:
-    from safetensors.numpy import save_file
     from sklearn.linear_model import Ridge
     from sklearn.model_selection import GroupKFold
 
+    from studio.critics.image import save_head
     from studio.critics.image_features import FEATURE_NAMES
-    from studio.io import atomic_path, write_json_atomic
     from studio.paths import checkpoint, data_root
 
     t0 = time.time()
@@ -264,9 +263,6 @@ def fit_v2(args: argparse.Namespace) -> int:
         "fit_seconds": round(time.time() - t0, 1),
     }
     out = Path(args.out) if args.out else checkpoint("image-critic")
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / "model.safetensors") as p:
-        save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}, str(p))
-    write_json_atomic(out / "config.json", config)
+    save_head(out, config, tensors)
     print(f"wrote {out} in {time.time() - t0:.1f}s")
     return 0
