@@ -39,6 +39,7 @@ RANGES = {
     "articulation": (0.5, 4.5),
     "polyphony": (1.5, 7.0),
     "chord_valence": (-0.5, 0.6),
+    "velocity_std": (4.0, 24.0),
 }
 FADERS = ("tempo", "mode", "note_density", "pitch_mean", "velocity_mean")  # app.py's music faders
 

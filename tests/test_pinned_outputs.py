@@ -25,12 +25,12 @@ import pytest
 
 # ---- the pinned hashes (regenerate with `python tests/test_pinned_outputs.py --print`) ----------------
 PINNED = {
-    "compose_tender_8_bars_seed_3": "e851304d9de9b7490bcc8577c38934f48dd9676d04246f6aa395be69af437c83",
-    "compose_loop_furious_4_bars_2x2_seed_5": "d168210996fde98ad6aa017c8bac931695b92adc2354e2299172666bd017853a",
+    "compose_tender_8_bars_seed_3": "a6ed6ad0b42f287667b58a5930be97522061f0da88a67bad0397da30bb1e4cea",
+    "compose_loop_furious_4_bars_2x2_seed_5": "12ec78193b89da1054ed391d6d62db1156e49ddbfe78816d373b9f58797f7be9",
     "paint_serene_96px_seed_3": "febdd8513df27b4fb368d0756ec7c70917021b8604c0260125e15baf1a1bd002",
     "paint_furious_64px_3_candidates_seed_11": "41f2b1ad2cde0e948390893ddd35bbe6fc2a516a6fe1e5749052eb4c2db662d7",
     "transform_sad_seed_3": "37a9cb3e42d8bbd40f09c36a08c2dcd472f94b17aff6d36af3413d1a3f002f93",
-    "create_tender_4_bars_64px_seed_7": "6276286939115575ec44057ba7bea521f4c3a080dcb9519b4e61383d95a744c4",
+    "create_tender_4_bars_64px_seed_7": "920c26ce24fc98984451c3a0af5af8c13b6fd4181d72f1fbba3a734a1473b3f9",
     "transformer_released_2_bars_2_pieces_guided_seed_5": "94ce383b522504830826d0b34ec878ba35eb2bc4cb388e7b1e5d299c2551b4bc",
     "transformer_tiny_6_bars_3_pieces_clamped_seed_2": "f3b6ee7041800d2a69006b9cfd556b3cb8c12cabb74681603c30a60908de150e",
 }

@@ -285,6 +285,33 @@ def test_faders_move_what_is_measured(pipe):
     assert measured("velocity_mean", 50.0) == pytest.approx(50.0, abs=1.5)
     assert measured("articulation", 1.0) < measured("articulation", 3.0)
     assert measured("chord_valence", -0.5) < measured("chord_valence", 0.6)
+    # the dynamics' spread: the mapper asks for it (EmoGen's "variation of dynamics"); it was left at ~6
+    assert measured("velocity_std", 6.0) == pytest.approx(6.0, abs=1.0)
+    assert measured("velocity_std", 18.0, velocity_mean=70.0) == pytest.approx(18.0, abs=1.5)
+
+
+def test_phrases_swell_to_their_middle(pipe):
+    """Dynamics follow each 4-bar phrase's arch: louder in its middle bars than at its ends."""
+    middle, ends = [], []
+    for seed in range(4):
+        score = pipe(attributes={"velocity_mean": 70.0, "velocity_std": 12.0}, bars=16, seed=seed)[0].score
+        for tr in score.tracks:
+            for n in tr.notes:
+                pos = (n.time // (4 * 480)) % 4  # bar within its phrase
+                (middle if pos in (1, 2) else ends).append(n.velocity)
+    assert np.mean(middle) > np.mean(ends) + 3
+
+
+def test_velocity_std_is_checked_and_the_transformer_says_it_does_not_take_it(tiny_music_pipeline):
+    from studio.music.request import normalise_attributes
+
+    assert normalise_attributes({"velocity_std": 15.0})[0]["velocity_std"] == 15.0
+    with pytest.raises(ValueError, match=r"velocity_std must be in \[0, 64\].*got nan"):
+        normalise_attributes({"velocity_std": float("nan")})
+    request, notes = normalise_attributes({"velocity_std": 50.0})
+    assert request["velocity_std"] == 40.0 and any("clamped to 40" in n for n in notes)
+    piece = tiny_music_pipeline(attributes={"velocity_std": 15.0}, bars=1, seed=0, progress=False)[0]
+    assert any("not conditions of this model" in n and "velocity_std" in n for n in piece.notes)
 
 
 def test_key_and_mode_are_what_the_measurer_reads(pipe):

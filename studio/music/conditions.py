@@ -43,6 +43,7 @@ RANGES = {
     "articulation": (0.05, 8.0),
     "polyphony": (1.0, 10.0),
     "chord_valence": (-1.0, 1.0),
+    "velocity_std": (0.0, 40.0),
 }
 
 

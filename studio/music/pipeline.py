@@ -162,6 +162,8 @@ class MusicPipeline:
                 raise ValueError(f"{name} must be a number in [{lo:g}, {hi:g}], got {value!r}")
         seed = resolve_seed(seed)
         request, notes = normalise_attributes(attributes)
+        if isinstance(attributes, dict) and request.get("velocity_std") is not None:
+            notes.append("not conditions of this model (measured only): velocity_std")
         if request.get("key") is None:
             # The model writes in C; an unspecified key is drawn from the seed so pieces vary.
             request["key"] = int(numpy_rng(seed).integers(0, 12))

@@ -19,7 +19,9 @@ from studio.limits import MAX_BARS, MAX_PIECES, check_int  # one definition each
 from .conditions import CONTINUOUS, RANGES
 
 MAX_NOTES_PER_SECOND = 24.0  # faster than this is not playable piano music; density is clamped
-CONDITIONED = ("tempo", "key", "mode", *CONTINUOUS[1:])
+# The request's attributes: the transformer's condition tokens, and the dynamics' spread (``velocity_std``),
+# which the lead-sheet generator realises and the transformer's own velocity tokens do not take.
+CONDITIONED = ("tempo", "key", "mode", *CONTINUOUS[1:], "velocity_std")
 TPQ = 480
 
 
