@@ -6,12 +6,16 @@ import pytest
 
 from studio import limits
 from studio.cli import build_parser
+from studio.music.conditions import RANGES  # the attribute ranges requests are checked against
 
 L = limits
 # verb -> the ranges its --help must show (formatted from the constants, never typed)
 EXPECTED = {
     "compose": [f"1-{L.MAX_BARS}", f"1-{L.MAX_CANDIDATES}", f"1-{L.MAX_ROUNDS}"],
-    "generate": [f"1-{L.MAX_BARS}"],
+    "generate": [
+        f"1-{L.MAX_BARS}",
+        *(f"{RANGES[k][0]:g}-{RANGES[k][1]:g}" for k in ("tempo", "velocity_mean", "velocity_std")),
+    ],
     "create": [f"1-{L.MAX_BARS}", f"{L.MIN_SIZE}-{L.MAX_SIZE}", f"1-{L.MAX_CANDIDATES}", f"1-{L.MAX_ROUNDS}"],
     "demo": [f"1-{L.MAX_BARS}", f"{L.MIN_SIZE}-{L.MAX_SIZE}", f"1-{L.MAX_CANDIDATES}", f"1-{L.MAX_ROUNDS}"],
     "paint": [f"{L.MIN_SIZE}-{L.MAX_SIZE}", f"1-{L.MAX_ART_CANDIDATES}"],

@@ -7,17 +7,25 @@ from pathlib import Path
 
 from studio.emotion import parse_emotion_arg
 from studio.limits import MAX_BARS
+from studio.music.conditions import RANGES
 from studio.music.generators import DEFAULT_GENERATOR, GENERATORS
 
 HELP = "generate one piece of music for an emotion (one shot; `compose` adds the critic loop)"
 
+
+def _span(name: str) -> str:
+    lo, hi = RANGES[name]
+    return f"{lo:g}-{hi:g}"
+
+
 OVERRIDES = {
-    "tempo": (float, "BPM, 30-240"),
+    "tempo": (float, f"BPM, {_span('tempo')}"),
     "key": (int, "tonic pitch class 0-11 (C=0)"),
     "mode": (str, "major, minor or P(major) in [0, 1]"),
     "note_density": (float, "notes per beat"),
     "pitch_mean": (float, "mean MIDI pitch (register)"),
-    "velocity_mean": (float, "mean MIDI velocity 1-127"),
+    "velocity_mean": (float, f"mean MIDI velocity {_span('velocity_mean')}"),
+    "velocity_std": (float, f"spread of MIDI velocities (the dynamics), {_span('velocity_std')}; lead-sheet generator"),
     "articulation": (float, "duration / inter-onset interval"),
     "polyphony": (float, "mean sounding notes"),
     "chord_valence": (float, "chord brightness in [-1, 1]"),
