@@ -80,10 +80,11 @@ def adherence(pipe, n: int, bars: int, seed: int) -> dict:
 def emotion_direction(pipe, seeds: int) -> dict:
     import math
 
+    from studio.critics.music import judge_music
     from studio.mapping.music import estimate_emotion
     from studio.music.oneshot import generate
 
-    hits, rows = 0, []
+    hits, rows, critic_hits = 0, [], 0
     for k in range(12):
         va = (0.8 * math.cos(2 * math.pi * k / 12), 0.8 * math.sin(2 * math.pi * k / 12))
         if min(abs(va[0]), abs(va[1])) < 0.1:  # on an axis: no quadrant to hit
@@ -95,7 +96,16 @@ def emotion_direction(pipe, seeds: int) -> dict:
             got = 1 if v >= 0 and a >= 0 else 2 if a >= 0 else 3 if v < 0 else 4
             hits += got == want
             rows.append(got == want)
-    return {"pieces": len(rows), "quadrant_accuracy_attribute_judged": round(hits / len(rows), 4), "chance": 0.25}
+            c = judge_music(r.score)  # the music critic: a model the generator does not consult
+            critic_hits += (
+                1 if c.valence >= 0 and c.arousal >= 0 else 2 if c.arousal >= 0 else 3 if c.valence < 0 else 4
+            ) == want
+    return {
+        "pieces": len(rows),
+        "quadrant_accuracy_attribute_judged": round(hits / len(rows), 4),
+        "quadrant_accuracy_critic_judged": round(critic_hits / len(rows), 4),
+        "chance": 0.25,
+    }
 
 
 ARCS = ("calm -> furious", "sad -> joyful", "furious -> calm", "0.7,0.6 -> -0.7,-0.6")
