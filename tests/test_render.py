@@ -254,7 +254,8 @@ def test_presets_kept_decoded_between_renders_give_the_same_samples():
     fresh = subprocess.run(
         [sys.executable, "-c", _FRESH_RENDER, sf], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     )
-    assert fresh.stdout.strip() == hashlib.sha1(again.tobytes()).hexdigest()
+    # the hash is the last line (pyfluidsynth may announce where it found the library first)
+    assert fresh.stdout.split()[-1] == hashlib.sha1(again.tobytes()).hexdigest()
 
 
 def test_circumplex_marks_the_kept_round_and_extra_readings(tmp_path):
