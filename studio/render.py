@@ -46,6 +46,17 @@ PITCH_BEND = -1  # a CONTROL event's controller number for a pitch bend
 SYNTH_OPTIONS = {"synth.chorus.active": 0, "synth.dynamic-sample-loading": 1}
 
 
+def _fluidsynth():
+    """The ``fluidsynth`` module, imported quietly: with ``$CI`` set, pyfluidsynth prints where it found the
+    library to stdout, which would land in the middle of a command's output (``studio judge --json``)."""
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        import fluidsynth
+    return fluidsynth
+
+
 def find_soundfont() -> Path:
     """The General MIDI soundfont used for rendering (see module docstring for the order)."""
     env = os.environ.get("STUDIO_SOUNDFONT")
@@ -121,7 +132,7 @@ def _synth_blocks(
 ) -> Iterator[np.ndarray]:
     """The raw synthesiser output in blocks of at most ``BLOCK_FRAMES`` frames: ``[n * 2]`` int16,
     interleaved stereo. Memory stays at one block whatever the length or the sample rate."""
-    import fluidsynth
+    fluidsynth = _fluidsynth()
 
     from studio.critics.music import load_score
 
@@ -181,7 +192,7 @@ _KEEPERS_LOCK = threading.Lock()
 def _keep_decoded(sf_path: Path, presets: list[tuple[int, int]]) -> None:
     """Select ``presets`` ``(bank, program)`` on this process's keeper for ``sf_path`` (made on first use),
     so their decoded samples stay cached for the renders that follow; the least recently used are let go."""
-    import fluidsynth
+    fluidsynth = _fluidsynth()
 
     st = sf_path.stat()
     key = (os.getpid(), str(sf_path.resolve()), st.st_size, st.st_mtime_ns)
