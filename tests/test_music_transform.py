@@ -215,3 +215,26 @@ def test_the_sources_pedalling_is_kept(tmp_path, tiny_vqvae):
     assert kept == sorted(down_up)
     again = symusic.Score.from_midi(out.score.dumps_midi())  # and it survives the MIDI file
     assert sorted((c.time, c.number, c.value) for tr in again.tracks for c in tr.controls) == sorted(down_up)
+
+
+def test_dynamics_move_to_the_targets_spread_and_the_accompaniment_follows_the_metre(midi, tiny_vqvae):
+    from studio.attributes.music import extract_attributes
+    from studio.mapping import attributes_for
+
+    src = extract_attributes(symusic.Score(str(midi)))
+    target = attributes_for("furious").music
+    out = transform(midi, emotion="furious", seed=4, model=tiny_vqvae)
+    want = out.attributes_requested["velocity_std"]
+    assert want == pytest.approx(target.velocity_std, abs=1e-3) and abs(want - src.velocity_std) > 1.0
+    assert out.attributes_measured.velocity_std == pytest.approx(want, abs=1.0)
+    assert out.attributes_measured.velocity_mean == pytest.approx(out.attributes_requested["velocity_mean"], abs=1.0)
+    half = transform(midi, emotion="furious", strength=0.5, seed=4, model=tiny_vqvae)
+    assert half.attributes_requested["velocity_std"] == pytest.approx(
+        (src.velocity_std + target.velocity_std) / 2, abs=1e-3
+    )
+    # the re-decoded accompaniment is accented by the metre, not one level per bar
+    acc = out.score.tracks[1].notes
+    by_bar: dict[int, set] = {}
+    for n in acc:
+        by_bar.setdefault(n.time // (4 * TPQ), set()).add(n.velocity)
+    assert any(len(v) > 1 for v in by_bar.values())

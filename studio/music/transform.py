@@ -28,6 +28,7 @@ from einops import rearrange
 
 from studio.errors import user_errors
 from studio.limits import MAX_TRANSFORM_BARS
+from studio.music.dynamics import metric_accent, place
 from studio.music.vqvae import (
     LOW,
     PITCHES,
@@ -193,7 +194,8 @@ def transform(
     tgt = attributes_for(emo).music
     want = {k: _lerp(getattr(src, k), getattr(tgt, k), s) for k in ("tempo", "mode", "note_density")}
     want.update({k: _lerp(getattr(src, k), getattr(tgt, k), s) for k in ("onset_density", "pitch_mean")})
-    want.update({k: _lerp(getattr(src, k), getattr(tgt, k), s) for k in ("velocity_mean", "articulation")})
+    want.update({k: _lerp(getattr(src, k), getattr(tgt, k), s) for k in ("velocity_mean", "velocity_std")})
+    want["articulation"] = _lerp(src.articulation, tgt.articulation, s)
     tonic, src_mode = estimate_key(notes[:, 2], notes[:, 1] - notes[:, 0])
     new_mode = (0 if want["mode"] >= 0.5 else 1) if s > 0 else src_mode
     shift = int(np.clip(round(want["pitch_mean"] - src.pitch_mean), -6, 6)) if s > 0 else 0
@@ -223,8 +225,12 @@ def transform(
     else:  # strength 0 (or no accompaniment): keep the source notes exactly
         accomp = _kept_accompaniment(mel, raw)
 
-    # 5. the new score: the source's tempo map scaled, both tracks, re-timed if the beat disagreed
+    # 5. the new score: the source's tempo map scaled, both tracks, re-timed if the beat disagreed; dynamics
+    # placed on the target's mean and spread (the player's shape kept)
     result = _assemble(score, melody, accomp, want, src, s, log)
+    if s > 0 and want["velocity_std"] is not None:
+        _place_dynamics(result, float(want["velocity_mean"] or src.velocity_mean), float(want["velocity_std"]))
+        log.append(f"dynamics spread {src.velocity_std:.1f} -> {want['velocity_std']:.1f}")
     how = "re-decoded by the bar VQ-VAE" if (s > 0 and len(acc_rows)) else "kept from the source"
     bpm = f"tempo {src.tempo:.0f} -> {want['tempo']:.0f} BPM" if s > 0 and src.tempo and want["tempo"] else "tempo kept"
     log.append(f"{bpm}; {len(accomp.notes)} accompaniment notes {how}")
@@ -312,7 +318,7 @@ def _decoded_accompaniment(model, acc_rows, n_bars, tonic, shift, new_mode, scal
     top = _melody_ceiling(mel_steps, n_bars)
     base = tonic + shift
     for i, b in enumerate(keep):
-        vel = int(np.clip(round((bar_vel.get(int(b)) or 64) + dv), 1, 127))
+        vel = (bar_vel.get(int(b)) or 64) + dv
         for st, en, p in _roll_notes(out[i], int(b)):
             pitch = p + LOW + base
             pitch += _snap(pitch - base, new_mode)
@@ -320,8 +326,17 @@ def _decoded_accompaniment(model, acc_rows, n_bars, tonic, shift, new_mode, scal
                 pitch -= 12
             while pitch > LOW + PITCHES - 1:
                 pitch -= 12
-            accomp.notes.append(symusic.Note(int(st * q), int((en - st) * q), int(pitch), vel))
+            v = int(np.clip(round(vel + metric_accent(st)), 1, 127))  # the bar's level, accented by the metre
+            accomp.notes.append(symusic.Note(int(st * q), int((en - st) * q), int(pitch), v))
     return accomp
+
+
+def _place_dynamics(score, mean: float, spread: float) -> None:
+    """Every note's velocity moved so the piece's dynamics have ``mean`` and ``spread``, their shape kept."""
+    notes = [n for tr in score.tracks for n in tr.notes]
+    if notes:
+        for n, v in zip(notes, place(np.array([n.velocity for n in notes], dtype=float), mean, spread)):
+            n.velocity = int(v)
 
 
 def _kept_accompaniment(mel, raw):

@@ -31,6 +31,7 @@ from studio.attributes.music import PITCH_NAMES, extract_attributes
 from studio.progress import ProgressFn
 from studio.seeding import derive_seed, numpy_rng, resolve_seed
 
+from ..dynamics import metric_accent, place
 from ..request import TPQ, Piece, check_bars, check_num_pieces, normalise_attributes
 from .accompaniment import NOTES_PER_ONSET, Accompanist, fit_count, hold
 from .leadsheet import MELODY_SHARE, PHRASE_BARS, STEPS, LeadSheetWriter, Phrase, PhraseSpec, plan_form, roman
@@ -515,24 +516,17 @@ def _centre(melody: list) -> float:
 
 
 def _velocity(step: int, is_melody: int) -> float:
-    """Metric accent (downbeat, beat 3, beats, off-beats), a lift for the melody, and the phrase's arch: a
-    swell to its middle and back, as players shape a phrase (Todd 1992)."""
-    s = step % STEPS
-    accent = 6.0 if s == 0 else 3.0 if s == 8 else 0.0 if s % 4 == 0 else -3.0
+    """Metric accent, a lift for the melody, and the phrase's arch: a swell to its middle and back, as
+    players shape a phrase (Todd 1992)."""
     arch = PHRASE_SWELL * math.sin(math.pi * min(step, PHRASE_BARS * STEPS) / (PHRASE_BARS * STEPS))
-    return accent + (8.0 if is_melody else -2.0) + arch
+    return metric_accent(step) + (8.0 if is_melody else -2.0) + arch
 
 
 def _dynamics(events: list, mean: float, spread: float, rng: np.random.Generator) -> np.ndarray:
-    """One phrase's velocities: the shape of :func:`_velocity` with a little noise, centred on the asked
-    ``velocity_mean`` and scaled to the asked ``velocity_std`` (both as ``studio.attributes.music`` measures
-    them), as MIDI integers."""
+    """One phrase's velocities: the shape of :func:`_velocity` with a little noise, placed on the asked
+    ``velocity_mean`` and ``velocity_std`` (:func:`studio.music.dynamics.place`)."""
     shape = np.array([_velocity(s, is_mel) for s, _, _, is_mel in events], dtype=float)
-    shape += rng.normal(0.0, VELOCITY_NOISE, len(shape))
-    dev = shape - shape.mean()
-    sd = float(dev.std())
-    vel = mean + (dev * (spread / sd) if sd > 0 else dev)
-    return np.clip(np.round(vel), 1, 127).astype(int)
+    return place(shape + rng.normal(0.0, VELOCITY_NOISE, len(shape)), mean, spread)
 
 
 def _melody_lookup(melody: list, bar: int):
