@@ -18,7 +18,9 @@ a random forest (0.5 = indistinguishable); POP909 val odd-vs-even songs as the r
 song-grouped folds (``c2st_song_grouped``): with plain folds a song's other segments sit in the training folds,
 and the forest tells POP909's odd songs from its even ones at ~0.69 by recognising songs, not structure.
 Per feature: means, the overlap of the two histograms and the SD ratio; a spread diagnosis (``spread_diagnosis``:
-the test again with POP909's marginals imposed on all features, and on all families but one). Writes ``bench/results/musicality.json``.
+the test again with POP909's marginals imposed on all features, and on all families but one). Sustain pedalling
+(``studio.music.pedal.pedal_profile``: presses per bar, share of the time down) beside POP909 val songs'. Writes
+``bench/results/musicality.json``.
 """
 
 from __future__ import annotations
@@ -121,7 +123,30 @@ def emopia_segments(root: Path) -> list[np.ndarray]:
     return out
 
 
-def generated(kind: str, emotions, seeds: int, loop: tuple[int, int] = (3, 2)) -> tuple[list[np.ndarray], float]:
+def pop909_pedalling(root: Path) -> list[dict | None]:
+    """:func:`studio.music.pedal.pedal_profile` of each POP909 validation song (whole song, all tracks)."""
+    import symusic
+
+    from studio.music.pedal import pedal_profile
+
+    folders = [d for d in sorted((root / "pop909" / "POP909").glob("[0-9][0-9][0-9]")) if int(d.name) % 20 == 0]
+    return [pedal_profile(symusic.Score(str(d / f"{d.name}.mid"))) for d in folders]
+
+
+def pedal_summary(profiles: list[dict | None]) -> dict:
+    """Share of pieces with a sustain pedal, and the 10/50/90 % quantiles of presses per bar and down share
+    among them."""
+    with_pedal = [p for p in profiles if p is not None]
+    out = {"pieces": len(profiles), "share_with_pedal": round(len(with_pedal) / max(len(profiles), 1), 3)}
+    for k in ("presses_per_bar", "down_share"):
+        v = [p[k] for p in with_pedal]
+        out[k] = [round(float(q), 3) for q in np.quantile(v, [0.1, 0.5, 0.9])] if v else None
+    return out
+
+
+def generated(
+    kind: str, emotions, seeds: int, loop: tuple[int, int] = (3, 2)
+) -> tuple[list[np.ndarray], float, list[dict | None]]:
     import studio.music as music
 
     if kind.startswith("leadsheet"):
@@ -133,7 +158,9 @@ def generated(kind: str, emotions, seeds: int, loop: tuple[int, int] = (3, 2)) -
 
         pipe = MusicPipeline.from_pretrained(ROOT / "checkpoints" / "music-gen")
     settings = {"scale_bias": 0.0, "density_gain": 0.0} if kind == "transformer-noguide" else {}
-    out, t0 = [], time.perf_counter()
+    from studio.music.pedal import pedal_profile
+
+    out, pedals, t0 = [], [], time.perf_counter()
     for e in emotions:
         for s in range(seeds):
             if kind in ("leadsheet-loop", "leadsheet-compose"):
@@ -144,7 +171,8 @@ def generated(kind: str, emotions, seeds: int, loop: tuple[int, int] = (3, 2)) -
             else:
                 r = music.generate(e, bars=SEGMENT_BARS, seed=1000 + s, pipeline=pipe, **settings)
             out.append(grid_notes(r.score, SEGMENT_BARS))
-    return out, (time.perf_counter() - t0) / max(len(out), 1)
+            pedals.append(pedal_profile(r.score))
+    return out, (time.perf_counter() - t0) / max(len(out), 1), pedals
 
 
 def c2st(
@@ -261,12 +289,18 @@ def main() -> int:
     floor_grouped = c2st(real[odd], real[~odd], groups=(songs[odd], songs[~odd]))
     print(f"real: {len(segs)} POP909 val segments from {len(set(songs.tolist()))} songs; odd vs even songs {floor}")
     print(f"  song-grouped folds {floor_grouped}")
+    real_pedal = pedal_summary(pop909_pedalling(root))
+    print(f"real: POP909 val songs' sustain pedal {real_pedal}")
     emo_real = feature_matrix(emopia_segments(root))
     pop_vs_emopia = c2st(real, emo_real)
     print(f"real: {len(emo_real)} EMOPIA test clips; POP909 val vs EMOPIA test {pop_vs_emopia}")
     emotions = grid_emotions()
     report = {
-        "real": {"source": "POP909 val songs (number % 20 == 0), 16-bar segments", "segments": len(segs)},
+        "real": {
+            "source": "POP909 val songs (number % 20 == 0), 16-bar segments",
+            "segments": len(segs),
+            "pedal": real_pedal,
+        },
         "real_emopia": {"source": "EMOPIA test clips on their estimated beat grid", "clips": len(emo_real)},
         "real_vs_real": floor,
         "real_vs_real_song_grouped": floor_grouped,
@@ -276,7 +310,7 @@ def main() -> int:
         "machine": platform.machine(),
     }
     for kind in args.generators.split(","):
-        pieces, per_piece = generated(kind, emotions, args.seeds, (args.loop_candidates, args.loop_rounds))
+        pieces, per_piece, pedals = generated(kind, emotions, args.seeds, (args.loop_candidates, args.loop_rounds))
         fake = feature_matrix(pieces)
         test = c2st(real, fake)
         # each generated piece is its own group; real segments are grouped by song
@@ -296,6 +330,7 @@ def main() -> int:
             "mean_overlap": round(float(np.mean([f["overlap"] for f in feats.values()])), 3),
             "features": feats,
             "spread_diagnosis": diagnosis,
+            "pedal": pedal_summary(pedals),
         }
         if kind == "leadsheet-loop":
             report["generators"][kind]["loop"] = {"candidates": args.loop_candidates, "rounds": args.loop_rounds}
@@ -312,6 +347,7 @@ def main() -> int:
             f"  spread diagnosis (song-grouped): every marginal matched to POP909's {diagnosis['all_marginals_matched']}"
         )
         print(f"  every family matched but one: {diagnosis['all_but_one_family_matched']}")
+        print(f"  sustain pedal {report['generators'][kind]['pedal']} (POP909 val songs: {real_pedal})")
     prev = Path(args.out)
     if prev.is_file():  # keep generators measured earlier and not re-run now
         import json

@@ -302,6 +302,75 @@ def test_phrases_swell_to_their_middle(pipe):
     assert np.mean(middle) > np.mean(ends) + 3
 
 
+def _pedal_down(score) -> np.ndarray:
+    """``[ticks]`` bool: the sustain pedal down (any track)."""
+    end = max(t.end() for t in score.tracks)
+    down = np.zeros(end + 1, dtype=bool)
+    for t in score.tracks:
+        since = None
+        for c in sorted(t.controls, key=lambda c: c.time):
+            if c.number == 64 and c.value >= 64 and since is None:
+                since = c.time
+            elif c.number == 64 and c.value < 64 and since is not None:
+                down[since : c.time] = True
+                since = None
+        assert since is None, "a press is never left open"
+    return down
+
+
+def test_the_piano_is_pedalled_with_the_harmony_and_up_through_rests(pipe):
+    """A pianist changes the pedal with the chords and lifts it for a rest; pieces used to carry none."""
+    tpq, covered, covered_rests = 480, 0, []
+    for seed in range(4):
+        piece = pipe(attributes={"mode": 0.8, "velocity_mean": 70.0}, bars=16, seed=seed)[0]
+        score = piece.score
+        assert [len(t.controls) > 0 for t in score.tracks] == [False, True]  # on the piano's track
+        down = _pedal_down(score)
+        covered += down.mean()
+        for ch in piece.lead_sheet["chords"]:  # each harmony gets its own press: the pedal is up at the change
+            tick = ((ch["bar"] - 1) * 4 + ch["beat"] - 1) * tpq
+            if 0 < tick < len(down):
+                assert not down[tick], (seed, ch)
+        sounding = np.zeros(len(down), dtype=int)
+        for n in (n for t in score.tracks for n in t.notes):
+            sounding[n.time : n.time + n.duration] += 1
+        silent = sounding == 0
+        rests = 0
+        for a in np.flatnonzero(np.diff(np.r_[0, silent.astype(int)]) == 1):  # each silence of 2+ 16ths
+            b = a + np.argmax(~silent[a:]) if (~silent[a:]).any() else len(silent)
+            if b - a >= 2 * tpq // 4:
+                rests += 1
+                assert not down[a:b].any(), f"seed {seed}: the pedal holds through the rest at tick {a}"
+        covered_rests.append(rests)
+    assert 0.6 < covered / 4 < 0.95  # POP909's piano tracks: median 0.77 of the time down
+    assert sum(covered_rests) > 0  # the check above met some rests (phrases breathe half the time)
+
+
+def test_harmonic_pedal_follows_changes_bars_and_rests():
+    from studio.music.pedal import DOWN, UP, harmonic_pedal, pedal_profile
+
+    sounding = np.ones(64, dtype=int)  # 4 bars of 16ths
+    sounding[28:32] = 0  # a rest at the end of bar 2
+    ev = harmonic_pedal([0, 8, 40], sounding, 30, np.random.default_rng(0))
+    assert [v for _, v in ev] == [DOWN, UP] * (len(ev) // 2)
+    ups, downs = [t for t, v in ev if v == UP], [t for t, v in ev if v == DOWN]
+    # presses start after changes 0, 8, 16 (bar line), 32 (bar; the rest ends there), 40, 48 (bar)
+    assert [(d - 1) // 30 for d in downs] == [0, 8, 16, 32, 40, 48]
+    assert 28 * 30 in ups  # up exactly where the rest starts, not before the next change
+    assert all(u <= c * 30 for u, c in zip(ups, [8, 16, 28, 40, 48, 64]))
+    assert ev == harmonic_pedal([0, 8, 40], sounding, 30, np.random.default_rng(0))  # same draws, same pedal
+    assert harmonic_pedal([0], np.zeros(0, dtype=int), 30, np.random.default_rng(0)) == []
+    score = symusic.Score(480)
+    tr = symusic.Track("p", 0, False)
+    tr.notes.append(symusic.Note(0, 4 * 1920, 60, 80))  # 4 bars
+    for t, v in ((0, 127), (1920, 0), (3840, 100), (5760, 0)):
+        tr.controls.append(symusic.ControlChange(t, 64, v))
+    score.tracks.append(tr)
+    assert pedal_profile(score) == pytest.approx({"presses_per_bar": 0.5, "down_share": 0.5})
+    score.tracks[0].controls.clear()
+    assert pedal_profile(score) is None
+
+
 def test_velocity_std_is_checked_and_the_transformer_says_it_does_not_take_it(tiny_music_pipeline):
     from studio.music.request import normalise_attributes
 

@@ -8,8 +8,9 @@ Steps per piece: (1) resolve each phrase's request (mode, register, densities); 
 (3) write each new phrase's chords and melody, restating and varying earlier ones where the form says so;
 (4) choose and realise an accompaniment pattern per phrase; (5) measure the draft with
 ``studio.attributes.music`` (the one definition of every attribute) and redo steps 3-4 once with the
-register, articulation, voicing and density corrected by what was measured; (6) set velocities,
-transpose to the key and write the tempo map.
+register, articulation, voicing and density corrected by what was measured; (6) set velocities and the
+sustain pedal (:mod:`studio.music.pedal`: changed with the chords, up through rests), transpose to the key
+and write the tempo map.
 
 ``attributes`` may be one request or a list with one request per 4-bar phrase (an emotion arc).
 """
@@ -32,6 +33,7 @@ from studio.progress import ProgressFn
 from studio.seeding import derive_seed, numpy_rng, resolve_seed
 
 from ..dynamics import metric_accent, place
+from ..pedal import SUSTAIN, harmonic_pedal
 from ..request import TPQ, Piece, check_bars, check_num_pieces, normalise_attributes
 from .accompaniment import NOTES_PER_ONSET, Accompanist, fit_count, hold
 from .leadsheet import MELODY_SHARE, PHRASE_BARS, STEPS, LeadSheetWriter, Phrase, PhraseSpec, plan_form, roman
@@ -74,7 +76,7 @@ STYLE_VOICES_SD = 1.0
 @dataclass
 class LeadSheetConfig:
     name: str = "music-leadsheet"
-    version: str = "1.3.0"
+    version: str = "1.4.0"
 
 
 @dataclass
@@ -118,7 +120,7 @@ class LeadSheetPipeline:
         folder = Path(path) if path is not None else checkpoint("music-leadsheet")
         tables = LeadSheetTables.load(folder)
         return cls(
-            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.3.0"))
+            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.4.0"))
         )
 
     def save_pretrained(self, folder: str | Path) -> Path:
@@ -385,6 +387,8 @@ class LeadSheetPipeline:
             score.tempos.append(symusic.Tempo(0, DEFAULTS["tempo"]))
         mel_t.notes.sort(key=lambda n: (n.time, n.pitch))
         pno_t.notes.sort(key=lambda n: (n.time, n.pitch))
+        if requests:  # a finished piece is pedalled (a draft measured for its attributes need not be)
+            pno_t.controls.extend(_pedal(draft, [*mel_t.notes, *pno_t.notes], end, seed))
         score.tracks.append(mel_t)
         score.tracks.append(pno_t)
         score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
@@ -527,6 +531,23 @@ def _dynamics(events: list, mean: float, spread: float, rng: np.random.Generator
     ``velocity_mean`` and ``velocity_std`` (:func:`studio.music.dynamics.place`)."""
     shape = np.array([_velocity(s, is_mel) for s, _, _, is_mel in events], dtype=float)
     return place(shape + rng.normal(0.0, VELOCITY_NOISE, len(shape)), mean, spread)
+
+
+def _pedal(draft: list[dict], notes: list, end: int, seed: int) -> list[symusic.ControlChange]:
+    """The piece's sustain pedal (:func:`studio.music.pedal.harmonic_pedal`): changed with the lead sheet's
+    chords (half bars) and up through every rest."""
+    sounding = np.zeros(end, dtype=int)
+    for n in notes:
+        a = n.time // TICKS_PER_STEP
+        sounding[a : -(-(n.time + n.duration) // TICKS_PER_STEP)] += 1
+    changes, prev = [], None
+    for p, d in enumerate(draft):
+        for h, c in enumerate(d["chords"]):
+            if c != prev:
+                changes.append(p * PHRASE_BARS * STEPS + h * STEPS // 2)
+            prev = c
+    events = harmonic_pedal(changes, sounding, TICKS_PER_STEP, numpy_rng(derive_seed(seed, "pedal")))
+    return [symusic.ControlChange(t, SUSTAIN, v) for t, v in events]
 
 
 def _melody_lookup(melody: list, bar: int):
