@@ -87,8 +87,9 @@ def test_faders_follow_the_emotion_until_moved_and_reset_to_the_current_emotion(
         val = angry[name]
         assert lo <= val <= hi and abs(round((val - lo) / step) * step + lo - val) < 1e-9, name
     # the user moves tempo: it is marked, kept when the emotion changes, and said so above Generate
-    touched, upd, note = app.mark_touched("tempo", [])
+    touched, upd, note = app.mark_touched("tempo", [], 186)
     assert touched == ["tempo"] and "your value" in upd["label"] and "tempo" in note
+    assert upd["value"] == 186  # the user's value goes back with the label, so the page cannot revert it
     values = [calm[n] for n in NAMES]
     values[NAMES.index("tempo")] = 186
     kept = app.prefill(-0.8, 0.8, 0.3, touched, *values)["to"]
