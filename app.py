@@ -386,17 +386,19 @@ def kept_note(touched) -> str:
     return f"Your fader values are used for: **{names}** (↺ beside a fader returns it to the emotion's value)."
 
 
-def prefill(valence: float, arousal: float, dominance: float, touched, *values) -> dict | None:
+def prefill(valence: float, arousal: float, dominance: float, touched, plan, *values) -> dict | None:
     """Faders follow the emotion; a fader the user moved keeps its value. The plan the browser applies
-    (``FOLLOW_JS``): ``to``, the emotion's values for the faders that follow it, and ``sent``, what those
-    faders showed when the change was sent. The browser applies a value only where the fader still shows
-    what was sent, so one typed into while the refill was on its way keeps the typed value."""
+    (``FOLLOW_JS``): ``to``, the emotion's values for the faders that follow it, and ``sent``, the value each
+    of them shows if the user left it alone: what the previous ``plan`` put there (else what it showed when
+    the change was sent). The browser applies a value only where the fader still shows that, so a value typed
+    in is kept, even one typed before the server heard that the fader was touched."""
     touched = set(touched or ())
     mapped = mapped_values(valence, arousal, dominance)
     if mapped is None:  # the mapping is not available: leave the faders alone
         return None
+    last = plan.get("to", {}) if isinstance(plan, dict) else {}
     to = {n: mapped[n] for n in FADER_NAMES if n in mapped and n not in touched}
-    return {"to": to, "sent": {n: v for n, v in zip(FADER_NAMES, values) if n in to}}
+    return {"to": to, "sent": {n: last.get(n, v) for n, v in zip(FADER_NAMES, values) if n in to}}
 
 
 # In the browser, as the refill lands: each fader takes the emotion's value unless it changed since the
@@ -862,7 +864,8 @@ def build_demo(concurrency: int = 2) -> gr.Blocks:
         ui.history = gr.State([])
         ui.shown = gr.State(None)
         ui.arc_pts = gr.State(None)  # None: one emotion; a list: arc mode, the points clicked so far
-        ui.plan = gr.JSON(visible=False)  # the faders' refill for a new emotion, applied in the browser
+        # the faders' refill for a new emotion, applied in the browser; it starts as what the page shows
+        ui.plan = gr.JSON({"to": first, "sent": {}}, visible=False)
         with gr.Row(elem_id="examples"):
             ui.example_btns = [gr.Button(ex[0], size="sm", min_width=120) for ex in EXAMPLES]
         with gr.Row():
@@ -1069,7 +1072,7 @@ def _tabs(ui: SimpleNamespace) -> None:
 def _wire_emotion_events(ui: SimpleNamespace) -> None:
     """Every emotion change refreshes the description, the untouched faders and the seconds."""
     refresh = dict(fn=describe, inputs=[*ui.vad, ui.label], outputs=ui.emotion_md, queue=False)
-    refill = dict(fn=prefill, inputs=[*ui.vad, ui.touched, *ui.fader_list], outputs=ui.plan, queue=False)
+    refill = dict(fn=prefill, inputs=[*ui.vad, ui.touched, ui.plan, *ui.fader_list], outputs=ui.plan, queue=False)
     follow = dict(fn=None, js=FOLLOW_JS, inputs=[ui.plan, *ui.fader_list], outputs=ui.fader_list, queue=False)
     length = dict(fn=seconds_for, inputs=[ui.bars, ui.sliders["tempo"]], outputs=ui.seconds, queue=False)
 

@@ -78,8 +78,8 @@ def test_free_text_shows_its_confidence_and_the_word_box_follows():
 
 def test_faders_follow_the_emotion_until_moved_and_reset_to_the_current_emotion():
     _needs_mapping()
-    calm = app.prefill(0.6, -0.6, 0.0, [], *BLANK)["to"]
-    angry_plan = app.prefill(-0.8, 0.8, 0.3, [], *BLANK)
+    calm = app.prefill(0.6, -0.6, 0.0, [], None, *BLANK)["to"]
+    angry_plan = app.prefill(-0.8, 0.8, 0.3, [], None, *BLANK)
     angry = angry_plan["to"]
     assert angry["tempo"] > calm["tempo"] and set(angry) == set(NAMES)  # nothing touched: all follow
     assert angry_plan["sent"] == dict(zip(NAMES, BLANK))  # what the faders showed, for the browser's check
@@ -92,12 +92,27 @@ def test_faders_follow_the_emotion_until_moved_and_reset_to_the_current_emotion(
     assert upd["value"] == 186  # the user's value goes back with the label, so the page cannot revert it
     values = [calm[n] for n in NAMES]
     values[NAMES.index("tempo")] = 186
-    kept = app.prefill(-0.8, 0.8, 0.3, touched, *values)["to"]
+    kept = app.prefill(-0.8, 0.8, 0.3, touched, None, *values)["to"]
     assert "tempo" not in kept and kept["brightness"] == angry["brightness"]
     # ↺ restores the *current* emotion's value (not an earlier one) and the fader follows again
     upd, touched, note = app.reset_fader("tempo", -0.8, 0.8, 0.3, touched)
     assert upd["value"] == angry["tempo"] and touched == [] and note == ""
     assert "your value" not in upd["label"]
+
+
+def test_a_value_typed_before_the_server_hears_of_it_is_not_overwritten():
+    """The browser applies a refill only where a fader still shows what the previous refill put there: a value
+    typed after the next refill's request went out, but before the server marked the fader touched, is kept."""
+    _needs_mapping()
+    calm_plan = app.prefill(0.6, -0.6, 0.0, [], None, *BLANK)
+    shown = [calm_plan["to"][n] for n in NAMES]  # the calm refill landed
+    shown[NAMES.index("tempo")] = 150.0  # typed; the refill for the next emotion reads it, "touched" not yet set
+    angry = app.prefill(-0.8, 0.8, 0.3, [], calm_plan, *shown)
+    assert angry["sent"]["tempo"] == calm_plan["to"]["tempo"] != 150.0
+    # FOLLOW_JS's rule: a fader takes the new value only where it shows what was sent
+    assert "Number(shown[i]) === Number(plan.sent[n])" in app.FOLLOW_JS
+    follow = {n: angry["to"][n] if v == angry["sent"][n] else v for n, v in zip(NAMES, shown)}
+    assert follow["tempo"] == 150.0 and all(follow[n] == angry["to"][n] for n in NAMES if n != "tempo")
 
 
 def test_only_touched_faders_are_used_and_with_the_value_on_screen():
