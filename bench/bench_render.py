@@ -4,7 +4,9 @@ The piece is built in-process (four voices, ~8 notes/s, 60 s) so the figure does
 data folder. Reports the median of ``--repeats`` runs, the real-time factor, the loudness and peak, and
 the fixed cost of a render (a 1 s piece): the first render in a process loads the soundfont's piano (a
 ``.sf3`` bank decodes its Vorbis samples), later ones find it decoded (``studio.render`` keeps the presets
-played); for the default soundfont and for FluidR3 where installed.
+played); for the default soundfont and for FluidR3 where installed. Also a generated piece (32 bars of
+``studio.compose("furious", seed=1)``, about 70 s) on the default bank, with its sustain pedal and without:
+a pedal keeps more voices sounding, and rendering costs more.
 
 Run: ``.venv/bin/python bench/bench_render.py``; writes ``bench/results/render.json``.
 """
@@ -50,6 +52,29 @@ def _median_seconds(score: symusic.Score, soundfont: Path, repeats: int) -> tupl
     return statistics.median(times), times, audio
 
 
+def _generated_piece(bank: Path, repeats: int) -> dict:
+    """Render time of a generated piece with its pedal and with the pedal removed (same notes)."""
+    from studio.loop import compose
+
+    score = compose("furious", bars=32, seed=1, progress=False).score
+    dry = score.copy()
+    for t in dry.tracks:
+        t.controls.clear()
+    pedalled, _, audio = _median_seconds(score, bank, repeats)
+    unpedalled, _, _ = _median_seconds(dry, bank, repeats)
+    out = {
+        "what": 'studio.compose("furious", bars=32, seed=1)',
+        "audio_seconds": round(len(audio) / 44100, 2),
+        "render_seconds_median_with_pedal": round(pedalled, 3),
+        "render_seconds_median_without_pedal": round(unpedalled, 3),
+    }
+    print(
+        f"generated piece ({out['audio_seconds']} s audio, {bank.name}): {pedalled:.3f} s with its sustain pedal, "
+        f"{unpedalled:.3f} s without"
+    )
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
@@ -84,6 +109,7 @@ def main() -> int:
             f"time); a 1 s piece {fixed:.3f} s, {first:.3f} s as a process's first render (the piano's loading); "
             f"RMS {out['soundfonts'][bank.name]['rms']}"
         )
+    out["generated_piece"] = _generated_piece(banks[0], args.repeats)
     default = out["soundfonts"][banks[0].name]
     out |= {
         "soundfont": banks[0].name,
