@@ -50,14 +50,19 @@ def grid_emotions(n: int = 12, radius: float = 0.8) -> list[tuple[float, float]]
     ]
 
 
+def pop909_val_folders(root: Path) -> list[Path]:
+    """POP909 validation songs' folders (``studio.music.structured.fit.is_validation``: no generator read them)."""
+    from studio.music.structured.fit import is_validation
+
+    return [d for d in sorted((root / "pop909" / "POP909").glob("[0-9][0-9][0-9]")) if is_validation(int(d.name))]
+
+
 def pop909_segments(root: Path, max_per_song: int = 4) -> tuple[list[np.ndarray], list[int]]:
     """16-bar segments of POP909 validation songs on their beat grid: (gridded notes, song number)."""
     import symusic
 
     segs, songs = [], []
-    for d in sorted((root / "pop909" / "POP909").glob("[0-9][0-9][0-9]")):
-        if int(d.name) % 20:
-            continue
+    for d in pop909_val_folders(root):
         beats = np.loadtxt(d / "beat_midi.txt", ndmin=2)
         bt, down = beats[:, 0], np.flatnonzero(beats[:, 2] > 0.5)
         score = symusic.Score(str(d / f"{d.name}.mid")).to("second")
@@ -129,8 +134,7 @@ def pop909_pedalling(root: Path) -> list[dict | None]:
 
     from studio.music.pedal import pedal_profile
 
-    folders = [d for d in sorted((root / "pop909" / "POP909").glob("[0-9][0-9][0-9]")) if int(d.name) % 20 == 0]
-    return [pedal_profile(symusic.Score(str(d / f"{d.name}.mid"))) for d in folders]
+    return [pedal_profile(symusic.Score(str(d / f"{d.name}.mid"))) for d in pop909_val_folders(root)]
 
 
 def pedal_summary(profiles: list[dict | None]) -> dict:
