@@ -100,16 +100,16 @@ def test_tables_round_trip_and_a_tiny_pipeline_generates(tiny_tables, tmp_path):
 
 def test_accompaniment_keeps_its_voicing_and_colour_over_a_new_chord():
     from studio.music.structured.accompaniment import Accompanist
-    from studio.music.structured.fit import upper_slot
+    from studio.music.structured.fit import note_slot
     from studio.music.structured.tables import NON_CHORD, ROLE_BASS, ROLE_UPPER, TONES
 
     c_major, a_minor = (0, 4, 7), chord_token(9, "min")
-    assert upper_slot(12, 0, c_major) == 12 * TONES  # the root an octave over the bass
-    assert upper_slot(16, 2, c_major) == 16 * TONES + NON_CHORD + 2  # a 9th stays a 9th
+    assert note_slot(12, 0, c_major) == 12 * TONES  # the root an octave over the bass
+    assert note_slot(16, 2, c_major) == 16 * TONES + NON_CHORD + 2  # a 9th stays a 9th
     # one bar: bass C, then C-E-C' over it (an octave doubling) and a D (9th), read over C major ...
-    pattern = [(0, 16, ROLE_BASS, 0), (0, 8, ROLE_UPPER, upper_slot(12, 0, c_major))]
-    pattern += [(0, 8, ROLE_UPPER, upper_slot(16, 4, c_major)), (0, 8, ROLE_UPPER, upper_slot(24, 0, c_major))]
-    pattern += [(8, 8, ROLE_UPPER, upper_slot(14, 2, c_major))]
+    pattern = [(0, 16, ROLE_BASS, 0), (0, 8, ROLE_UPPER, note_slot(12, 0, c_major))]
+    pattern += [(0, 8, ROLE_UPPER, note_slot(16, 4, c_major)), (0, 8, ROLE_UPPER, note_slot(24, 0, c_major))]
+    pattern += [(8, 8, ROLE_UPPER, note_slot(14, 2, c_major))]
     acc = Accompanist.__new__(Accompanist)
     acc.notes = -np.ones((1, 8, 4), dtype=np.int16)
     acc.notes[0, : len(pattern)] = pattern
@@ -133,12 +133,33 @@ def test_accompaniment_keeps_the_pulse_where_the_melody_is_silent(pipe):
     acc.onsets = np.zeros((2, 16), bool)
     acc.onsets[0, ::4], acc.onsets[1, 2::4] = True, True
     acc.n_notes, acc.n_upper, acc.n_onsets = np.full(2, 4.0), np.zeros(2), np.full(2, 4.0)
-    acc.log_count = np.zeros(2)
+    acc.runs, acc.run_log_count = np.array([[0, 0, 0, 0], [1, 1, 1, 1]]), np.zeros(2)
     melody = np.zeros((4, 16), bool)
     melody[:, ::4] = True  # quarter notes on the beats
     rng = np.random.default_rng(0)
     picks = [acc.choose(4, 0, rng, melody_onsets=melody) for _ in range(200)]
-    assert np.mean(picks) > 0.75  # the off-beat pattern fills the melody's eighths
+    assert np.mean(picks) > 0.75  # the off-beat texture fills the melody's eighths
+
+
+def test_a_fitted_piano_bar_realised_over_its_own_chords_gives_the_bar_back(pipe):
+    """The pattern keeps what a player played: a bass on the third (an inversion) held under a moving
+    fifth, chords over it; realised over the same chords at the same register it is the same bar."""
+    from studio.music.structured.accompaniment import BASS_BELOW, Accompanist
+    from studio.music.structured.fit import _acc_pattern
+    from studio.music.structured.tables import MAX_ACC_NOTES
+
+    rows = [(0, 16, 40), (4, 12, 43), (0, 8, 60), (0, 8, 64), (0, 8, 67), (8, 8, 60), (8, 8, 65), (8, 8, 69)]
+    bar = tuple(np.array(c) for c in zip(*[(s, d, x, 80) for s, d, x in rows]))
+    chords = (chord_token(0, "maj"), chord_token(5, "maj"))  # C/E, then F
+    acc = Accompanist(pipe.tables)
+    acc.notes = -np.ones((1, MAX_ACC_NOTES, 4), dtype=np.int16)
+    pattern = _acc_pattern(bar, list(chords))
+    acc.notes[0, : len(pattern)] = pattern
+    out = acc.realise(0, chords, floor=40 + BASS_BELOW, melody_at=lambda s: None)
+    assert sorted(out) == sorted(rows)
+    # over A minor the inversion stays an inversion: the bass on the chord's third
+    out = acc.realise(0, (chord_token(9, "min"),) * 2, floor=40 + BASS_BELOW, melody_at=lambda s: None)
+    assert min(x for _, _, x in out) % 12 == 0
 
 
 def test_cadence_bars_can_hold_and_fills_answer_long_notes(pipe):
@@ -180,7 +201,7 @@ def test_fills_are_heard_on_top_of_the_accompaniment(pipe):
         rng = np.random.default_rng(seed)
         phrase = Phrase("A", 0, list(chords), list(melody))
         fills = writer.fills(phrase, spec, rng, end=64)
-        _, accomp = _accompany(acc, phrase, fills, spec, knobs, 0, 4, None, False, rng)
+        _, accomp, _ = _accompany(acc, phrase, fills, spec, knobs, 0, 4, None, False, rng)
         for s, d, x in fills:
             under = [y for t, _, y in accomp if s <= t < s + d]
             checked += len(under)

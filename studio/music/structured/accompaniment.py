@@ -1,12 +1,12 @@
 """Stage 2: lead sheet -> piano accompaniment, from POP909's own accompaniment patterns.
 
 A pattern (fitted in :mod:`.fit`) is one bar of a real piano part written as (step, duration, role,
-slot): bass root, bass fifth, or an upper voice whose slot holds its height above the bar's bass and the
-chord tone it played (root, third, fifth, seventh). Realising it over a chord puts the bass on the chord's
-root (or fifth) in the bass register and each upper voice on the same chord tone of the new chord, nearest
-the same height above the bass: block chords stay block chords, open voicings open, octave doublings
-doubled, over any harmony. Upper voices never rise into the melody (they are re-voiced under it, or left
-out).
+slot): bass or upper voice, and a slot holding the note's height above the bar's lowest note and the chord
+tone it played (root, third, fifth, seventh, or a non-chord step above the root). Realising it over a chord
+puts each note on the same chord tone of the new chord, nearest the same height: block chords stay block
+chords, open voicings open, inversions inversions, octave doublings doubled, over any harmony. A texture is
+a run of four patterns one pianist played over one phrase. Upper voices never rise into the melody (they
+are re-voiced under it, or left out).
 
 Axis legend: ``p`` pattern, ``k`` note slot of a pattern.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .leadsheet import MAJOR_SCALE, MINOR_SCALE, sample
-from .tables import NON_CHORD, ROLE_BASS, ROLE_FIFTH, STEPS, TONES, LeadSheetTables, chord_pcs
+from .tables import NON_CHORD, ROLE_BASS, ROLE_UPPER, STEPS, TONES, LeadSheetTables, chord_pcs
 
 BASS_BELOW = 11  # bass register centre: this many semitones below the accompaniment's floor
 NOTES_PER_ONSET = 2.4  # POP909 piano parts sound about this many notes together
@@ -38,7 +38,7 @@ class Accompanist:
         self.notes = tables.acc_notes
         valid = self.notes[..., 0] >= 0
         self.n_notes = valid.sum(1).astype(float)
-        upper = np.where(valid & (self.notes[..., 2] >= 2), self.notes[..., 3], -1)
+        upper = np.where(valid & (self.notes[..., 2] == ROLE_UPPER), self.notes[..., 3], -1)
         self.n_upper = np.array([len(set(row[row >= 0].tolist())) for row in upper], dtype=float)  # voices
         steps = np.where(valid, self.notes[..., 0], -1)
         first = np.ones_like(valid)
@@ -49,6 +49,8 @@ class Accompanist:
         rows, cols = np.nonzero(valid)
         self.onsets[rows, self.notes[rows, cols, 0]] = True
         self.log_count = 0.5 * np.log(tables.acc_count)
+        self.runs = tables.acc_runs  # [u, 4]
+        self.run_log_count = 0.5 * np.log(tables.acc_run_count)
         self.temperature, self.top_p = float(temperature), top_p
 
     def choose(
@@ -59,15 +61,23 @@ class Accompanist:
         notes_per_onset: float = NOTES_PER_ONSET,
         melody_onsets: np.ndarray | None = None,
     ) -> int:
-        """A pattern with about ``notes_per_bar`` notes, ``voices`` upper voices, ``notes_per_onset`` per onset,
-        and (given ``melody_onsets``, ``[bars, STEPS]`` bool) the eighths the melody leaves silent struck."""
+        """A phrase's texture: a run of four bar patterns one POP909 piano part played over one phrase
+        (index into ``runs``), with about ``notes_per_bar`` notes, ``voices`` upper voices and
+        ``notes_per_onset`` per onset on average, and (given ``melody_onsets``, ``[bars, STEPS]`` bool) the
+        eighths the melody leaves silent struck."""
+        r = self.runs
+        n_notes, n_upper = self.n_notes[r].mean(1), self.n_upper[r].mean(1)
+        per_onset = (self.n_notes[r] / np.maximum(self.n_onsets[r], 1)).mean(1)
         logits = (
-            self.log_count - DENSITY_WEIGHT * np.abs(self.n_notes - notes_per_bar) - 0.6 * np.abs(self.n_upper - voices)
+            self.run_log_count
+            - DENSITY_WEIGHT * np.abs(n_notes - notes_per_bar)
+            - 0.6 * np.abs(n_upper - voices)
+            - CHORDAL_WEIGHT * np.abs(per_onset - notes_per_onset)
         )
-        logits = logits - CHORDAL_WEIGHT * np.abs(self.n_notes / np.maximum(self.n_onsets, 1) - notes_per_onset)
         if melody_onsets is not None and len(melody_onsets):
-            eighths = self.onsets[:, None, ::2] | melody_onsets[None, :, ::2]  # [p, bars, 8]
-            logits = logits - PULSE_WEIGHT * (~eighths).sum(-1).mean(-1)  # per eighth left silent, per bar
+            bars = min(len(melody_onsets), r.shape[1])
+            eighths = self.onsets[r[:, :bars], ::2] | melody_onsets[None, :bars, ::2]  # [u, bars, 8]
+            logits = logits - PULSE_WEIGHT * (~eighths).sum(-1).mean(-1)
         return sample(logits, rng, max(self.temperature, 0.2), self.top_p)
 
     def realise(
@@ -100,32 +110,23 @@ class Accompanist:
         for s, d, role, slot in rows.tolist():
             chord = chords[0] if s < STEPS // 2 else chords[1]
             pcs = chord_pcs(chord)
-            if role in (ROLE_BASS, ROLE_FIFTH):
-                pc = pcs[0] if role == ROLE_BASS else (pcs[0] + 7) % 12
-                centre = floor - BASS_BELOW
-                pitch = centre + ((pc - centre) % 12)
-                pitch -= 12 if pitch - centre > 6 else 0
-            else:
-                height, tone = divmod(slot, TONES)
-                if tone < NON_CHORD:
-                    pc = pcs[min(tone, len(pcs) - 1)]
-                else:  # the same step above the new root, kept in the key's scale
-                    pc = (pcs[0] + tone - NON_CHORD) % 12
-                    pc = pc if pc in scale else (pc - 1) % 12
-                target = floor - BASS_BELOW + height
-                pitch = target - ((target - pc) % 12)  # the chord tone at or just below the height
-                pitch += 12 if target - pitch > 6 else 0
-                mel = melody_at(s)
-                if mel is not None and pitch > mel - MELODY_GAP:
-                    # re-voice under the melody: the highest chord tone below it, not an octave drop
-                    below = [p for p in range(mel - MELODY_GAP, floor - 8, -1) if p % 12 in pcs]
-                    if not below:
-                        continue
-                    pitch = below[0]
+            height, tone = divmod(slot, TONES)
+            if tone < NON_CHORD:
+                pc = pcs[min(tone, len(pcs) - 1)]
+            else:  # the same step above the new root, kept in the key's scale
+                pc = (pcs[0] + tone - NON_CHORD) % 12
+                pc = pc if pc in scale else (pc - 1) % 12
+            target = floor - BASS_BELOW + height
+            pitch = target - ((target - pc) % 12)  # the tone nearest the height (ties below)
+            pitch += 12 if target - pitch > 6 else 0
+            mel = melody_at(s)
+            if role != ROLE_BASS and mel is not None and pitch > mel - MELODY_GAP:
+                # re-voice under the melody: the highest chord tone below it, not an octave drop
+                below = [p for p in range(mel - MELODY_GAP, floor - 8, -1) if p % 12 in pcs]
+                if not below:
+                    continue
+                pitch = below[0]
             dur = max(1, int(round(d * sustain)))
-            if role in (ROLE_BASS, ROLE_FIFTH):  # the bass holds until its next note, never over it
-                later = [r[0] for r in rows.tolist() if r[2] in (ROLE_BASS, ROLE_FIFTH) and r[0] > s]
-                dur = min(dur, (later[0] if later else STEPS) - s)
             if breath is not None and s + dur > breath:
                 if s >= breath:
                     continue
@@ -135,7 +136,12 @@ class Accompanist:
             if (s, pitch) in seen:
                 continue
             seen.add((s, pitch))
-            out.append((int(s), min(dur, 2 * STEPS), int(pitch)))
+            out.append([int(s), min(dur, 2 * STEPS), int(pitch)])
+        for n in out:  # a key is not held past its next strike
+            later = [m[0] for m in out if m[2] == n[2] and m[0] > n[0]]
+            if later:
+                n[1] = min(n[1], min(later) - n[0])
+        out = [tuple(n) for n in out]
         return out
 
 

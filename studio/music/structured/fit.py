@@ -6,10 +6,10 @@ validation split (as for the transformer, ``studio/music/data.py``) and are neve
 
 Per 4/4 bar (16 sixteenth steps between two downbeats four beats apart) this collects: the chord at each
 half bar relative to the key, the melody's quantised rhythm and key-relative pitches, and the piano
-track's notes as a pattern of (step, duration, role, slot) where role is bass root / bass fifth / upper
-voice and slot says how far above the bar's bass an upper voice sits and which chord tone it plays — the
-voicing and shape of the texture (block chords, arpeggios, broken chords, octave doublings), free of the
-chord it was played over.
+track's notes as a pattern of (step, duration, role, slot) where role is bass or upper voice and slot says
+how far above the bar's lowest note a note sits and which chord tone it plays — the voicing and shape of the
+texture (block chords, arpeggios, broken chords, inversions, octave doublings), free of the chord it was
+played over; and the runs of four patterns a piano part played over one phrase.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from .tables import (
     NUM_CHORDS,
     QUALITIES,
     ROLE_BASS,
-    ROLE_FIFTH,
     ROLE_UPPER,
     STEPS,
     TABLES_FORMAT,
@@ -157,10 +156,10 @@ def _rhythm(m) -> tuple[tuple[int, int], ...] | None:
     return tuple(out)
 
 
-def upper_slot(height: int, pc: int, chord: tuple[int, ...]) -> int:
-    """An upper voice as ``height * TONES + tone``: semitones above the bar's lowest note, and what it plays:
+def note_slot(height: int, pc: int, chord: tuple[int, ...]) -> int:
+    """A pattern note as ``height * TONES + tone``: semitones above the bar's lowest note, and what it plays:
     chord tone 0-3 (root, third, fifth, seventh), or ``NON_CHORD + semitones above the root`` (a 9th, a
-    suspended 4th, a passing tone)."""
+    suspended 4th, a passing tone; for the bass, a passing note of a bass line)."""
     tone = chord.index(pc) if pc in chord else NON_CHORD + (pc - chord[0]) % 12
     return int(min(height, MAX_HEIGHT)) * TONES + tone
 
@@ -177,13 +176,10 @@ def _acc_pattern(p, chords: list) -> tuple | None:
         return None
     for o, d, x in zip(on, dur, pitch):
         chord = chords[0] if o < STEPS // 2 else chords[1]
-        if x == pitch[on == o].min() and x < low + 8:
-            root = chord_pcs(chord)[0]
-            role = ROLE_FIFTH if (int(x) - root) % 12 == 7 else ROLE_BASS
-            slot = 0
-        else:
-            role, slot = ROLE_UPPER, upper_slot(int(x) - int(low), int(x) % 12, chord_pcs(chord))
-        notes.append((int(o), int(min(d, 2 * STEPS)), role, slot))
+        role = ROLE_BASS if x == pitch[on == o].min() and x < low + 8 else ROLE_UPPER
+        notes.append(
+            (int(o), int(min(d, 2 * STEPS)), role, note_slot(int(x) - int(low), int(x) % 12, chord_pcs(chord)))
+        )
     return tuple(sorted(notes))
 
 
@@ -202,6 +198,7 @@ class _Counts:
         self.rhythms: Counter = Counter()
         self.cadential: set = set()
         self.accs: Counter = Counter()
+        self.runs: Counter = Counter()
         self.songs = 0
 
     def add_song(self, bars: list[dict]) -> None:
@@ -209,6 +206,7 @@ class _Counts:
         self.songs += 1
         first = bars[0]["pos"]
         prev_chord, prev = None, [None, None]  # the melody's previous pitch and interval, across bars
+        run: list = []  # the piano's patterns over the current phrase's bars, while they follow on
         for bi, bar in enumerate(bars):
             phrase_pos = ((bar["pos"] - first) // 4) % 4
             follows = bi > 0 and bars[bi - 1]["pos"] == bar["pos"] - 4
@@ -218,6 +216,9 @@ class _Counts:
             acc = _acc_pattern(bar["piano"], bar["chords"])
             if acc:
                 self.accs[acc] += 1
+            run = [*run, acc] if phrase_pos > 0 and follows and run else [acc] if phrase_pos == 0 else []
+            if len(run) == 4 and all(run):
+                self.runs[tuple(run)] += 1
 
     def _chords(self, bar: dict, phrase_pos: int, prev_chord: int | None) -> None:
         m, (c0, c1) = bar["mode"], bar["chords"]
@@ -267,12 +268,15 @@ class _Counts:
         a_arr = -np.ones((len(a_items), MAX_ACC_NOTES, 4), dtype=np.int16)
         for i, (a, _) in enumerate(a_items):
             a_arr[i, : len(a)] = np.array(a, dtype=np.int16)
+        index = {a: i for i, (a, _) in enumerate(a_items)}
+        runs = [([index[a] for a in r], n) for r, n in self.runs.most_common() if all(a in index for a in r)]
         meta = {
             "name": "music-leadsheet",
             "data": "POP909 training songs (song number not divisible by 20)",
             "songs": self.songs,
             "bars_rhythm_patterns": int(sum(self.rhythms.values())),
             "bars_accompaniment_patterns": int(sum(self.accs.values())),
+            "accompaniment_runs": len(runs),
             "fit_seconds": round(seconds, 1),
             "qualities": list(QUALITIES),
             "num_qualities": len(QUALITIES),
@@ -294,6 +298,8 @@ class _Counts:
             rhythm_cadential=np.array([r in self.cadential for r, _ in r_items], dtype=np.int8),
             acc_notes=a_arr,
             acc_count=np.array([n for _, n in a_items], dtype=f32),
+            acc_runs=np.array([r for r, _ in runs], dtype=np.int32).reshape(-1, 4),
+            acc_run_count=np.array([n for _, n in runs], dtype=f32),
             meta=meta,
         )
 
@@ -322,7 +328,7 @@ def fit(data_root: Path, progress: bool = True) -> LeadSheetTables:
     return counts.tables(time.time() - t0)
 
 
-def main(data_root: Path, out: Path, version: str = "1.4.0", command: str = "") -> dict:
+def main(data_root: Path, out: Path, version: str = "1.5.0", command: str = "") -> dict:
     tables = fit(data_root)
     tables.meta["version"] = version
     tables.meta["command"] = command

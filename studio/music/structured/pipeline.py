@@ -71,12 +71,15 @@ HOLD_PROBABILITY = 0.25  # a phrase that closes on the tonic holds its last bar'
 STYLE_MELODY_SHARE = (0.26, 0.44)
 STYLE_CHORDAL_SD = 0.25
 STYLE_VOICES_SD = 1.0
+# A piece keeps one accompaniment texture (POP909 songs keep theirs through a section) while a phrase's asked
+# notes per bar stay within this log-ratio of the density it was chosen for; an arc's phrase beyond it gets its own.
+TEXTURE_TOLERANCE = 0.3
 
 
 @dataclass
 class LeadSheetConfig:
     name: str = "music-leadsheet"
-    version: str = "1.4.0"
+    version: str = "1.5.0"
 
 
 @dataclass
@@ -120,7 +123,7 @@ class LeadSheetPipeline:
         folder = Path(path) if path is not None else checkpoint("music-leadsheet")
         tables = LeadSheetTables.load(folder)
         return cls(
-            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.4.0"))
+            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.5.0"))
         )
 
     def save_pretrained(self, folder: str | Path) -> Path:
@@ -288,6 +291,7 @@ class LeadSheetPipeline:
         acc = self._accompanist(temperature, top_p)
         form = plan_form(len(requests), rng)
         material: dict[str, Phrase] = {}
+        texture = None  # the piece's accompaniment: (run, notes per bar it was chosen for)
         out = []
         for p, (letter, req, mode, k) in enumerate(zip(form, requests, modes, knobs)):
             # periods: every second phrase answers the one before with a close on the tonic
@@ -314,7 +318,9 @@ class LeadSheetPipeline:
                 fills = [n for n in fills if n[0] < (PHRASE_BARS - 1) * STEPS]
             # 3. the accompaniment under it
             breath = STEPS - rest if breathe else None
-            pattern, accomp = _accompany(acc, phrase, fills, spec, k, p * PHRASE_BARS, bars, breath, still, rng)
+            pattern, accomp, texture = _accompany(
+                acc, phrase, fills, spec, k, p * PHRASE_BARS, bars, breath, still, rng, texture
+            )
             out.append(
                 {
                     "letter": letter,
@@ -488,31 +494,38 @@ def _write_phrase(writer, material: dict, form: list[str], letter: str, spec: Ph
 
 
 def _accompany(acc, phrase: Phrase, fills: list, spec: PhraseSpec, k: _Knobs, first_bar: int, bars: int,
-               breath: int | None, still: bool, rng) -> tuple[int, list[tuple[int, int, int]]]:  # fmt: skip
-    """One pattern for the phrase, realised bar by bar over its chords and brought to the asked density
-    (the fills count toward it, and its upper voices stay under them as under the melody, so the fill line is
-    heard on top); ``breath`` silences the phrase's last bar from that step (not the piece's
-    last bar), ``still`` holds the cadence bar's chords."""
+               breath: int | None, still: bool, rng, texture: tuple[int, float] | None = None,
+               ) -> tuple[int, list[tuple[int, int, int]], tuple[int, float]]:  # fmt: skip
+    """The phrase's texture — a run of four bar patterns a POP909 pianist played over one phrase, the piece's
+    ``texture`` (run, notes per bar) again while the asked density stays within ``TEXTURE_TOLERANCE`` of it —
+    realised bar by bar over its chords and brought to the asked density (the fills count toward it, and its
+    upper voices stay under them as under the melody, so the fill line is heard on top); ``breath`` silences
+    the phrase's last bar from that step (not the piece's last bar), ``still`` holds the cadence bar's chords.
+    Returns (run, notes, texture)."""
     fill_bars = np.bincount([s // STEPS for s, _, _ in fills], minlength=PHRASE_BARS)
     mel_per_bar = len(phrase.melody) / PHRASE_BARS
     acc_per_bar = max(k.acc_notes - (mel_per_bar - spec.melody_notes_per_bar), 1.0)
     mel_onsets = np.zeros((PHRASE_BARS, STEPS), dtype=bool)
     for s, _, _ in phrase.melody + fills:
         mel_onsets[s // STEPS, s % STEPS] = True
-    pattern = acc.choose(acc_per_bar, k.voices, rng, k.notes_per_onset, mel_onsets)
+    if texture is not None and abs(math.log(acc_per_bar / texture[1])) <= TEXTURE_TOLERANCE:
+        pattern = texture[0]  # the piece keeps its texture while the asked density stays near (an arc's
+        # phrase far from it gets its own)
+    else:
+        pattern = acc.choose(acc_per_bar, k.voices, rng, k.notes_per_onset, mel_onsets)
+        texture = (pattern, acc_per_bar)
     accomp, owed = [], 0.0
     for b in range(min(PHRASE_BARS, bars - first_bar)):
         last = first_bar + b == bars - 1
         cut = breath if b == PHRASE_BARS - 1 and not last else None
         chords = (phrase.chords[2 * b], phrase.chords[2 * b + 1])
-        notes = acc.realise(
-            pattern, chords, round(k.floor), _melody_lookup(phrase.melody + fills, b), k.sustain, last, cut, spec.mode
-        )
+        mel_at = _melody_lookup(phrase.melody + fills, b)
+        notes = acc.realise(int(acc.runs[pattern, b]), chords, round(k.floor), mel_at, k.sustain, last, cut, spec.mode)
         owed += acc_per_bar - fill_bars[b]  # the bar's share of the asked density, in whole notes
         notes = hold(notes, cut) if still and b == PHRASE_BARS - 1 else fit_count(notes, int(round(owed)))
         owed -= len(notes)
         accomp += [(b * STEPS + s, d, x) for s, d, x in notes]
-    return pattern, accomp
+    return pattern, accomp, texture
 
 
 def _centre(melody: list) -> float:

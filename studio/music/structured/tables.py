@@ -23,13 +23,14 @@ NUM_CHORDS = 12 * len(QUALITIES)
 STEPS = 16  # 16th notes per 4/4 bar
 MAX_INTERVAL = 12
 MAX_ACC_NOTES = 48  # notes of one accompaniment bar pattern
-ROLE_BASS, ROLE_FIFTH, ROLE_UPPER = 0, 1, 2
-# An upper voice's slot is height above the bass * TONES + what it plays: chord tone 0-3 (root, 3rd, 5th,
-# 7th) or NON_CHORD + semitones above the chord's root.
+ROLE_BASS, ROLE_UPPER = 0, 2  # the lowest note of its onset (within 8 semitones of the bar's lowest), or above
+# Every note's slot is height above the bar's lowest note * TONES + what it plays: chord tone 0-3 (root, 3rd,
+# 5th, 7th) or NON_CHORD + semitones above the chord's root.
 NON_CHORD = 4
 TONES = NON_CHORD + 12
 # 2: melody step table per scale degree; accompaniment upper voices by height above the bass and tone.
-TABLES_FORMAT = 2
+# 3: the bass by height and tone as well (inversions, passing basses); 4-bar pattern runs (acc_runs).
+TABLES_FORMAT = 3
 CONFIG_FILE = "config.json"
 TABLES_FILE = "tables.safetensors"
 
@@ -69,9 +70,11 @@ class LeadSheetTables:
         mel_degree_end: ``[m, 12]`` pitch class above the tonic of a phrase's last melody note.
         rhythm_onsets / rhythm_durs: ``[r, s]`` melody bar patterns (onset flag, duration in steps).
         rhythm_count: ``[r]`` how often each pattern occurs; rhythm_cadential: ``[r]`` ends on a held note.
-        acc_notes: ``[p, k, 4]`` accompaniment bar patterns (step, duration, role, slot), -1 padded; an
-            upper voice's slot is ``semitones above the bar's bass * TONES + tone`` (see ``NON_CHORD``).
+        acc_notes: ``[p, k, 4]`` accompaniment bar patterns (step, duration, role, slot), -1 padded; a note's
+            slot is ``semitones above the bar's lowest note * TONES + tone`` (see ``NON_CHORD``).
         acc_count: ``[p]`` occurrences.
+        acc_runs: ``[u, 4]`` the patterns a POP909 piano part played over the four bars of one phrase (indices
+            into ``acc_notes``): a texture with its own bar-to-bar variation. acc_run_count: ``[u]`` occurrences.
         meta: data, song counts, version.
     """
 
@@ -89,6 +92,8 @@ class LeadSheetTables:
     rhythm_cadential: np.ndarray
     acc_notes: np.ndarray
     acc_count: np.ndarray
+    acc_runs: np.ndarray
+    acc_run_count: np.ndarray
     meta: dict = field(default_factory=dict)
 
     ARRAYS = (
@@ -106,6 +111,8 @@ class LeadSheetTables:
         "rhythm_cadential",
         "acc_notes",
         "acc_count",
+        "acc_runs",
+        "acc_run_count",
     )
 
     def save(self, folder: str | Path) -> Path:
