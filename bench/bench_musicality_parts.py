@@ -16,8 +16,9 @@ each, 4/4 bars with known chords and one mode), written as
   or filled to each bar's own count;
 * ``piano_other_song_run``: melody, and a real 4-bar run of another song's patterns per phrase, nearest in
   notes per bar; ``piano_other_song_run_kept``: one such run for the whole 16 bars;
-* ``melody_generated``: the song's own chords and piano, a melody drawn by ``LeadSheetWriter.melody`` over
-  the chords at the song's own notes per bar and register.
+* ``melody_generated``: the song's own chords, a melody drawn by ``LeadSheetWriter.melody`` over them at the
+  song's own notes per bar and register, and the song's piano re-realised as in ``piano_rerealised`` (so its
+  upper voices move under the new melody, as the generator's do).
 
 Each row: the song-grouped balanced accuracy (max of logistic and forest, ``bench_musicality.c2st``) against
 POP909 validation segments, and per feature family. Writes ``bench/results/musicality_parts.json``.
@@ -188,9 +189,9 @@ class Parts:
             for k, b in enumerate(pb):
                 if not len(b["piano"][0]):
                     continue
-                if way in ("all_tracks", "melody_piano", "melody_piano_fills", "melody_generated"):
+                if way in ("all_tracks", "melody_piano", "melody_piano_fills"):
                     notes = list(zip(*[b["piano"][i].tolist() for i in range(3)]))
-                elif way == "piano_rerealised":
+                elif way in ("piano_rerealised", "melody_generated"):
                     pattern = fit._acc_pattern(b["piano"], b["chords"])
                     notes = (
                         list(zip(*[b["piano"][i].tolist() for i in range(3)]))
