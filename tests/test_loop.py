@@ -238,3 +238,12 @@ def test_program_reaches_an_arc_too(monkeypatch):
     assert r.score.tracks[0].program == 40 and "program 40" in r.notes[0]
     with pytest.raises(ValueError, match="program"):
         loop.compose(emotion="calm -> furious", bars=8, seed=1, program=-1)
+
+
+def test_the_released_quality_critic_describes_the_released_generator():
+    """The quality critic is a real-vs-generated discriminator of one generator's output (its weaknesses), so
+    it is refitted whenever the default generator changes, and says which generator it was fitted against."""
+    from studio.critics.music_quality import QualityCritic
+    from studio.music.generators import default_pipeline
+
+    assert QualityCritic.from_pretrained().config.get("generator") == default_pipeline().model_id

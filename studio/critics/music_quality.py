@@ -274,9 +274,12 @@ def fit(data_root: Path, out: Path | None, pieces: int = 160, seed: int = 0) -> 
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+    from studio.music.generators import default_pipeline
+
     t0 = time.time()
     real = real_pieces(data_root)
-    fake = generated_pieces(pieces, seed=seed)
+    pipe = default_pipeline()
+    fake = generated_pieces(pieces, seed=seed, pipeline=pipe)
     X = np.stack([quality_features(s) for s in real + fake])
     y = np.r_[np.ones(len(real)), np.zeros(len(fake))]
     mean, std = X.mean(0), X.std(0) + 1e-6
@@ -303,6 +306,7 @@ def fit(data_root: Path, out: Path | None, pieces: int = 160, seed: int = 0) -> 
         "generated_logit_quartiles": np.quantile(gen_logit, [0.25, 0.5, 0.75]).round(4).tolist(),
         "version": "music-quality-1",
         "trained_on": "POP909 16-bar piano windows + EMOPIA train clips (REMI round-trip) vs default pipeline output",
+        "generator": pipe.model_id,  # the generator whose weaknesses it describes: refit when this changes
         "metrics": report,
     }
     critic = QualityCritic(config)
