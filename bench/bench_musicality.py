@@ -19,7 +19,8 @@ song-grouped folds (``c2st_song_grouped``): with plain folds a song's other segm
 and the forest tells POP909's odd songs from its even ones at ~0.69 by recognising songs, not structure.
 Per feature: means, the overlap of the two histograms and the SD ratio; a spread diagnosis (``spread_diagnosis``:
 the test again with POP909's marginals imposed on all features, and on all families but one). Sustain pedalling
-(``studio.music.pedal.pedal_profile``: presses per bar, share of the time down) beside POP909 val songs'. Writes
+(``studio.music.pedal.pedal_profile``: presses per bar, share of the time down) beside POP909 val songs', and the
+piano's bass notes by the chord tone they play (root, third, fifth, seventh, other; ``bass_tone_counts``). Writes
 ``bench/results/musicality.json``.
 """
 
@@ -137,6 +138,81 @@ def pop909_pedalling(root: Path) -> list[dict | None]:
     return [pedal_profile(symusic.Score(str(d / f"{d.name}.mid"))) for d in pop909_val_folders(root)]
 
 
+BASS_TONES = ("root", "2nd chord tone (3rd, or 4th of sus4)", "5th", "7th", "other")
+
+
+def bass_tone_counts(bars) -> np.ndarray:
+    """``[5]`` counts of a piano part's bass notes (``studio.music.structured.fit.bass_notes``, the definition
+    the accompaniment is fitted with) by what they play in the chord of their half bar (``BASS_TONES``).
+
+    Args:
+        bars: iterable of ``(onsets in 16ths from the bar start, pitches, (pitch classes of the first half's
+            chord, of the second half's))``.
+    """
+    from studio.music.structured.fit import bass_notes
+
+    counts = np.zeros(len(BASS_TONES))
+    for on, pitch, halves in bars:
+        bass = bass_notes(on, pitch)
+        for o, x in zip(on[bass], pitch[bass]):
+            pcs = list(halves[0] if o < 8 else halves[1])
+            counts[pcs.index(x % 12) if x % 12 in pcs[:4] else 4] += 1
+    return counts
+
+
+def pop909_bass(root: Path) -> np.ndarray:
+    """:func:`bass_tone_counts` over POP909 validation songs' piano tracks (bars with both chords labelled)."""
+    from studio.music.structured.fit import song_bars
+    from studio.music.structured.tables import chord_pcs
+
+    return sum(
+        (
+            bass_tone_counts(
+                (b["piano"][0], b["piano"][2], tuple(chord_pcs(c) for c in b["chords"]))
+                for b in song_bars(d)
+                if len(b["piano"][0]) and None not in b["chords"]
+            )
+            for d in pop909_val_folders(root)
+        ),
+        np.zeros(len(BASS_TONES)),
+    )
+
+
+def generated_bass(result) -> np.ndarray | None:
+    """:func:`bass_tone_counts` of a generated piece's Piano track against its lead sheet (None without one)."""
+    from studio.attributes.music import CHORD_QUALITIES, PITCH_NAMES
+
+    sheet = getattr(result, "lead_sheet", None)
+    piano = [t for t in result.score.tracks if t.name == "Piano"]
+    if not sheet or not piano or not sheet.get("chords"):
+        return None
+    step = result.score.ticks_per_quarter // 4
+    a = piano[0].notes.numpy()
+    on, pitch = a["time"] // step, a["pitch"].astype(int)
+    n_bars = int(on.max()) // 16 + 1 if len(on) else 0
+    halves = [None] * (2 * n_bars)
+    for c in sheet["chords"]:
+        root, q = c["name"].split(":")
+        pcs = tuple((PITCH_NAMES.index(root) + iv) % 12 for iv in CHORD_QUALITIES[q][0])
+        h = 2 * (c["bar"] - 1) + (c["beat"] - 1) // 2
+        halves[h : 2 * n_bars] = [pcs] * (2 * n_bars - h)
+    bars = []
+    for b in range(n_bars):
+        m = on // 16 == b
+        if m.any() and halves[2 * b] is not None and halves[2 * b + 1] is not None:
+            bars.append((on[m] - 16 * b, pitch[m], (halves[2 * b], halves[2 * b + 1])))
+    return bass_tone_counts(bars)
+
+
+def bass_summary(counts: list[np.ndarray | None]) -> dict | None:
+    """Shares of bass notes by chord tone over all pieces (``BASS_TONES``)."""
+    c = [x for x in counts if x is not None]
+    if not c:
+        return None
+    total = np.sum(c, axis=0)
+    return {name: round(float(v / max(total.sum(), 1)), 3) for name, v in zip(BASS_TONES, total)}
+
+
 def pedal_summary(profiles: list[dict | None]) -> dict:
     """Share of pieces with a sustain pedal, and the 10/50/90 % quantiles of presses per bar and down share
     among them."""
@@ -150,7 +226,7 @@ def pedal_summary(profiles: list[dict | None]) -> dict:
 
 def generated(
     kind: str, emotions, seeds: int, loop: tuple[int, int] = (3, 2)
-) -> tuple[list[np.ndarray], float, list[dict | None]]:
+) -> tuple[list[np.ndarray], float, list[dict | None], list[np.ndarray | None]]:
     import studio.music as music
 
     if kind.startswith("leadsheet"):
@@ -164,7 +240,7 @@ def generated(
     settings = {"scale_bias": 0.0, "density_gain": 0.0} if kind == "transformer-noguide" else {}
     from studio.music.pedal import pedal_profile
 
-    out, pedals, t0 = [], [], time.perf_counter()
+    out, pedals, basses, t0 = [], [], [], time.perf_counter()
     for e in emotions:
         for s in range(seeds):
             if kind in ("leadsheet-loop", "leadsheet-compose"):
@@ -176,7 +252,8 @@ def generated(
                 r = music.generate(e, bars=SEGMENT_BARS, seed=1000 + s, pipeline=pipe, **settings)
             out.append(grid_notes(r.score, SEGMENT_BARS))
             pedals.append(pedal_profile(r.score))
-    return out, (time.perf_counter() - t0) / max(len(out), 1), pedals
+            basses.append(generated_bass(r))
+    return out, (time.perf_counter() - t0) / max(len(out), 1), pedals, basses
 
 
 def c2st(
@@ -295,6 +372,8 @@ def main() -> int:
     print(f"  song-grouped folds {floor_grouped}")
     real_pedal = pedal_summary(pop909_pedalling(root))
     print(f"real: POP909 val songs' sustain pedal {real_pedal}")
+    real_bass = bass_summary([pop909_bass(root)])
+    print(f"real: POP909 val songs' bass notes by chord tone {real_bass}")
     emo_real = feature_matrix(emopia_segments(root))
     pop_vs_emopia = c2st(real, emo_real)
     print(f"real: {len(emo_real)} EMOPIA test clips; POP909 val vs EMOPIA test {pop_vs_emopia}")
@@ -304,6 +383,7 @@ def main() -> int:
             "source": "POP909 val songs (number % 20 == 0), 16-bar segments",
             "segments": len(segs),
             "pedal": real_pedal,
+            "bass": real_bass,
         },
         "real_emopia": {"source": "EMOPIA test clips on their estimated beat grid", "clips": len(emo_real)},
         "real_vs_real": floor,
@@ -314,7 +394,9 @@ def main() -> int:
         "machine": platform.machine(),
     }
     for kind in args.generators.split(","):
-        pieces, per_piece, pedals = generated(kind, emotions, args.seeds, (args.loop_candidates, args.loop_rounds))
+        pieces, per_piece, pedals, basses = generated(
+            kind, emotions, args.seeds, (args.loop_candidates, args.loop_rounds)
+        )
         fake = feature_matrix(pieces)
         test = c2st(real, fake)
         # each generated piece is its own group; real segments are grouped by song
@@ -335,6 +417,7 @@ def main() -> int:
             "features": feats,
             "spread_diagnosis": diagnosis,
             "pedal": pedal_summary(pedals),
+            "bass": bass_summary(basses),
         }
         if kind == "leadsheet-loop":
             report["generators"][kind]["loop"] = {"candidates": args.loop_candidates, "rounds": args.loop_rounds}
@@ -352,6 +435,7 @@ def main() -> int:
         )
         print(f"  every family matched but one: {diagnosis['all_but_one_family_matched']}")
         print(f"  sustain pedal {report['generators'][kind]['pedal']} (POP909 val songs: {real_pedal})")
+        print(f"  bass notes by chord tone {report['generators'][kind]['bass']} (POP909 val songs: {real_bass})")
     prev = Path(args.out)
     if prev.is_file():  # keep generators measured earlier and not re-run now
         import json

@@ -49,6 +49,7 @@ _PC = {n: i for i, n in enumerate(PITCH_NAMES)} | {
     "C#": 1, "D#": 3, "F#": 6, "G#": 8, "A#": 10, "Cb": 11, "Fb": 4, "E#": 5, "B#": 0,
 }  # fmt: skip
 MAX_UPPER_SLOTS = 8
+BASS_SPAN = 8  # a bar's bass notes lie less than this far above its lowest note
 MAX_HEIGHT = 48
 
 
@@ -164,6 +165,15 @@ def note_slot(height: int, pc: int, chord: tuple[int, ...]) -> int:
     return int(min(height, MAX_HEIGHT)) * TONES + tone
 
 
+def bass_notes(on: np.ndarray, pitch: np.ndarray) -> np.ndarray:
+    """Which notes of one bar of a piano part are its bass: the lowest note of their onset, within
+    ``BASS_SPAN`` semitones of the bar's lowest note. ``[n]`` bool."""
+    if len(on) == 0:
+        return np.zeros(0, dtype=bool)
+    lowest = {int(o): int(pitch[on == o].min()) for o in np.unique(on)}
+    return np.array([x == lowest[int(o)] and x < pitch.min() + BASS_SPAN for o, x in zip(on, pitch)], dtype=bool)
+
+
 def _acc_pattern(p, chords: list) -> tuple | None:
     """Piano bar as ``((step, duration, role, slot), ...)``; ``None`` when the bar is empty or too busy."""
     on, dur, pitch = p[0], p[1], p[2]
@@ -171,12 +181,12 @@ def _acc_pattern(p, chords: list) -> tuple | None:
         return None
     low = pitch.min()
     notes = []
-    upper_pitches = sorted({int(x) for x, o in zip(pitch, on) if not (x == pitch[on == o].min() and x < low + 8)})
-    if len(upper_pitches) > MAX_UPPER_SLOTS:
+    bass = bass_notes(on, pitch)
+    if len({int(x) for x in pitch[~bass]}) > MAX_UPPER_SLOTS:
         return None
-    for o, d, x in zip(on, dur, pitch):
+    for o, d, x, is_bass in zip(on, dur, pitch, bass):
         chord = chords[0] if o < STEPS // 2 else chords[1]
-        role = ROLE_BASS if x == pitch[on == o].min() and x < low + 8 else ROLE_UPPER
+        role = ROLE_BASS if is_bass else ROLE_UPPER
         notes.append(
             (int(o), int(min(d, 2 * STEPS)), role, note_slot(int(x) - int(low), int(x) % 12, chord_pcs(chord)))
         )
