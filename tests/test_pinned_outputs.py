@@ -25,12 +25,12 @@ import pytest
 
 # ---- the pinned hashes (regenerate with `python tests/test_pinned_outputs.py --print`) ----------------
 PINNED = {
-    "compose_tender_8_bars_seed_3": "ecef10ebdead653e8ede3af3fe04fa63a0b1d6986f868633bdbf8d17afc31457",
-    "compose_loop_furious_4_bars_2x2_seed_5": "2f8b697a4cf3875e1a3c2fcbf3abd3dc56d80fd0efc953803140235b4abe7ea8",
+    "compose_tender_8_bars_seed_3": "bae84a55ef9e7374045ee0f22d612b766bea9379831901c67c55602cfa967367",
+    "compose_loop_furious_4_bars_2x2_seed_5": "5e5ffb7c6140da46d5ab11010de933bfbc9e0d12b54c4ad4f05adbbc7e67983c",
     "paint_serene_96px_seed_3": "febdd8513df27b4fb368d0756ec7c70917021b8604c0260125e15baf1a1bd002",
     "paint_furious_64px_3_candidates_seed_11": "41f2b1ad2cde0e948390893ddd35bbe6fc2a516a6fe1e5749052eb4c2db662d7",
     "transform_sad_seed_3": "6cd4d8e410b98c825b65709645e95860b7e890e960aee5a83cae4c7f832c386e",
-    "create_tender_4_bars_64px_seed_7": "edc5fea4f016081578cf4a133b9f3a357cce662c6a8ed7bac0b8afe5bace574a",
+    "create_tender_4_bars_64px_seed_7": "ae14a1d3dca990215fba26c08beb507f3545066400fff79b9c93f8be381b4703",
     "transformer_released_2_bars_2_pieces_guided_seed_5": "94ce383b522504830826d0b34ec878ba35eb2bc4cb388e7b1e5d299c2551b4bc",
     "transformer_tiny_6_bars_3_pieces_clamped_seed_2": "f3b6ee7041800d2a69006b9cfd556b3cb8c12cabb74681603c30a60908de150e",
 }

@@ -491,3 +491,16 @@ def test_features_read_steps_repetition_and_rests():
     assert groove_consistency(s) == 1.0  # the same onsets every bar
     with pytest.raises(ValueError, match="no notes"):
         features(np.zeros((0, 3), dtype=int))
+
+
+def test_a_thinly_played_bar_is_filled_inside_the_bar_and_inside_its_harmony():
+    """Re-struck notes (to reach the asked count) stay in their bar, never on the next downbeat, and a bass held
+    from a C chord into a G half is not struck again under the G."""
+    from studio.music.structured.accompaniment import fit_count
+
+    c, a_minor, g = chord_token(0, "maj"), chord_token(9, "min"), chord_token(7, "maj")
+    held_over = [(8, 16, 45), (8, 4, 60)]  # an A held from beat 3 into the next bar
+    out = fit_count(held_over, 4, (c, a_minor))
+    assert len(out) == 4 and all(s < 16 for s, _, _ in out)
+    out = fit_count([(0, 16, 48), (0, 4, 64)], 3, (c, g))  # C held under C and on under G
+    assert len(out) == 3 and (8, 8, 48) not in out and (0, 16, 48) in out  # the E is re-struck instead

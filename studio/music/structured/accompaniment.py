@@ -107,18 +107,34 @@ class Accompanist:
         rows = self.notes[pattern]
         rows = rows[rows[:, 0] >= 0]
         out, seen = [], set()
-        for s, d, role, slot in rows.tolist():
-            chord = chords[0] if s < STEPS // 2 else chords[1]
-            pcs = chord_pcs(chord)
+
+        def placed(s: int, slot: int, base: int) -> tuple[int, tuple[int, ...]]:
+            """The slot's tone of the chord sounding at ``s``, nearest ``base + height`` (ties below)."""
+            pcs = chord_pcs(chords[0] if s < STEPS // 2 else chords[1])
             height, tone = divmod(slot, TONES)
             if tone < NON_CHORD:
                 pc = pcs[min(tone, len(pcs) - 1)]
             else:  # the same step above the new root, kept in the key's scale
                 pc = (pcs[0] + tone - NON_CHORD) % 12
                 pc = pc if pc in scale else (pc - 1) % 12
-            target = floor - BASS_BELOW + height
-            pitch = target - ((target - pc) % 12)  # the tone nearest the height (ties below)
-            pitch += 12 if target - pitch > 6 else 0
+            target = base + height
+            pitch = target - ((target - pc) % 12)
+            return pitch + (12 if target - pitch > 6 else 0), pcs
+
+        # the bass first, in its register; the upper voices then stand on it at the heights they were played
+        bass = {
+            (s, slot): placed(s, slot, floor - BASS_BELOW)[0] for s, _, role, slot in rows.tolist() if role == ROLE_BASS
+        }
+        lowest = min(((slot // TONES, p) for (_, slot), p in bass.items()), default=(0, floor - BASS_BELOW))
+        anchor = lowest[1] - lowest[0]  # where the bar's lowest note, height 0, now stands
+        for s, d, role, slot in rows.tolist():
+            if role == ROLE_BASS:
+                pitch, pcs = bass[(s, slot)], ()
+            else:
+                pitch, pcs = placed(s, slot, anchor)
+                under = [p for (t, _), p in bass.items() if t == s]
+                if under and pitch <= max(under):  # never under the bass struck with it
+                    pitch += 12 * ((max(under) - pitch) // 12 + 1)
             mel = melody_at(s)
             if role != ROLE_BASS and mel is not None and pitch > mel - MELODY_GAP:
                 # re-voice under the melody: the highest chord tone below it, not an octave drop
@@ -145,11 +161,17 @@ class Accompanist:
         return out
 
 
-def fit_count(notes: list[tuple[int, int, int]], target: int) -> list[tuple[int, int, int]]:
+def fit_count(
+    notes: list[tuple[int, int, int]], target: int, chords: tuple[int, int] | None = None
+) -> list[tuple[int, int, int]]:
     """One bar's accompaniment brought to ``target`` notes, as a player thins or fills a pattern.
 
     Too many: drop upper notes from the metrically weakest onsets (never an onset's lowest note).
-    Too few: re-strike the longest held notes halfway through (repeated chords), while any lasts 2+ steps.
+    Too few: re-strike the longest held notes halfway through their time in the bar (repeated chords), while
+    any lasts 2+ steps there;
+    given the bar's ``chords`` (its halves' chord tokens, key-relative like the notes), a note held into the
+    bar's second half is re-struck there only if it belongs to that half's chord (a bass held into the next
+    chord is not struck again under it).
     """
     notes = sorted(notes)
     target = max(int(target), 1)
@@ -162,14 +184,28 @@ def fit_count(notes: list[tuple[int, int, int]], target: int) -> list[tuple[int,
             break
         notes.remove(max(droppable, key=lambda n: (_weakness(n[0]), -n[1], n[2])))
     while len(notes) < target:
-        longest = max(notes, key=lambda n: (n[1], -n[0]), default=None)
-        if longest is None or longest[1] < 2:
+        held = [n for n in notes if _in_bar(n) >= 2 and (chords is None or _fits(n, chords))]
+        if not held:
             break
+        longest = max(held, key=lambda n: (_in_bar(n), -n[0]))
         s, d, x = longest
+        half = _in_bar(longest) // 2  # re-struck inside the bar, never on the next bar's downbeat
         notes.remove(longest)
-        notes += [(s, d // 2, x), (s + d // 2, d - d // 2, x)]
+        notes += [(s, half, x), (s + half, d - half, x)]
         notes.sort()
     return notes
+
+
+def _in_bar(note: tuple[int, int, int]) -> int:
+    """How long a note sounds inside its bar (a held note may ring on into the next)."""
+    return min(note[1], STEPS - note[0])
+
+
+def _fits(note: tuple[int, int, int], chords: tuple[int, int]) -> bool:
+    """Whether re-striking ``note`` halfway keeps it in its harmony: the re-strike stays in the half it was
+    struck in, or lands on a tone of the next half's chord."""
+    s, x, half = note[0], note[2], STEPS // 2
+    return (s < half) == (s + _in_bar(note) // 2 < half) or x % 12 in chord_pcs(chords[1])
 
 
 def hold(notes: list[tuple[int, int, int]], breath: int | None = None) -> list[tuple[int, int, int]]:

@@ -522,7 +522,7 @@ def _accompany(acc, phrase: Phrase, fills: list, spec: PhraseSpec, k: _Knobs, fi
         mel_at = _melody_lookup(phrase.melody + fills, b)
         notes = acc.realise(int(acc.runs[pattern, b]), chords, round(k.floor), mel_at, k.sustain, last, cut, spec.mode)
         owed += acc_per_bar - fill_bars[b]  # the bar's share of the asked density, in whole notes
-        notes = hold(notes, cut) if still and b == PHRASE_BARS - 1 else fit_count(notes, int(round(owed)))
+        notes = hold(notes, cut) if still and b == PHRASE_BARS - 1 else fit_count(notes, int(round(owed)), chords)
         owed -= len(notes)
         accomp += [(b * STEPS + s, d, x) for s, d, x in notes]
     return pattern, accomp, texture
