@@ -142,8 +142,9 @@ BASS_TONES = ("root", "2nd chord tone (3rd, or 4th of sus4)", "5th", "7th", "oth
 
 
 def bass_tone_counts(bars) -> np.ndarray:
-    """``[5]`` counts of a piano part's bass notes (``studio.music.structured.fit.bass_notes``, the definition
-    the accompaniment is fitted with) by what they play in the chord of their half bar (``BASS_TONES``).
+    """``[7]`` counts of a piano part's bass notes (``studio.music.structured.fit.bass_notes``, the definition
+    the accompaniment is fitted with) by what they play in the chord of their half bar (``BASS_TONES``), then
+    the bass notes on beats 1 and 3 and how many of those lie outside their chord.
 
     Args:
         bars: iterable of ``(onsets in 16ths from the bar start, pitches, (pitch classes of the first half's
@@ -151,12 +152,14 @@ def bass_tone_counts(bars) -> np.ndarray:
     """
     from studio.music.structured.fit import bass_notes
 
-    counts = np.zeros(len(BASS_TONES))
+    counts = np.zeros(len(BASS_TONES) + 2)
     for on, pitch, halves in bars:
         bass = bass_notes(on, pitch)
         for o, x in zip(on[bass], pitch[bass]):
             pcs = list(halves[0] if o < 8 else halves[1])
             counts[pcs.index(x % 12) if x % 12 in pcs[:4] else 4] += 1
+            if o % 8 == 0:  # on beat 1 or 3: struck with its chord
+                counts[-2:] += (1, x % 12 not in pcs)
     return counts
 
 
@@ -174,7 +177,7 @@ def pop909_bass(root: Path) -> np.ndarray:
             )
             for d in pop909_val_folders(root)
         ),
-        np.zeros(len(BASS_TONES)),
+        np.zeros(len(BASS_TONES) + 2),
     )
 
 
@@ -210,7 +213,8 @@ def bass_summary(counts: list[np.ndarray | None]) -> dict | None:
     if not c:
         return None
     total = np.sum(c, axis=0)
-    return {name: round(float(v / max(total.sum(), 1)), 3) for name, v in zip(BASS_TONES, total)}
+    out = {name: round(float(v / max(total[: len(BASS_TONES)].sum(), 1)), 3) for name, v in zip(BASS_TONES, total)}
+    return out | {"beats_1_3_outside_chord": round(float(total[-1] / max(total[-2], 1)), 3)}
 
 
 def pedal_summary(profiles: list[dict | None]) -> dict:
