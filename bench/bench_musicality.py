@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from studio.io import write_json_atomic  # noqa: E402
 from studio.music.musicality import FEATURES, feature_matrix, grid_notes  # noqa: E402
+from studio.music.splits import VALIDATION_EVERY  # noqa: E402
 
 SEGMENT_BARS = 16
 
@@ -52,10 +53,12 @@ def grid_emotions(n: int = 12, radius: float = 0.8) -> list[tuple[float, float]]
 
 
 def pop909_val_folders(root: Path) -> list[Path]:
-    """POP909 validation songs' folders (``studio.music.structured.fit.is_validation``: no generator read them)."""
-    from studio.music.structured.fit import is_validation
+    """POP909 validation songs' folders (``studio.music.splits``: no generator read them)."""
+    from studio.music.splits import pop909_is_validation
 
-    return [d for d in sorted((root / "pop909" / "POP909").glob("[0-9][0-9][0-9]")) if is_validation(int(d.name))]
+    return [
+        d for d in sorted((root / "pop909" / "POP909").glob("[0-9][0-9][0-9]")) if pop909_is_validation(int(d.name))
+    ]
 
 
 def pop909_segments(root: Path, max_per_song: int = 4) -> tuple[list[np.ndarray], list[int]]:
@@ -384,7 +387,7 @@ def main() -> int:
     emotions = grid_emotions()
     report = {
         "real": {
-            "source": "POP909 val songs (number % 20 == 0), 16-bar segments",
+            "source": f"POP909 val songs (number % {VALIDATION_EVERY} == 0), 16-bar segments",
             "segments": len(segs),
             "pedal": real_pedal,
             "bass": real_bass,

@@ -109,12 +109,13 @@ class Parts:
     def _other_songs_runs(self, root: Path) -> list[tuple[list, float]]:
         """4-bar runs of fitted patterns from training songs outside the test runs' (every third song not
         5 mod 10): ``(patterns, mean notes per bar)``."""
+        from studio.music.splits import pop909_is_validation
         from studio.music.structured import fit
 
         lib = []
         for d in sorted((root / "pop909" / "POP909").glob("[0-9][0-9][0-9]")):
             n = int(d.name)
-            if fit.is_validation(n) or n % 10 == 5 or n % 3:
+            if pop909_is_validation(n) or n % 10 == 5 or n % 3:
                 continue
             bars = fit.song_bars(d)
             for i in range(0, len(bars) - PHRASE + 1, PHRASE):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import json
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import symusic
 from tqdm import tqdm
 
 from .conditions import CONTINUOUS, NUM_BINS, PREFIX_ORDER, ConditionBins, measure
+from .splits import nottingham_is_validation, pop909_is_validation
 from .tokenizer import MusicTokenizer
 
 ROW_FIELDS = ("tempo", "key", "mode", *CONTINUOUS[1:])
@@ -35,10 +35,10 @@ def list_sources(root: Path) -> list[tuple[str, Path, str]]:
     """``(piece id, path, split)`` for every usable training/validation file under the data root."""
     items: list[tuple[str, Path, str]] = []
     for d in sorted((root / "pop909" / "POP909").glob("[0-9][0-9][0-9]")):
-        split = "val" if int(d.name) % 20 == 0 else "train"
+        split = "val" if pop909_is_validation(int(d.name)) else "train"
         items.append((f"pop909/{d.name}", d / f"{d.name}.mid", split))
     for f in sorted((root / "nottingham" / "MIDI").glob("*.mid")):
-        split = "val" if zlib.crc32(f.stem.encode()) % 20 == 0 else "train"
+        split = "val" if nottingham_is_validation(f.stem) else "train"
         items.append((f"nottingham/{f.stem}", f, split))
     emo = root / "emopia"
     splits = {}

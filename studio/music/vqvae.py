@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from einops import rearrange
 
 from studio.attributes.music import key_from_histogram
+from studio.music.splits import pop909_is_validation
 
 STEPS, LOW, PITCHES = 16, 21, 88
 COND_NAMES = ("mode", "count", "register", "rhythm", "hold")
@@ -328,7 +329,7 @@ def build_dataset(data: Path, cache: Path) -> dict[str, np.ndarray]:
         acc = [i for i, t in enumerate(s.tracks) if t.name.upper() in ("PIANO", "BRIDGE")]
         notes = score_notes(s, set(acc))
         if len(notes):
-            parts["val" if int(d.name) % 20 == 0 else "train"].append(piece_bars(notes))
+            parts["val" if pop909_is_validation(int(d.name)) else "train"].append(piece_bars(notes))
     split = data / "emopia" / "split"
     for name, which in (("train_clip.csv", "train"), ("val_clip.csv", "val")):
         with open(split / name) as fh:

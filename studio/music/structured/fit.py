@@ -22,6 +22,7 @@ import numpy as np
 import symusic
 
 from studio.attributes.music import PITCH_NAMES
+from studio.music.splits import pop909_is_validation
 
 from .tables import (
     MAX_ACC_NOTES,
@@ -51,10 +52,6 @@ _PC = {n: i for i, n in enumerate(PITCH_NAMES)} | {
 MAX_UPPER_SLOTS = 8
 BASS_SPAN = 8  # a bar's bass notes lie less than this far above its lowest note
 MAX_HEIGHT = 48
-
-
-def is_validation(song: int) -> bool:
-    return song % 20 == 0
 
 
 def parse_chord(label: str) -> tuple[int, str] | None:
@@ -317,7 +314,7 @@ class _Counts:
 def fit(data_root: Path, progress: bool = True) -> LeadSheetTables:
     """Read every POP909 training song and count the tables."""
     songs = sorted(
-        d for d in (data_root / "pop909" / "POP909").glob("[0-9][0-9][0-9]") if not is_validation(int(d.name))
+        d for d in (data_root / "pop909" / "POP909").glob("[0-9][0-9][0-9]") if not pop909_is_validation(int(d.name))
     )
     if not songs:
         raise FileNotFoundError(f"no POP909 songs under {data_root / 'pop909' / 'POP909'}")
