@@ -232,7 +232,7 @@ def pedal_summary(profiles: list[dict | None]) -> dict:
 
 
 def generated(
-    kind: str, emotions, seeds: int, loop: tuple[int, int] = (3, 2)
+    kind: str, emotions, seeds: int, loop: tuple[int, int] = (3, 2), first_seed: int = 1000
 ) -> tuple[list[np.ndarray], float, list[dict | None], list[np.ndarray | None]]:
     import studio.music as music
 
@@ -254,9 +254,11 @@ def generated(
                 from studio.loop import compose
 
                 c, n = loop if kind == "leadsheet-loop" else (1, 1)
-                r = compose(e, bars=SEGMENT_BARS, seed=1000 + s, candidates=c, rounds=n, progress=False, pipeline=pipe)
+                r = compose(
+                    e, bars=SEGMENT_BARS, seed=first_seed + s, candidates=c, rounds=n, progress=False, pipeline=pipe
+                )
             else:
-                r = music.generate(e, bars=SEGMENT_BARS, seed=1000 + s, pipeline=pipe, **settings)
+                r = music.generate(e, bars=SEGMENT_BARS, seed=first_seed + s, pipeline=pipe, **settings)
             out.append(grid_notes(r.score, SEGMENT_BARS))
             pedals.append(pedal_profile(r.score))
             basses.append(generated_bass(r))
@@ -358,6 +360,7 @@ def per_feature(real: np.ndarray, fake: np.ndarray) -> dict[str, dict]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=9, help="seeds per emotion (12 emotions)")
+    ap.add_argument("--first-seed", type=int, default=1000, help="seeds first_seed.. (another set: noise check)")
     ap.add_argument("--generators", default="leadsheet,transformer")
     ap.add_argument("--loop-candidates", type=int, default=3, help="leadsheet-loop: candidates per round")
     ap.add_argument("--loop-rounds", type=int, default=2, help="leadsheet-loop: rounds at most")
@@ -397,12 +400,13 @@ def main() -> int:
         "real_vs_real_song_grouped": floor_grouped,
         "pop909_vs_emopia": pop_vs_emopia,
         "generators": {},
+        "seeds": list(range(args.first_seed, args.first_seed + args.seeds)),
         "features": list(FEATURES),
         "machine": platform.machine(),
     }
     for kind in args.generators.split(","):
         pieces, per_piece, pedals, basses = generated(
-            kind, emotions, args.seeds, (args.loop_candidates, args.loop_rounds)
+            kind, emotions, args.seeds, (args.loop_candidates, args.loop_rounds), args.first_seed
         )
         fake = feature_matrix(pieces)
         test = c2st(real, fake)
