@@ -43,6 +43,7 @@ from studio.music.musicality import FEATURES, feature_matrix, grid_notes  # noqa
 from studio.music.splits import VALIDATION_EVERY  # noqa: E402
 
 SEGMENT_BARS = 16
+INTERVAL_NAMES = ("repeat", "semitone", "tone", "third", "leap")
 
 
 def grid_emotions(n: int = 12, radius: float = 0.8) -> list[tuple[float, float]]:
@@ -130,6 +131,52 @@ def emopia_segments(root: Path) -> list[np.ndarray]:
         g = g[np.lexsort((g[:, 2], g[:, 0]))]
         out.append(g[g[:, 0] < SEGMENT_BARS * 16])
     return out
+
+
+def top_intervals(g: np.ndarray) -> np.ndarray:
+    """Absolute semitone steps between successive onsets' highest notes, capped at an octave."""
+    onsets = np.unique(g[:, 0])
+    top = np.array([g[g[:, 0] == o, 2].max() for o in onsets])
+    return np.minimum(np.abs(np.diff(top)), 12)
+
+
+def pop909_melody_intervals(root: Path, validation: bool, every: int = 4) -> np.ndarray:
+    """POP909 MELODY tracks' intervals on their songs' beat grid: validation songs, or every ``every``-th
+    training song (the melody model's fitting target)."""
+    import symusic
+
+    from studio.music.splits import pop909_is_validation
+
+    out = []
+    for d in sorted((root / "pop909" / "POP909").glob("[0-9][0-9][0-9]")):
+        n = int(d.name)
+        if pop909_is_validation(n) != validation or (not validation and n % every):
+            continue
+        bt = np.loadtxt(d / "beat_midi.txt", ndmin=2)[:, 0]
+        for t in symusic.Score(str(d / f"{d.name}.mid")).to("second").tracks:
+            a = t.notes.numpy()
+            if t.name == "MELODY" and len(a["time"]) > 1:
+                on = np.round(np.interp(a["time"], bt, np.arange(len(bt))) * 4).astype(int)
+                out.append(top_intervals(np.stack([on, on * 0 + 1, a["pitch"].astype(int)], 1)))
+    return np.concatenate(out)
+
+
+def interval_profile(iv: np.ndarray) -> dict:
+    """Shares of repeated notes, semitones, tones, thirds (3-4) and leaps (5+), and the 0-12 histogram."""
+    h = np.bincount(iv.astype(int), minlength=13)[:13] / max(len(iv), 1)
+    return {
+        "intervals": len(iv),
+        "repeat": round(float(h[0]), 3),
+        "semitone": round(float(h[1]), 3),
+        "tone": round(float(h[2]), 3),
+        "third": round(float(h[3] + h[4]), 3),
+        "leap": round(float(h[5:].sum()), 3),
+        "histogram": [round(float(x), 4) for x in h],
+    }
+
+
+def l1(a: dict, b: dict) -> float:
+    return round(float(np.abs(np.subtract(a["histogram"], b["histogram"])).sum()), 3)
 
 
 def pop909_pedalling(root: Path) -> list[dict | None]:
@@ -233,7 +280,7 @@ def pedal_summary(profiles: list[dict | None]) -> dict:
 
 def generated(
     kind: str, emotions, seeds: int, loop: tuple[int, int] = (3, 2), first_seed: int = 1000
-) -> tuple[list[np.ndarray], float, list[dict | None], list[np.ndarray | None]]:
+) -> tuple[list[np.ndarray], float, list[dict | None], list[np.ndarray | None], np.ndarray | None]:
     import studio.music as music
 
     if kind.startswith("leadsheet"):
@@ -247,7 +294,7 @@ def generated(
     settings = {"scale_bias": 0.0, "density_gain": 0.0} if kind == "transformer-noguide" else {}
     from studio.music.pedal import pedal_profile
 
-    out, pedals, basses, t0 = [], [], [], time.perf_counter()
+    out, pedals, basses, melody, t0 = [], [], [], [], time.perf_counter()
     for e in emotions:
         for s in range(seeds):
             if kind in ("leadsheet-loop", "leadsheet-compose"):
@@ -262,7 +309,13 @@ def generated(
             out.append(grid_notes(r.score, SEGMENT_BARS))
             pedals.append(pedal_profile(r.score))
             basses.append(generated_bass(r))
-    return out, (time.perf_counter() - t0) / max(len(out), 1), pedals, basses
+            tracks = [t for t in r.score.tracks if t.name == "Melody"]
+            if tracks and len(tracks[0].notes) > 1:
+                m = r.score.copy()
+                m.tracks = tracks
+                melody.append(top_intervals(grid_notes(m, SEGMENT_BARS)))
+    mel = np.concatenate(melody) if melody else None
+    return out, (time.perf_counter() - t0) / max(len(out), 1), pedals, basses, mel
 
 
 def c2st(
@@ -387,6 +440,11 @@ def main() -> int:
     emo_real = feature_matrix(emopia_segments(root))
     pop_vs_emopia = c2st(real, emo_real)
     print(f"real: {len(emo_real)} EMOPIA test clips; POP909 val vs EMOPIA test {pop_vs_emopia}")
+    real_melody = {
+        "pop909_training_melodies": interval_profile(pop909_melody_intervals(root, validation=False)),
+        "pop909_val_melodies": interval_profile(pop909_melody_intervals(root, validation=True)),
+    }
+    print(f"real: melody intervals { ({k: {n: v[n] for n in INTERVAL_NAMES} for k, v in real_melody.items()}) }")
     emotions = grid_emotions()
     report = {
         "real": {
@@ -394,6 +452,7 @@ def main() -> int:
             "segments": len(segs),
             "pedal": real_pedal,
             "bass": real_bass,
+            "melody_intervals": real_melody,
         },
         "real_emopia": {"source": "EMOPIA test clips on their estimated beat grid", "clips": len(emo_real)},
         "real_vs_real": floor,
@@ -405,7 +464,7 @@ def main() -> int:
         "machine": platform.machine(),
     }
     for kind in args.generators.split(","):
-        pieces, per_piece, pedals, basses = generated(
+        pieces, per_piece, pedals, basses, mel = generated(
             kind, emotions, args.seeds, (args.loop_candidates, args.loop_rounds), args.first_seed
         )
         fake = feature_matrix(pieces)
@@ -430,6 +489,11 @@ def main() -> int:
             "pedal": pedal_summary(pedals),
             "bass": bass_summary(basses),
         }
+        if mel is not None:
+            prof = interval_profile(mel)
+            prof["l1_to_training"] = l1(prof, real_melody["pop909_training_melodies"])
+            prof["l1_to_val"] = l1(prof, real_melody["pop909_val_melodies"])
+            report["generators"][kind]["melody_intervals"] = prof
         if kind == "leadsheet-loop":
             report["generators"][kind]["loop"] = {"candidates": args.loop_candidates, "rounds": args.loop_rounds}
         print(f"\n{kind}: {len(pieces)} pieces, {per_piece:.2f} s each; C2ST balanced accuracy vs POP909 val {test}")
@@ -447,6 +511,12 @@ def main() -> int:
         print(f"  every family matched but one: {diagnosis['all_but_one_family_matched']}")
         print(f"  sustain pedal {report['generators'][kind]['pedal']} (POP909 val songs: {real_pedal})")
         print(f"  bass notes by chord tone {report['generators'][kind]['bass']} (POP909 val songs: {real_bass})")
+        if mel is not None:
+            prof = report["generators"][kind]["melody_intervals"]
+            print(
+                f"  melody intervals { ({n: prof[n] for n in INTERVAL_NAMES}) }; histogram L1 to POP909 training melodies "
+                f"{prof['l1_to_training']}, to val melodies {prof['l1_to_val']}"
+            )
     prev = Path(args.out)
     if prev.is_file():  # keep generators measured earlier and not re-run now
         import json
