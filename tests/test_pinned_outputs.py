@@ -25,12 +25,12 @@ import pytest
 
 # ---- the pinned hashes (regenerate with `python tests/test_pinned_outputs.py --print`) ----------------
 PINNED = {
-    "compose_tender_8_bars_seed_3": "bae84a55ef9e7374045ee0f22d612b766bea9379831901c67c55602cfa967367",
-    "compose_loop_furious_4_bars_2x2_seed_5": "5e5ffb7c6140da46d5ab11010de933bfbc9e0d12b54c4ad4f05adbbc7e67983c",
+    "compose_tender_8_bars_seed_3": "08c65b18d7587f0368edfca73f13af835b3496721007a6278a854643d7c36a17",
+    "compose_loop_furious_4_bars_2x2_seed_5": "74a30b50d47c812ce04fe26a3bc54ee76ec32943ff677fd59b1ca10bd94456ee",
     "paint_serene_96px_seed_3": "febdd8513df27b4fb368d0756ec7c70917021b8604c0260125e15baf1a1bd002",
     "paint_furious_64px_3_candidates_seed_11": "41f2b1ad2cde0e948390893ddd35bbe6fc2a516a6fe1e5749052eb4c2db662d7",
     "transform_sad_seed_3": "6cd4d8e410b98c825b65709645e95860b7e890e960aee5a83cae4c7f832c386e",
-    "create_tender_4_bars_64px_seed_7": "ae14a1d3dca990215fba26c08beb507f3545066400fff79b9c93f8be381b4703",
+    "create_tender_4_bars_64px_seed_7": "9c36a961d786e4b728ea78813713af80d50cf37019eb9330e4931b69a13f50ed",
     "transformer_released_2_bars_2_pieces_guided_seed_5": "94ce383b522504830826d0b34ec878ba35eb2bc4cb388e7b1e5d299c2551b4bc",
     "transformer_tiny_6_bars_3_pieces_clamped_seed_2": "f3b6ee7041800d2a69006b9cfd556b3cb8c12cabb74681603c30a60908de150e",
 }

@@ -36,7 +36,17 @@ from ..dynamics import metric_accent, place
 from ..pedal import SUSTAIN, harmonic_pedal
 from ..request import TPQ, Piece, check_bars, check_num_pieces, normalise_attributes
 from .accompaniment import NOTES_PER_ONSET, Accompanist, fit_count, hold
-from .leadsheet import MELODY_SHARE, PHRASE_BARS, STEPS, LeadSheetWriter, Phrase, PhraseSpec, plan_form, roman
+from .leadsheet import (
+    MELODY_SHARE,
+    PHRASE_BARS,
+    RESTATE_KEEP_BARS,
+    STEPS,
+    LeadSheetWriter,
+    Phrase,
+    PhraseSpec,
+    plan_form,
+    roman,
+)
 from .tables import LeadSheetTables, chord_parts
 
 TICKS_PER_STEP = TPQ // 4
@@ -79,7 +89,7 @@ TEXTURE_TOLERANCE = 0.3
 @dataclass
 class LeadSheetConfig:
     name: str = "music-leadsheet"
-    version: str = "1.5.0"
+    version: str = "1.6.0"
 
 
 @dataclass
@@ -123,7 +133,7 @@ class LeadSheetPipeline:
         folder = Path(path) if path is not None else checkpoint("music-leadsheet")
         tables = LeadSheetTables.load(folder)
         return cls(
-            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.5.0"))
+            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.6.0"))
         )
 
     def save_pretrained(self, folder: str | Path) -> Path:
@@ -470,8 +480,9 @@ def _key_mark(p_major: float, heard_key: int, key: int, mode: int) -> float:
 
 
 def _write_phrase(writer, material: dict, form: list[str], letter: str, spec: PhraseSpec, rng) -> tuple[str, Phrase]:
-    """A phrase for ``letter`` of the form: drawn afresh the first time, restated (literally, or with its
-    cadence bar re-drawn for a primed letter or a period's close) when ``material`` already holds it."""
+    """A phrase for ``letter`` of the form: drawn afresh the first time, restated when ``material`` already holds
+    it: literally, or, for a primed letter or a period's close, as an answer (its first ``RESTATE_KEEP_BARS`` bars
+    kept, the rest written anew toward a new cadence)."""
     base = letter.rstrip("'")
     source = material.get(base)
     if source is not None and source.mode != spec.mode:  # an arc changed the mode: new material
@@ -486,10 +497,10 @@ def _write_phrase(writer, material: dict, form: list[str], letter: str, spec: Ph
     # a restatement keeps its pitches; an arc that moved the register moves it by octaves
     octaves = 12 * round((spec.melody_centre - _centre(source.melody)) / 12)
     phrase.melody = [(s, d, x + octaves) for s, d, x in phrase.melody]
-    if letter.endswith("'") or spec.final:  # a varied repeat: the cadence bar re-drawn
+    if letter.endswith("'") or spec.final:  # a varied repeat: the basic idea kept, a new continuation
         letter = base + "'"
         phrase.chords = writer.recadence(phrase.chords, spec, rng)
-        writer.melody(phrase, spec, rng, keep_bars=PHRASE_BARS - 1)
+        writer.melody(phrase, spec, rng, keep_bars=RESTATE_KEEP_BARS)
     return letter, phrase
 
 
