@@ -15,6 +15,7 @@ Quadrants follow EMOPIA: Q1 = +V+A, Q2 = -V+A, Q3 = -V-A, Q4 = +V-A.
 from __future__ import annotations
 
 import csv
+import difflib
 import math
 import re
 from dataclasses import dataclass, field
@@ -35,6 +36,10 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?|nan|inf(?:inity)
 _NUMBERS_RE = re.compile(rf"^[(\[]?\s*{_NUMBER}(?:\s*[,;\s]\s*{_NUMBER})*\s*[)\]]?$", re.IGNORECASE)
 # digits, signs, dots and separators only: meant as numbers even when malformed ("1.2.3,4", "--5,0")
 _NUMBER_ISH_RE = re.compile(r"^[\s()\[\],;+\-.0-9eE]*\d[\s()\[\],;+\-.0-9eE]*$")
+# One unknown word this close to a named emotion (difflib ratio) is read as that emotion misspelt:
+# "furiuos" -> "furious" (0.86), "anxios" -> "anxious" (0.92); "contest", a word the text model knows, stays text.
+TYPO_SIMILARITY = 0.8
+_WORD_RE = re.compile(r"[a-z]{4,}")
 QUADRANT_NAMES = {1: "Q1 (+V+A)", 2: "Q2 (-V+A)", 3: "Q3 (-V-A)", 4: "Q4 (+V-A)"}
 
 
@@ -200,16 +205,33 @@ def _from_text(text: str) -> Emotion:
         raise StudioError(f"emotion text is empty; give {ACCEPTED_FORMS}")
     if len(s) > MAX_TEXT_CHARS:
         raise StudioError(f"emotion text is {len(s)} characters; at most {MAX_TEXT_CHARS} are accepted")
-    table = named_emotions()
-    key = s.lower()
-    if key in table:
-        return table[key]
+    name = named_match(s)
+    if name is not None:
+        return named_emotions()[name]
     from studio.text import estimate_vad  # text model is optional-heavy: import lazily
 
     try:
         return estimate_vad(s)
     except (TypeError, ValueError) as e:
         raise StudioError(str(e)) from e
+
+
+def named_match(text: str) -> str | None:
+    """The named emotion ``text`` names, or None: the name itself (any case), or, for one word that is neither a
+    name nor a word the text model knows, the name it misspells (difflib ratio >= ``TYPO_SIMILARITY``, the
+    closest). The one rule for every reader of emotion words (``Emotion.coerce``, ``studio.analyze``, the UI)."""
+    key = strip_control(text).strip().lower()
+    table = named_emotions()
+    if key in table:
+        return key
+    if not _WORD_RE.fullmatch(key):
+        return None
+    close = difflib.get_close_matches(key, list(table), n=1, cutoff=TYPO_SIMILARITY)
+    if not close:
+        return None
+    from studio.text.model import get_model  # lazily: the text model is only needed for unknown words
+
+    return None if get_model().lexicon.known(key) else close[0]
 
 
 @lru_cache(maxsize=1)

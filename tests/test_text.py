@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from studio.emotion import MAX_TEXT_CHARS, Emotion, named_emotions
+from studio.emotion import MAX_TEXT_CHARS, Emotion, named_emotions, named_match
 from studio.text import Analysis, analyze, estimate_vad
 from studio.text import analysis as analyze_mod
 from studio.text import embedding as embedding_mod
@@ -194,3 +194,17 @@ def test_ansi_escapes_never_reach_the_label_or_the_printed_reading():
     a = analyze("\x1b[31mfurious\x1b[0m rage at the \x1b]0;title\x07injustice")
     assert "\x1b" not in a.emotion.label and "\x07" not in str(a)
     assert a.emotion.label == "furious rage at the injustice"
+
+
+@pytest.mark.parametrize("typed, name", [("furiuos", "furious"), ("Anxios", "anxious"), ("lonley", "lonely")])
+def test_a_misspelt_emotion_word_is_read_as_the_named_emotion_and_says_so(typed, name):
+    assert Emotion.coerce(typed) == named_emotions()[name]  # not free text: "furiuos" read as text was calm
+    a = analyze(typed)
+    assert a.method == "named" and a.emotion == named_emotions()[name]
+    assert f"read {typed!r} as {name!r}" in a.explanation and a.details["read_as"] == name
+
+
+def test_a_known_word_near_an_emotion_name_stays_text():
+    assert named_match("contest") is None  # close to "content", but a word the text model knows
+    assert analyze("contest").method != "named"
+    assert named_match("xyzzy") is None and named_match("a furiuos storm") is None

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from studio.emotion import MAX_TEXT_CHARS, Emotion, named_emotions, parse_emotion_arg
+from studio.emotion import MAX_TEXT_CHARS, Emotion, named_emotions, named_match, parse_emotion_arg
 from studio.errors import StudioError, strip_control, studio_error, user_errors
 
 LABEL_CHARS = 80
@@ -156,9 +156,11 @@ def analyze(text_or_word: Any, k: int = 3) -> Analysis:
         text_or_word = Emotion.coerce(text_or_word)  # typed numbers, read exactly as the CLI reads them
     if isinstance(text_or_word, str):
         s = _validate(text_or_word)
-        named = named_emotions().get(s.lower())
-        if named is not None:
-            emotion, method, conf = named, "named", 1.0
+        name = named_match(s)
+        if name is not None:
+            emotion, method, conf = named_emotions()[name], "named", 1.0
+            if name != s.strip().lower():
+                details = {"read_as": name, "typed": _label(s)}
         else:
             est = estimate(s)
             emotion = estimate_vad(s)
@@ -169,6 +171,8 @@ def analyze(text_or_word: Any, k: int = 3) -> Analysis:
     nearest = emotion.nearest(k)
     names = [n for n, _ in nearest[:2]]
     explanation = f"closest to {', '.join(names)}; {describe(emotion)}"
+    if method == "named" and details:
+        explanation = f"read {details['typed']!r} as {details['read_as']!r}, a named emotion; {explanation}"
     if method in ("embedding", "lexicon") and conf < 0.3:
         explanation += f"; low confidence ({(details or {}).get('note', 'little recognisable English')})"
     return Analysis(emotion, nearest, method, conf, explanation, details)
