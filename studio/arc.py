@@ -2,7 +2,7 @@
 
 An arc is given as
 
-* a string with arrows, ``"calm -> furious"`` or ``"0.5,-0.5 -> tender -> -0.6,0.7"``;
+* a string with arrows, ``"calm -> furious"`` (or ``→``) or ``"0.5,-0.5 -> tender -> -0.6,0.7"``;
 * a list of two or more emotions, ``["calm", "furious"]`` (spread evenly over the piece);
 * a list of ``(bar, emotion)`` points, ``[(1, "calm"), (9, "tender"), (17, "furious")]`` (1-based bars).
 
@@ -23,6 +23,7 @@ import numpy as np
 from studio.emotion import Emotion, parse_emotion_arg
 
 ARROW = "->"
+ARROWS = (ARROW, "\u2192")  # "calm -> furious" or "calm → furious"
 PHRASE_BARS = 4
 ACCEPTED_ARCS = (
     "an arc: 'calm -> furious' (emotions joined by '->'), a list of two or more emotions, "
@@ -47,10 +48,25 @@ def _is_point(x: Any) -> bool:
 def is_arc(x: Any) -> bool:
     """True for the arc forms above (a plain emotion, including a ``(v, a[, d])`` tuple, is not one)."""
     if isinstance(x, str):
-        return ARROW in x
+        return any(a in x for a in ARROWS)
     if isinstance(x, (list, tuple)) and len(x) >= 2:
         return not all(_is_number(v) for v in x)
     return False
+
+
+def arc_parts(text: str) -> list[str]:
+    """The emotions of an arc string, as typed: ``"calm -> furious"`` -> ``["calm", "furious"]``.
+
+    Raises:
+        ValueError: fewer than two emotions, or an empty one between arrows.
+    """
+    joined = text
+    for a in ARROWS[1:]:
+        joined = joined.replace(a, ARROW)
+    parts = [p.strip() for p in joined.split(ARROW)]
+    if len(parts) < 2 or any(not p for p in parts):
+        raise ValueError(f"an arc string joins two or more emotions with '{ARROW}', got {text!r}")
+    return parts
 
 
 def parse_arc(x: Any) -> list[tuple[float | None, Emotion]]:
@@ -60,10 +76,7 @@ def parse_arc(x: Any) -> list[tuple[float | None, Emotion]]:
         ValueError: fewer than two points, a bad bar number, or an emotion ``Emotion.coerce`` refuses.
     """
     if isinstance(x, str):
-        parts = [p.strip() for p in x.split(ARROW)]
-        if len(parts) < 2 or any(not p for p in parts):
-            raise ValueError(f"an arc string joins two or more emotions with '{ARROW}', got {x!r}")
-        return [(None, Emotion.coerce(parse_emotion_arg(p))) for p in parts]
+        return [(None, Emotion.coerce(parse_emotion_arg(p))) for p in arc_parts(x)]
     if not is_arc(x):
         raise ValueError(f"not an arc; give {ACCEPTED_ARCS}")
     points = [_is_point(v) for v in x]

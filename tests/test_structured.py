@@ -449,6 +449,7 @@ def test_lead_sheet_is_saved_as_musicxml_and_in_the_sidecar(pipe, tmp_path):
 def test_arc_forms_parse():
     assert is_arc("calm -> furious") and is_arc(["calm", "furious"]) and is_arc([(1, "calm"), (9, "sad")])
     assert not is_arc((0.5, -0.2)) and not is_arc("calm") and not is_arc([0.1, 0.2, 0.3])
+    assert is_arc("calm → furious") and parse_arc("calm → furious") == parse_arc("calm -> furious")
     pts = parse_arc("0.5,-0.5 -> -0.5,0.5")
     es = phrase_emotions(pts, 12)
     assert es[0].va == (0.5, -0.5) and es[-1].va == (-0.5, 0.5) and es[1].va == pytest.approx((0.0, 0.0))

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from studio.emotion import MAX_TEXT_CHARS, Emotion, named_emotions, named_match
+from studio.errors import StudioError
 from studio.text import Analysis, analyze, estimate_vad
 from studio.text import analysis as analyze_mod
 from studio.text import embedding as embedding_mod
@@ -208,3 +209,27 @@ def test_a_known_word_near_an_emotion_name_stays_text():
     assert named_match("contest") is None  # close to "content", but a word the text model knows
     assert analyze("contest").method != "named"
     assert named_match("xyzzy") is None and named_match("a furiuos storm") is None
+
+
+def test_an_arc_is_read_point_by_point_not_as_one_text(capsys):
+    with pytest.raises(StudioError, match=r"arc of 2 emotions.*'calm', 'furious'"):
+        analyze("calm -> furious")  # read as text it was one muddled reading (Q2, 'mysterious')
+    from studio.cli import main
+
+    assert main(["analyze", "calm", "→", "furiuos"]) == 0
+    out = capsys.readouterr().out
+    assert "arc point 1 of 2" in out and "'calm'" in out and "read 'furiuos' as 'furious'" in out
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(monkeypatch):
+    import os
+    import sys
+
+    from studio.cli import main
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone (`studio emotions | head -1` after its line)
+    out = os.fdopen(write, "w", buffering=1)
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main(["emotions"]) == 141
+    out.close()  # the pipe now points at /dev/null: closing raises nothing either

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 
+from studio.arc import arc_parts, is_arc
 from studio.emotion import parse_emotion_arg
 
 HELP = "estimate valence/arousal/dominance of free text or a named emotion and explain it"
 DESCRIPTION = (
     "Estimate the emotion of free text ('a rainy farewell at dusk'), a named emotion ('wistful') or "
     "numbers ('0.3,-0.5'): valence, arousal and dominance in [-1, 1], the nearest named emotions, "
-    "the method used and a confidence. Set STUDIO_TEXT_MODEL=lexicon to skip the sentence encoder."
+    "the method used and a confidence; an arc ('calm -> furious') is read point by point. "
+    "Set STUDIO_TEXT_MODEL=lexicon to skip the sentence encoder."
 )
 
 
@@ -32,11 +34,18 @@ def run(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise ValueError(f"-k must be at least 1, got {args.k}")
     text = " ".join(args.text)
-    nums = _numeric(text)
-    result = analyze(nums if nums is not None else text, k=args.k)
+    parts = arc_parts(text) if is_arc(text) else [text]  # an arc: each of its emotions in turn
+    results = []
+    for part in parts:
+        nums = _numeric(part)
+        results.append(analyze(nums if nums is not None else part, k=args.k))
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        out = [r.to_dict() for r in results]
+        print(json.dumps(out if len(parts) > 1 else out[0], indent=2, ensure_ascii=False))
         return 0
-    print(result)
-    print("nearest: " + ", ".join(f"{n} ({d:.2f})" for n, d in result.nearest))
+    for i, result in enumerate(results):
+        if len(parts) > 1:
+            print(f"arc point {i + 1} of {len(parts)}:")
+        print(result)
+        print("nearest: " + ", ".join(f"{n} ({d:.2f})" for n, d in result.nearest))
     return 0

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from studio.arc import arc_parts, is_arc
 from studio.emotion import MAX_TEXT_CHARS, Emotion, named_emotions, named_match, parse_emotion_arg
 from studio.errors import StudioError, strip_control, studio_error, user_errors
 
@@ -154,6 +155,12 @@ def analyze(text_or_word: Any, k: int = 3) -> Analysis:
     details = None
     if isinstance(text_or_word, str) and isinstance(parse_emotion_arg(text_or_word), tuple):
         text_or_word = Emotion.coerce(text_or_word)  # typed numbers, read exactly as the CLI reads them
+    if isinstance(text_or_word, str) and is_arc(text_or_word):
+        parts = arc_parts(text_or_word)
+        raise StudioError(
+            f"{_label(text_or_word)!r} is an arc of {len(parts)} emotions; analyze reads one emotion: analyze each "
+            f"({', '.join(repr(_label(p)) for p in parts)}), or give the arc to compose or create"
+        )
     if isinstance(text_or_word, str):
         s = _validate(text_or_word)
         name = named_match(s)
