@@ -25,12 +25,12 @@ import pytest
 
 # ---- the pinned hashes (regenerate with `python tests/test_pinned_outputs.py --print`) ----------------
 PINNED = {
-    "compose_tender_8_bars_seed_3": "08c65b18d7587f0368edfca73f13af835b3496721007a6278a854643d7c36a17",
-    "compose_loop_furious_4_bars_2x2_seed_5": "74a30b50d47c812ce04fe26a3bc54ee76ec32943ff677fd59b1ca10bd94456ee",
+    "compose_tender_8_bars_seed_3": "0facb81efbd91b83e5ed9376377ae3e5d00c59903bc51ed7b619384490c1370d",
+    "compose_loop_furious_4_bars_2x2_seed_5": "1854ab0597a4d581b4f7309430b21f1a571a530ccca04f14b4d058ee07022dda",
     "paint_serene_96px_seed_3": "febdd8513df27b4fb368d0756ec7c70917021b8604c0260125e15baf1a1bd002",
     "paint_furious_64px_3_candidates_seed_11": "41f2b1ad2cde0e948390893ddd35bbe6fc2a516a6fe1e5749052eb4c2db662d7",
     "transform_sad_seed_3": "6cd4d8e410b98c825b65709645e95860b7e890e960aee5a83cae4c7f832c386e",
-    "create_tender_4_bars_64px_seed_7": "9c36a961d786e4b728ea78813713af80d50cf37019eb9330e4931b69a13f50ed",
+    "create_tender_4_bars_64px_seed_7": "41070672059d09f9576663a67ac98a0637baeee7792ffdbdd22b7094ccd411bb",
     "transformer_released_2_bars_2_pieces_guided_seed_5": "94ce383b522504830826d0b34ec878ba35eb2bc4cb388e7b1e5d299c2551b4bc",
     "transformer_tiny_6_bars_3_pieces_clamped_seed_2": "f3b6ee7041800d2a69006b9cfd556b3cb8c12cabb74681603c30a60908de150e",
 }

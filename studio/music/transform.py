@@ -355,7 +355,8 @@ PEDALS = (64, 66, 67)  # sustain, sostenuto, soft: how the player held the notes
 def _assemble(score, melody, accomp, want: dict, src, s: float, log: list[str]):
     """The output score: the source's tempo map scaled toward the target tempo, time signatures, the two
     tracks, and the source's pedalling (a performed melody is written short and held by the sustain pedal;
-    both tracks play on one piano, so the melody track carries it); a single tempo that disagrees with the
+    both tracks are one piano's hands, so each carries it: a MIDI file gives each track its own channel); a
+    single tempo that disagrees with the
     measured beat is re-timed (noted in ``log``)."""
     import symusic
 
@@ -376,8 +377,9 @@ def _assemble(score, melody, accomp, want: dict, src, s: float, log: list[str]):
             if c.number in PEDALS
         }
     )
-    for t, number, value in pedals:
-        melody.controls.append(symusic.ControlChange(t, number, value))
+    for tr in (melody, accomp):
+        for t, number, value in pedals:
+            tr.controls.append(symusic.ControlChange(t, number, value))
     result.tracks.append(melody)
     if len(accomp.notes):
         result.tracks.append(accomp)

@@ -404,7 +404,12 @@ class LeadSheetPipeline:
         mel_t.notes.sort(key=lambda n: (n.time, n.pitch))
         pno_t.notes.sort(key=lambda n: (n.time, n.pitch))
         if requests:  # a finished piece is pedalled (a draft measured for its attributes need not be)
-            pno_t.controls.extend(_pedal(draft, [*mel_t.notes, *pno_t.notes], end, seed))
+            # Both tracks are one piano's hands, so both carry the pedal: a MIDI file gives each track its own
+            # channel, and a player that keeps them apart (a DAW, a GM synth) would otherwise play the melody dry
+            # while the studio's renderer (one channel per program) held it.
+            pedal = _pedal(draft, [*mel_t.notes, *pno_t.notes], end, seed)
+            for t in (mel_t, pno_t):
+                t.controls.extend(pedal)
         score.tracks.append(mel_t)
         score.tracks.append(pno_t)
         score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
