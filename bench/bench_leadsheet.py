@@ -9,7 +9,9 @@ studio's faders and mapper use, so each Spearman correlation says whether that f
 Density bins are the shared attribute bins (``ATTRIBUTES["note_density"].bins``). Emotion direction: pieces
 for a 12-point circumplex grid (radius 0.8) through ``studio.music.generate``, judged by the attributes'
 own reading (``estimate_emotion``). Arcs: 32-bar pieces along four paths through the circumplex, each
-phrase's attribute reading against the path. Musicality against real music: ``bench/bench_musicality.py``.
+phrase's attribute reading against the path. Phrase modes: whether each 4-bar phrase reads in the mode it was
+written in, by the studio's key finder and by three of music21's that nothing in the studio uses. Musicality
+against real music: ``bench/bench_musicality.py``.
 Writes ``bench/results/leadsheet.json``.
 """
 
@@ -108,6 +110,45 @@ def emotion_direction(pipe, seeds: int) -> dict:
     }
 
 
+INDEPENDENT_KEY_FINDERS = ("AardenEssen", "TemperleyKostkaPayne", "BellmanBudge")  # music21 profiles, not KK
+
+
+def phrase_modes(pipe, seeds: int) -> dict:
+    """Does each 4-bar phrase read in the mode it was written in? The studio's key finder (Krumhansl-Kessler,
+    ``extract_attributes``, which the generator's chord choice consults) and three music21 key finders with
+    other profiles (which nothing in the studio uses), over 16-bar pieces on the 12-point circumplex grid."""
+    import math
+
+    import music21
+    from music21.analysis import discrete
+
+    from studio.arc import phrase_score
+    from studio.music.oneshot import generate
+
+    right = {"studio_kk": [], **{k: [] for k in INDEPENDENT_KEY_FINDERS}}
+    for k in range(12):
+        va = (0.8 * math.cos(2 * math.pi * k / 12), 0.8 * math.sin(2 * math.pi * k / 12))
+        for s in range(seeds):
+            r = generate(va, bars=16, seed=300 + s, pipeline=pipe)
+            for p, phrase in enumerate(r.lead_sheet["phrases"]):
+                minor = phrase["mode"] == "minor"
+                sub = phrase_score(r.score, p, 16)
+                right["studio_kk"].append((extract_attributes(sub).mode < 0.5) == minor)
+                stream, tpq = music21.stream.Stream(), sub.ticks_per_quarter
+                for n in (n for t in sub.tracks for n in t.notes):
+                    note = music21.note.Note(n.pitch)
+                    note.quarterLength = max(n.duration / tpq, 0.25)
+                    stream.insert(n.time / tpq, note)
+                for name in INDEPENDENT_KEY_FINDERS:
+                    key = getattr(discrete, name)(stream).getSolution(stream)
+                    right[name].append((key.mode == "minor") == minor)
+    return {
+        "phrases": len(right["studio_kk"]),
+        "mode_read_right": {k: round(float(np.mean(v)), 3) for k, v in right.items()},
+        "judges": "studio_kk is the studio's own key finder; the others are music21's, used nowhere else",
+    }
+
+
 ARCS = ("calm -> furious", "sad -> joyful", "furious -> calm", "0.7,0.6 -> -0.7,-0.6")
 
 
@@ -175,6 +216,8 @@ def main() -> int:
     print("emotion direction:", emo)
     arc = arcs(pipe, 1 if args.quick else 3)
     print("arcs:", {k: v for k, v in arc.items() if k != "examples"})
+    modes = phrase_modes(pipe, 1 if args.quick else 3)
+    print("phrase modes:", modes)
     faders = {k: adh["spearman_requested_vs_measured"].get(k) for k in FADERS if k != "mode"}
     report = {
         "model": pipe.model_id,
@@ -182,6 +225,7 @@ def main() -> int:
         "adherence": adh,
         "emotion_direction": emo,
         "arcs": arc,
+        "phrase_modes": modes,
         "ui_faders_spearman": faders,
         "machine": platform.machine(),
     }

@@ -231,8 +231,9 @@ def _phrase_records(targets: list, follow: list, bars: int) -> list[dict]:
     ]
 
 
-def _phrase_va(score, p: int, bars: int, extract, estimate) -> tuple[float, float] | None:
-    """Valence/arousal that phrase ``p``'s measured attributes point to (None if it is silent)."""
+def phrase_score(score, p: int, bars: int):
+    """Phrase ``p`` (4 bars of 4/4, cut at ``bars``) of a tick ``symusic.Score`` as a score of its own, from 0,
+    notes cut at its end, at the tempo in force where it starts."""
     import symusic
 
     tpb = score.ticks_per_quarter * 4
@@ -246,7 +247,12 @@ def _phrase_va(score, p: int, bars: int, extract, estimate) -> tuple[float, floa
         sub.tracks.append(tr)
     tempo = [tm for tm in score.tempos if tm.time <= lo]
     sub.tempos.append(symusic.Tempo(0, float(tempo[-1].qpm) if tempo else 120.0))
+    return sub
+
+
+def _phrase_va(score, p: int, bars: int, extract, estimate) -> tuple[float, float] | None:
+    """Valence/arousal that phrase ``p``'s measured attributes point to (None if it is silent)."""
     try:
-        return tuple(float(v) for v in estimate(extract(sub)))
+        return tuple(float(v) for v in estimate(extract(phrase_score(score, p, bars))))
     except ValueError:
         return None
