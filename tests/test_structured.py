@@ -231,6 +231,18 @@ def test_phrases_sit_on_the_tonic_about_as_often_as_pop909(pipe):
         assert (drawn[1::2, -1] == tonic).mean() > 0.7  # a period still closes on the tonic
 
 
+def test_a_phrases_chords_name_its_own_key_and_mode(pipe):
+    """Drafts are chosen partly by how clearly their distinct chords name the phrase's key: without it a minor
+    phrase often cadenced in its relative major (V-VI-VII-III) and a major one named its dominant's key (own
+    key first for 59 % of phrases; with it 96-99 %)."""
+    from studio.music.structured.leadsheet import LeadSheetWriter, PhraseSpec, mode_margin
+
+    writer, rng = LeadSheetWriter(pipe.tables), np.random.default_rng(0)
+    for mode in (0, 1):
+        margins = np.array([mode_margin(writer.chords(PhraseSpec(mode, None, 4, 72), rng), mode) for _ in range(80)])
+        assert (margins > 0).mean() > 0.75, (mode, (margins > 0).mean())
+
+
 def test_key_mark_wants_the_mode_heard_clearly():
     from studio.music.structured.pipeline import MODE_MARGIN, _key_mark
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from studio.attributes.music import key_correlations
+
 from .tables import (
     MAX_INTERVAL,
     NUM_CHORDS,
@@ -52,6 +54,14 @@ CHROMATIC_PENALTY = 4.0
 # minor) is preferred: POP909's melodies avoid the 4th, and without it the key finder hears the dominant.
 KEY_DEGREE = (5, 8)
 KEY_CLARITY = 1.5
+# Of a phrase's drafts, those whose chords name the phrase's own key and mode are preferred (a logit per unit
+# of Krumhansl margin over the next-best of the 24 keys, each distinct chord counted once, so the margin is won
+# by naming the key's chords, not by repeating the tonic): a minor phrase drawn as V-VI-VII-III cadences in its
+# relative major, and phrases read in their own mode 0.76 / 0.79 / 0.75 of the time by three key finders the
+# generator does not use (music21's Aarden-Essen, Temperley-Kostka-Payne, Bellman-Budge; with it 0.83 / 0.82 /
+# 0.79, bench_leadsheet's phrase modes): an arc's "sad" opening sounded major. Counting the tonic's every
+# half bar named keys more clearly still but sat the harmony on the tonic 34-40 % of the time.
+MODE_CLARITY = 10.0
 VALENCE_GAIN = 3.0  # logit per unit of (asked - corpus) chord valence x a chord's valence
 # Pop phrases often loop a 2-bar progression (I-V-vi-IV twice): drafts do so this often, the last half
 # bar still drawn toward the cadence.
@@ -86,6 +96,18 @@ def roman(token: int, mode: int) -> str:
     if q in ("min", "min7", "dim"):
         numeral = numeral.lower()
     return numeral + _SUFFIX[q]
+
+
+def mode_margin(chords, mode: int) -> float:
+    """How much more the pitch classes of a phrase's distinct chords correlate with its own key (tonic 0 in
+    ``mode``) than with any other of the 24 (the shared key finder, ``studio.attributes.music``)."""
+    hist = np.zeros(12)
+    for c in set(chords):
+        hist[list(chord_pcs(c))] += 1.0
+    r = key_correlations(hist)
+    own = r[mode, 0]
+    r[mode, 0] = -np.inf
+    return float(own - r.max())
 
 
 def sample(logits: np.ndarray, rng: np.random.Generator, temperature: float, top_p: float | None) -> int:
@@ -196,6 +218,7 @@ class LeadSheetWriter:
                     continue
                 seq.append(sample(self._trans[m, seq[-1]] + bias, rng, self.temperature, self.top_p))
             score = self._cad[m, seq[-1]] + KEY_CLARITY * any(KEY_DEGREE[m] in chord_pcs(c) for c in seq)
+            score += MODE_CLARITY * mode_margin(seq, m)
             if spec.final:
                 degree_prev = chord_parts(seq[-2])[0] if seq[-2] != seq[-1] else chord_parts(seq[-3])[0]
                 score += 4.0 * (seq[-1] == tonic) + 1.5 * (degree_prev in (7, 5, 10))

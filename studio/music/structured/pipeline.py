@@ -89,7 +89,7 @@ TEXTURE_TOLERANCE = 0.3
 @dataclass
 class LeadSheetConfig:
     name: str = "music-leadsheet"
-    version: str = "1.6.0"
+    version: str = "1.7.0"
 
 
 @dataclass
@@ -133,7 +133,7 @@ class LeadSheetPipeline:
         folder = Path(path) if path is not None else checkpoint("music-leadsheet")
         tables = LeadSheetTables.load(folder)
         return cls(
-            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.6.0"))
+            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.7.0"))
         )
 
     def save_pretrained(self, folder: str | Path) -> Path:
