@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -347,10 +348,18 @@ def pitch_class_histogram(n: _Notes) -> np.ndarray:
     return h / max(h.sum(), 1e-9)
 
 
+@lru_cache(maxsize=1)
+def _profiles_z() -> np.ndarray:
+    """The 24 rotated KK profiles, standardised: ``[2, 12 tonic, c]`` (built once; read-only)."""
+    profiles = np.stack([[np.roll(p, k) for k in range(12)] for p in (KK_MAJOR, KK_MINOR)])
+    pz = (profiles - profiles.mean(-1, keepdims=True)) / profiles.std(-1, keepdims=True)
+    pz.setflags(write=False)
+    return pz
+
+
 def key_correlations(hist: np.ndarray) -> np.ndarray:
     """Pearson r of a pitch-class histogram with the 24 rotated KK profiles: ``[2, 12]`` (major, minor) x tonic."""
-    profiles = np.stack([[np.roll(p, k) for k in range(12)] for p in (KK_MAJOR, KK_MINOR)])  # [2, 12 tonic, c]
-    pz = (profiles - profiles.mean(-1, keepdims=True)) / profiles.std(-1, keepdims=True)
+    pz = _profiles_z()
     sd = hist.std()
     if sd == 0:
         return np.zeros((2, 12))
