@@ -199,7 +199,8 @@ class LeadSheetWriter:
 
     def chords(self, spec: PhraseSpec, rng: np.random.Generator, contrast: bool = False) -> list[int]:
         """A phrase's 8 half-bar chords: forward draws from the transition table, the cadence chosen
-        among ``CHORD_CANDIDATES`` drafts by the cadence table (and, for the last phrase, V-I / IV-I)."""
+        among ``CHORD_CANDIDATES`` drafts by the cadence table (and, for the last phrase, V-I / IV-I) and by how
+        clearly the draft names its key (``MODE_CLARITY``)."""
         m = spec.mode
         bias = self._valence_bias(m, spec.chord_valence)
         tonic = chord_token(0, "min" if m else "maj")
