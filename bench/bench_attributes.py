@@ -23,26 +23,17 @@ import numpy as np
 
 from studio.attributes import music as M
 from studio.io import write_json_atomic
+from studio.music.structured.fit import _segments, parse_key
 from studio.paths import PROJECT_ROOT, data_root
-
-NAMES = {n: i for i, n in enumerate(M.PITCH_NAMES)}
-NAMES.update({"C#": 1, "D#": 3, "F#": 6, "G#": 8, "A#": 10, "Cb": 11, "Fb": 4, "E#": 5, "B#": 0})
-
-
-def parse_key(label: str) -> tuple[int, bool]:
-    """``"Gb:maj"`` -> ``(6, True)``."""
-    tonic, mode = label.strip().split(":")
-    return NAMES[tonic], mode.startswith("maj")
 
 
 def song_key(folder: Path) -> tuple[int, bool]:
-    """The key held longest in ``key_audio.txt``."""
+    """The key held longest in ``key_audio.txt``: ``(tonic, major)`` (labels read by the generator's own parser)."""
     dur: dict[tuple[int, bool], float] = {}
-    for line in (folder / "key_audio.txt").read_text().split("\n"):
-        parts = line.split()
-        if len(parts) == 3:
-            k = parse_key(parts[2])
-            dur[k] = dur.get(k, 0.0) + float(parts[1]) - float(parts[0])
+    for start, end, key in _segments(folder / "key_audio.txt", parse_key):
+        if key is not None:
+            k = (key[0], key[1] == 0)
+            dur[k] = dur.get(k, 0.0) + end - start
     return max(dur, key=dur.get)
 
 
