@@ -475,6 +475,13 @@ def main() -> int:
         test_union = c2st(np.vstack([real, emo_real]), fake)
         feats = per_feature(real, fake)
         diagnosis = spread_diagnosis(real, fake, (songs, -1 - np.arange(len(fake))))
+        # which emotions the test tells apart most easily: pieces asked for high / low arousal on their own
+        # (pieces run emotion by emotion, seeds within)
+        asked_arousal = np.repeat([a for _, a in emotions], args.seeds)[: len(fake)]
+        by_arousal = {
+            half: c2st(real, fake[pick], groups=(songs, -1 - np.arange(int(pick.sum()))))["max"]
+            for half, pick in (("high", asked_arousal > 0.1), ("low", asked_arousal < -0.1))
+        }
         report["generators"][kind] = {
             "pieces": len(pieces),
             "seconds_per_piece": round(per_piece, 3),
@@ -482,6 +489,7 @@ def main() -> int:
             "c2st_song_grouped": test_grouped,
             "c2st_vs_emopia_test": test_emopia,
             "c2st_vs_pop909_and_emopia": test_union,
+            "c2st_song_grouped_by_asked_arousal": by_arousal,
             "mean_abs_z": round(float(np.mean([abs(f["z"]) for f in feats.values()])), 3),
             "mean_overlap": round(float(np.mean([f["overlap"] for f in feats.values()])), 3),
             "features": feats,
@@ -498,6 +506,7 @@ def main() -> int:
             report["generators"][kind]["loop"] = {"candidates": args.loop_candidates, "rounds": args.loop_rounds}
         print(f"\n{kind}: {len(pieces)} pieces, {per_piece:.2f} s each; C2ST balanced accuracy vs POP909 val {test}")
         print(f"  song-grouped folds {test_grouped}; vs EMOPIA test {test_emopia}; vs both {test_union}")
+        print(f"  song-grouped, pieces asked for high / low arousal alone (5 emotions each): {by_arousal}")
         print(
             f"  mean |z| {report['generators'][kind]['mean_abs_z']}, mean overlap {report['generators'][kind]['mean_overlap']}"
         )
