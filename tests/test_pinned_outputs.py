@@ -25,12 +25,12 @@ import pytest
 
 # ---- the pinned hashes (regenerate with `python tests/test_pinned_outputs.py --print`) ----------------
 PINNED = {
-    "compose_tender_8_bars_seed_3": "c17b2fe2fd08264792410e2b8f89e37e9feb83df0c0285da7e3ed8412e2dbdb0",
-    "compose_loop_furious_4_bars_2x2_seed_5": "c7f152496d944c1f8c72b433de8d627d85a96f987d400b1f0299eb5c084847be",
+    "compose_tender_8_bars_seed_3": "57d1159033b5d7299a4c5834daa709c3db3d2f602b6bfa82eef8b07af1e3dd0a",
+    "compose_loop_furious_4_bars_2x2_seed_5": "0c22d2d835e45db55b5fb75df5b39e27a87dc1ff6b38423f308cfa63e305a017",
     "paint_serene_96px_seed_3": "febdd8513df27b4fb368d0756ec7c70917021b8604c0260125e15baf1a1bd002",
     "paint_furious_64px_3_candidates_seed_11": "41f2b1ad2cde0e948390893ddd35bbe6fc2a516a6fe1e5749052eb4c2db662d7",
     "transform_sad_seed_3": "6cd4d8e410b98c825b65709645e95860b7e890e960aee5a83cae4c7f832c386e",
-    "create_tender_4_bars_64px_seed_7": "d285404abed63272fa034eadfdaf5faa21f6151efb378d6b140ef2e0d686b50e",
+    "create_tender_4_bars_64px_seed_7": "931997e264e2f9e0d5a24fa941bc7c1eb77fb5e67b43a85fd32e65e75f508fac",
     "transformer_released_2_bars_2_pieces_guided_seed_5": "94ce383b522504830826d0b34ec878ba35eb2bc4cb388e7b1e5d299c2551b4bc",
     "transformer_tiny_6_bars_3_pieces_clamped_seed_2": "f3b6ee7041800d2a69006b9cfd556b3cb8c12cabb74681603c30a60908de150e",
 }

@@ -12,7 +12,7 @@ import pytest
 import symusic
 
 from studio.arc import is_arc, parse_arc, phrase_emotions
-from studio.attributes.music import extract_attributes
+from studio.attributes.music import PITCH_NAMES, extract_attributes
 from studio.emotion import Emotion
 from studio.music.generators import default_pipeline, generator_kind
 from studio.music.musicality import FEATURES, features, grid_notes, groove_consistency, pitch_class_entropy
@@ -283,6 +283,40 @@ def test_same_seed_same_piece_and_exact_length(pipe):
     assert max(n.time for n in notes) >= end - 4 * a.score.ticks_per_quarter  # the last bar is not empty
     assert a.score.tempos[0].qpm == pytest.approx(96.0, abs=0.01)
     assert [t.name for t in a.score.tracks] == ["Melody", "Piano"]
+
+
+def test_every_piece_ends_on_its_tonic_whatever_its_length(pipe):
+    """A piece closes: its last chord is the tonic, over the tonic in the bass, the melody on a tonic-chord tone,
+    at exactly the asked length — also when the length is not whole 4-bar phrases (the piece then ends on its
+    last phrase's closing bars, not its opening ones) and for an arc (it closes in the mode it ends in)."""
+    endings = []
+    for bars in (16, 10, 7, 2):
+        for seed in range(6):
+            for emotion in ("tender", "furious", (-0.6, -0.5), "calm -> furious"):
+                if bars < 8 and isinstance(emotion, str) and "->" in emotion:
+                    continue  # an arc needs a phrase per point
+                r = generate(emotion, bars=bars, seed=seed, pipeline=pipe)
+                sheet = r.lead_sheet
+                tonic = sheet["key"].split()[0]
+                end = bars * 4 * r.score.ticks_per_quarter
+                notes = [n for t in r.score.tracks for n in t.notes]
+                assert max(n.time + n.duration for n in notes) == end
+                sounding = [n for n in notes if n.time < end - 1 < n.time + n.duration]
+                mode = "min" if sheet["phrases"][-1]["mode"] == "minor" else "maj"
+                tonic_pc = PITCH_NAMES.index(tonic)
+                triad = {(tonic_pc + i) % 12 for i in (0, 3 if mode == "min" else 4, 7)}
+                endings.append(
+                    (
+                        sheet["chords"][-1]["name"] == f"{tonic}:{mode}",
+                        min(n.pitch for n in sounding) % 12 == tonic_pc,
+                        sheet["melody"][-1][2] % 12 in triad,
+                        sheet["melody"][-1][2] % 12 == tonic_pc,
+                        {n.pitch % 12 for n in sounding} <= triad,
+                    )
+                )
+    chord, bass, melody, on_tonic, only_triad = np.mean(endings, axis=0)
+    assert chord == 1.0 and bass == 1.0 and melody == 1.0 and only_triad == 1.0  # 1.7.0: chord 0.77
+    assert on_tonic >= 0.7  # the tonic itself most often, its third or fifth sometimes
 
 
 def test_form_restates_its_phrases(pipe):

@@ -99,7 +99,7 @@ class Accompanist:
             floor: the accompaniment's register (key-relative MIDI pitch): the bass centres ``BASS_BELOW`` under it.
             melody_at: ``step -> melody pitch sounding then, or None``.
             sustain: duration factor (articulation): 1 plays the pattern's own lengths.
-            last_bar: the piece's last bar ends on a held chord.
+            last_bar: the piece's last bar ends on a held chord, its bass on the roots.
             breath: a step after which nothing sounds (a phrase's breath before the next), or None.
             mode: 0 major, 1 minor: the scale a pattern's non-chord tones are kept in.
         """
@@ -122,12 +122,17 @@ class Accompanist:
             return pitch + (12 if target - pitch > 6 else 0), pcs
 
         # the bass first, in its register; the upper voices then stand on it at the heights they were played
+        # the piece's last bar stands on its chords' roots (a final tonic over its fifth or third does not close)
         bass = {
-            (s, slot): placed(s, slot, floor - BASS_BELOW)[0] for s, _, role, slot in rows.tolist() if role == ROLE_BASS
+            (s, slot): placed(s, slot - slot % TONES if last_bar else slot, floor - BASS_BELOW)[0]
+            for s, _, role, slot in rows.tolist()
+            if role == ROLE_BASS
         }
         lowest = min(((slot // TONES, p) for (_, slot), p in bass.items()), default=(0, floor - BASS_BELOW))
         anchor = lowest[1] - lowest[0]  # where the bar's lowest note, height 0, now stands
         for s, d, role, slot in rows.tolist():
+            if last_bar and slot % TONES >= NON_CHORD:
+                continue  # held to the end, a passing or added tone would blur the final chord
             if role == ROLE_BASS:
                 pitch, pcs = bass[(s, slot)], ()
             else:
@@ -153,6 +158,12 @@ class Accompanist:
                 continue
             seen.add((s, pitch))
             out.append([int(s), min(dur, 2 * STEPS), int(pitch)])
+        if last_bar and out:  # the piece's last chord stands on its root: one is added under it if missing
+            root = chord_pcs(chords[1])[0]
+            low = min(out, key=lambda n: n[2])
+            if low[2] % 12 != root:
+                first = min(n[0] for n in out)
+                out.append([first, STEPS - first, low[2] - ((low[2] - root) % 12 or 12)])
         for n in out:  # a key is not held past its next strike
             later = [m[0] for m in out if m[2] == n[2] and m[0] > n[0]]
             if later:

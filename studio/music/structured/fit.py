@@ -335,7 +335,7 @@ def fit(data_root: Path, progress: bool = True) -> LeadSheetTables:
     return counts.tables(time.time() - t0)
 
 
-def main(data_root: Path, out: Path, version: str = "1.7.0", command: str = "") -> dict:
+def main(data_root: Path, out: Path, version: str = "1.8.0", command: str = "") -> dict:
     tables = fit(data_root)
     tables.meta["version"] = version
     tables.meta["command"] = command

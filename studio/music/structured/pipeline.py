@@ -47,7 +47,7 @@ from .leadsheet import (
     plan_form,
     roman,
 )
-from .tables import LeadSheetTables, chord_parts
+from .tables import LeadSheetTables, chord_parts, chord_pcs, chord_token
 
 TICKS_PER_STEP = TPQ // 4
 DEFAULTS = {
@@ -89,7 +89,7 @@ TEXTURE_TOLERANCE = 0.3
 @dataclass
 class LeadSheetConfig:
     name: str = "music-leadsheet"
-    version: str = "1.7.0"
+    version: str = "1.8.0"
 
 
 @dataclass
@@ -133,7 +133,7 @@ class LeadSheetPipeline:
         folder = Path(path) if path is not None else checkpoint("music-leadsheet")
         tables = LeadSheetTables.load(folder)
         return cls(
-            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.7.0"))
+            tables, LeadSheetConfig(tables.meta.get("name", "music-leadsheet"), tables.meta.get("version", "1.8.0"))
         )
 
     def save_pretrained(self, folder: str | Path) -> Path:
@@ -312,20 +312,24 @@ class LeadSheetPipeline:
                 melody_notes_per_bar=float(np.clip(4.0 * _get(req, "note_density") * k.melody_share, 1.0, 10.0)),
                 melody_centre=k.melody_centre,
                 final=final,
+                close=p == len(requests) - 1,
             )
-            # 1. the phrase: new material, or a restatement of a letter heard before
+            # 1. the phrase: new material, or a restatement of a letter heard before; a piece whose length is not
+            # whole phrases ends on its last phrase's closing bars (a cadence), not its opening ones
             letter, phrase = _write_phrase(writer, material, form, letter, spec, rng)
+            phrase = _closing_bars(phrase, bars - p * PHRASE_BARS)
+            length = len(phrase.chords) // 2  # bars
             # 2. its breath before the next phrase, fills in the melody's long notes, a held cadence
             breathe = rng.random() < BREATH_PROBABILITY
             rest = int(rng.choice(BREATH_STEPS, p=BREATH_WEIGHTS)) if breathe else 0
             if breathe and p < len(requests) - 1:
                 cut = (PHRASE_BARS * STEPS) - rest
                 phrase.melody = [(s, min(d, cut - s), x) for s, d, x in phrase.melody if s < cut]
-            end = PHRASE_BARS * STEPS - (rest if breathe and p < len(requests) - 1 else 0)
+            end = length * STEPS - (rest if breathe and p < len(requests) - 1 else 0)
             fills = writer.fills(phrase, spec, rng, end)
             still = final and rng.random() < HOLD_PROBABILITY  # the cadence bar holds its chords
-            if still:
-                fills = [n for n in fills if n[0] < (PHRASE_BARS - 1) * STEPS]
+            if still or spec.close:  # and the piece's final chord is not walked through
+                fills = [n for n in fills if n[0] < (length - 1) * STEPS]
             # 3. the accompaniment under it
             breath = STEPS - rest if breathe else None
             pattern, accomp, texture = _accompany(
@@ -342,6 +346,7 @@ class LeadSheetPipeline:
                     "pattern": pattern,
                 }
             )
+        _clear_final_bar(out, bars)
         return out
 
     def _heard(self, draft, requests, modes, key, bars, shift, seed) -> float:
@@ -509,6 +514,40 @@ def _write_phrase(writer, material: dict, form: list[str], letter: str, spec: Ph
     return letter, phrase
 
 
+def _clear_final_bar(draft: list[dict], bars: int) -> None:
+    """The last bar sounds its tonic chord alone, over its own bass: a note struck earlier and held into it (an
+    accompaniment note lasts up to two bars) stops at its downbeat unless it is a tone of that chord above the
+    last bar's lowest note."""
+    start = (bars - 1) * STEPS
+    tonic = set(chord_pcs(chord_token(0, "min" if draft[-1]["mode"] else "maj")))
+    struck = [x for p, d in enumerate(draft) for s, _, x in d["accomp"] if p * PHRASE_BARS * STEPS + s >= start]
+    floor = min(struck, default=-1)
+
+    def kept(x: int) -> bool:
+        return x % 12 in tonic and x > floor
+
+    for p, d in enumerate(draft):
+        base = p * PHRASE_BARS * STEPS
+        for part in ("melody", "accomp", "fills"):
+            d[part] = [
+                (s, start - base - s if base + s < start < base + s + n and not kept(x) else n, x)
+                for s, n, x in d[part]
+            ]
+
+
+def _closing_bars(phrase: Phrase, bars_left: int) -> Phrase:
+    """The phrase as it ends a piece with ``bars_left`` bars to go: whole when 4 or more are left, else its last
+    ``bars_left`` bars (chords, melody and rhythm from there; a note held into them starts where they do)."""
+    if bars_left >= PHRASE_BARS:
+        return phrase
+    off = (PHRASE_BARS - bars_left) * STEPS
+    melody = [(max(s, off) - off, s + d - max(s, off), x) for s, d, x in phrase.melody if s + d > off]
+    return Phrase(
+        phrase.letter, phrase.mode, list(phrase.chords[2 * (PHRASE_BARS - bars_left) :]), melody,
+        list(phrase.rhythm[PHRASE_BARS - bars_left :]),
+    )  # fmt: skip
+
+
 def _accompany(acc, phrase: Phrase, fills: list, spec: PhraseSpec, k: _Knobs, first_bar: int, bars: int,
                breath: int | None, still: bool, rng, texture: tuple[int, float] | None = None,
                ) -> tuple[int, list[tuple[int, int, int]], tuple[int, float]]:  # fmt: skip
@@ -518,8 +557,9 @@ def _accompany(acc, phrase: Phrase, fills: list, spec: PhraseSpec, k: _Knobs, fi
     upper voices stay under them as under the melody, so the fill line is heard on top); ``breath`` silences
     the phrase's last bar from that step (not the piece's last bar), ``still`` holds the cadence bar's chords.
     Returns (run, notes, texture)."""
+    length = len(phrase.chords) // 2  # bars: 4, or fewer for a piece's closing bars
     fill_bars = np.bincount([s // STEPS for s, _, _ in fills], minlength=PHRASE_BARS)
-    mel_per_bar = len(phrase.melody) / PHRASE_BARS
+    mel_per_bar = len(phrase.melody) / length
     acc_per_bar = max(k.acc_notes - (mel_per_bar - spec.melody_notes_per_bar), 1.0)
     mel_onsets = np.zeros((PHRASE_BARS, STEPS), dtype=bool)
     for s, _, _ in phrase.melody + fills:
@@ -531,14 +571,19 @@ def _accompany(acc, phrase: Phrase, fills: list, spec: PhraseSpec, k: _Knobs, fi
         pattern = acc.choose(acc_per_bar, k.voices, rng, k.notes_per_onset, mel_onsets)
         texture = (pattern, acc_per_bar)
     accomp, owed = [], 0.0
-    for b in range(min(PHRASE_BARS, bars - first_bar)):
+    for b in range(min(length, bars - first_bar)):
         last = first_bar + b == bars - 1
-        cut = breath if b == PHRASE_BARS - 1 and not last else None
+        cut = breath if b == length - 1 and not last else None
         chords = (phrase.chords[2 * b], phrase.chords[2 * b + 1])
         mel_at = _melody_lookup(phrase.melody + fills, b)
         notes = acc.realise(int(acc.runs[pattern, b]), chords, round(k.floor), mel_at, k.sustain, last, cut, spec.mode)
         owed += acc_per_bar - fill_bars[b]  # the bar's share of the asked density, in whole notes
-        notes = hold(notes, cut) if still and b == PHRASE_BARS - 1 else fit_count(notes, int(round(owed)), chords)
+        if last:  # the piece's last bar: its final chord as realised, every note held to the end over the root
+            pass
+        elif still and b == length - 1:
+            notes = hold(notes, cut)
+        else:
+            notes = fit_count(notes, int(round(owed)), chords)
         owed -= len(notes)
         accomp += [(b * STEPS + s, d, x) for s, d, x in notes]
     return pattern, accomp, texture
